@@ -1,0 +1,30 @@
+# liqmap: two commands for a new user, `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on bundled real Binance data: heatmap + map PNG/HTML into out/
+demo: $(STAMP)
+	$(VENV)/bin/liqmap demo --out out
+
+## The whole test suite (no network)
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+
+## Speed benchmarks (engine vs its reference twin, measured in the same run)
+bench: $(STAMP)
+	$(PY) benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) out build dist src/*.egg-info

@@ -1,0 +1,144 @@
+"""Read-only result records of the numeric core (frozen, slotted dataclasses of arrays).
+
+Units are in the names: ``ts_ms`` is Unix epoch milliseconds (bar open), ``*_usd`` is
+quote-currency notional (USDT for linear contracts), ``price_bins_usd`` are bin centres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Cluster", "Heatmap", "Imbalance", "LiqMap", "MaxPain", "Zone"]
+
+
+@dataclass(frozen=True, slots=True)
+class Heatmap:
+    """Liquidation book over time: frames x price bins, per side.
+
+    Attributes
+    ----------
+    ts_ms : (F,) int64
+        Time of each frame (the open time of the bar after which the book was read).
+    price_bins_usd : (P,) float64
+        Price-bin centres, ascending, evenly spaced by ``bin_usd``.
+    long_usd, short_usd : (F, P) float64
+        Notional (qty x level price) that would be liquidated at each bin, per frame.
+    price_ts_ms, price_close_usd, price_high_usd, price_low_usd : (T,)
+        The bar series the book was built from (for the price line).
+    """
+
+    ts_ms: np.ndarray
+    price_bins_usd: np.ndarray
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+    price_ts_ms: np.ndarray
+    price_close_usd: np.ndarray
+    price_high_usd: np.ndarray
+    price_low_usd: np.ndarray
+    venue: str = "binance"
+    symbol: str = "BTC/USDT:USDT"
+
+    @property
+    def bin_usd(self) -> float:
+        """Width of one price bin in USD."""
+        p = self.price_bins_usd
+        return float(p[1] - p[0]) if p.size > 1 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LiqMap:
+    """The liquidation map at one moment: levels per price bin and side.
+
+    Longs are liquidated when price falls to a level (they sit below ``price_usd``),
+    shorts when it rises to one (above ``price_usd``).
+
+    Attributes
+    ----------
+    ts_ms : int
+        Moment of the map (open time of the last bar included).
+    price_usd : float
+        Reference (last close) price.
+    price_bins_usd : (P,) float64
+        Bin centres, ascending.
+    long_usd, short_usd : (P,) float64
+        Notional liquidated if price reaches the bin.
+    long_low_usd, long_high_usd, short_low_usd, short_high_usd : (P,) float64 or None
+        Band from the spread of leverage presets (None when no band was computed).
+    venue : str
+        Venue name or ``"aggregate"`` when several venues were summed.
+    """
+
+    ts_ms: int
+    price_usd: float
+    price_bins_usd: np.ndarray
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+    long_low_usd: np.ndarray | None = None
+    long_high_usd: np.ndarray | None = None
+    short_low_usd: np.ndarray | None = None
+    short_high_usd: np.ndarray | None = None
+    venue: str = "binance"
+    symbol: str = "BTC/USDT:USDT"
+
+    @property
+    def bin_usd(self) -> float:
+        """Width of one price bin in USD."""
+        p = self.price_bins_usd
+        return float(p[1] - p[0]) if p.size > 1 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Imbalance:
+    """Shorts in an upside band against longs in a downside band.
+
+    ``ratio`` is ``short_usd / long_usd`` (inf when no longs, nan when both are zero).
+    Bands are given as fractions of price: ``up_pct=0.2`` means price to price x 1.2.
+    """
+
+    short_usd: float
+    long_usd: float
+    ratio: float
+    short_from_usd: float
+    short_to_usd: float
+    long_from_usd: float
+    long_to_usd: float
+    ratio_low: float | None = None
+    ratio_high: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A peak of the map: ``notional_usd`` of one side around ``price_usd``."""
+
+    side: str  # "long" or "short"
+    price_usd: float
+    notional_usd: float
+    from_usd: float
+    to_usd: float
+    distance_pct: float  # signed, (price_usd / reference price - 1) * 100
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """The densest zone of one side: the window of fixed width holding the most notional."""
+
+    side: str
+    from_usd: float
+    to_usd: float
+    notional_usd: float
+    distance_pct: float  # signed distance of the zone centre from the reference price, %
+
+
+@dataclass(frozen=True, slots=True)
+class MaxPain:
+    """Max-pain level: the price that, if reached, would liquidate the most notional.
+
+    The written definition and its parameters live in ``liqmap.core.mapstats.max_pain``.
+    """
+
+    price_usd: float
+    notional_usd: float
+    distance_pct: float
+    side: str
