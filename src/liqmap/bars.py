@@ -16,7 +16,7 @@ from liqmap._exceptions import DataError
 __all__ = ["Bars"]
 
 _REQUIRED = ("ts_ms", "open", "high", "low", "close", "open_interest")
-_OPTIONAL = ("volume", "taker_buy_volume", "funding_rate")
+_OPTIONAL = ("volume", "taker_buy_volume", "taker_delta", "funding_rate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,9 @@ class Bars:
         Open interest at bar close, in base units (e.g. BTC).
     volume, taker_buy_volume : (T,) float64 or None
         Base-unit volume and its taker-buy part (optional).
+    taker_delta : (T,) float64 or None
+        Taker buy minus taker sell volume in the bar, base units (optional; used when
+        the source gives the delta but not the volume split).
     funding_rate : (T,) float64 or None
         Last funding rate per 8 h as a fraction (0.0001 = 0.01 %), optional.
     venue, symbol : str
@@ -51,6 +54,7 @@ class Bars:
     open_interest: np.ndarray
     volume: np.ndarray | None = None
     taker_buy_volume: np.ndarray | None = None
+    taker_delta: np.ndarray | None = None
     funding_rate: np.ndarray | None = None
     venue: str = "binance"
     symbol: str = "BTC/USDT:USDT"
