@@ -1,0 +1,423 @@
+"""The level book: liquidation quantity on a price grid, per channel, run bar by bar.
+
+A *channel* is one (side, leverage) pair: every position in it liquidates at
+``entry price x factor`` (the venue formula's ratio for that leverage). Per bar ``t``:
+
+1. **decay**: each channel's book is multiplied by ``exp(-rate_per_ms[c] * dt_ms[t])``
+   (optional per-tier half-lives; rate 0 = no decay);
+2. **crossing**: long levels whose bin centre is at or above the bar's low, and short levels
+   at or below its high, are liquidated: their quantity leaves the book and is reported as
+   predicted liquidations of that bar (USD = quantity x bin-centre price);
+3. **open-interest fall** (``oi[t] < oi[t-1]``): the book shrinks by a policy
+   (``POLICY_*`` below); whatever the policy, a side that would hold more base quantity
+   than the open interest is then scaled down to it (the cap);
+4. **open-interest rise**: ``add_qty[t, c]`` is added at the entry prices ``entry_px[t, j]``
+   with weights ``entry_w[t, j]``, each level at bin ``floor((entry*factor - p0) / bin)``;
+5. optional **snapshot** of the book into the heatmap frames.
+
+New positions are added after the crossing step, so a position is never liquidated in the
+bar it was opened in. Quantities are base units (BTC); the book never holds more base
+quantity per side than the open interest (property-tested).
+
+Two implementations with identical semantics: ``run_book_nb`` (numba, lazy per-channel
+scale factors, O(levels touched) per bar) and ``run_book_reference`` (plain NumPy, whole
+book touched every bar). ``tests/core/test_book.py`` checks they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+__all__ = [
+    "POLICY_LEVERAGE_FIRST",
+    "POLICY_NET",
+    "POLICY_NONE",
+    "POLICY_PROPORTIONAL",
+    "BookInputs",
+    "BookOutputs",
+    "run_book",
+    "run_book_nb",
+    "run_book_reference",
+]
+
+POLICY_NONE = 0
+"""Open-interest falls leave the book alone."""
+POLICY_PROPORTIONAL = 1
+"""Every level shrinks by ``oi[t] / oi[t-1]``: closed positions are a random draw of all."""
+POLICY_NET = 2
+"""As proportional, but the fall is first netted against the bar's predicted liquidations."""
+POLICY_LEVERAGE_FIRST = 3
+"""The book's share of the fall is taken from the highest-leverage channels first."""
+
+_RENORM_BELOW = 1e-200
+
+
+@dataclass(frozen=True, slots=True)
+class BookInputs:
+    """Arrays the book kernel runs on (all built by ``liqmap.model``).
+
+    Attributes
+    ----------
+    low_usd, high_usd : (T,) float64
+        Bar low and high.
+    dt_ms : (T,) float64
+        Time since the previous bar (0 for the first).
+    oi_coin : (T,) float64
+        Open interest at bar close, base units.
+    entry_px_usd, entry_w : (T, J) float64
+        Entry prices of new positions and their weights (rows sum to 1).
+    add_qty_coin : (T, C) float64
+        Base quantity opened in each channel at each bar.
+    chan_side : (C,) int64
+        +1 long, -1 short.
+    chan_factor : (C,) float64
+        Liquidation price / entry price of the channel's positions.
+    chan_rate_per_ms : (C,) float64
+        Decay rate (``ln 2 / half_life_ms``; 0 for none).
+    chan_rank : (C,) int64
+        Removal order for ``POLICY_LEVERAGE_FIRST`` (0 = first removed).
+    p0_usd, bin_usd : float
+        Lower edge of bin 0 and the bin width; ``n_bins`` bins.
+    frame_idx : (F,) int64
+        Bars after which the book is snapshotted (ascending).
+    policy : int
+        One of the ``POLICY_*`` constants.
+    """
+
+    low_usd: np.ndarray
+    high_usd: np.ndarray
+    dt_ms: np.ndarray
+    oi_coin: np.ndarray
+    entry_px_usd: np.ndarray
+    entry_w: np.ndarray
+    add_qty_coin: np.ndarray
+    chan_side: np.ndarray
+    chan_factor: np.ndarray
+    chan_rate_per_ms: np.ndarray
+    chan_rank: np.ndarray
+    p0_usd: float
+    bin_usd: float
+    n_bins: int
+    frame_idx: np.ndarray
+    policy: int = POLICY_PROPORTIONAL
+
+
+@dataclass(frozen=True, slots=True)
+class BookOutputs:
+    """What one run of the book produces.
+
+    Attributes
+    ----------
+    liq_long_usd, liq_short_usd : (T,) float64
+        Predicted liquidations per bar (notional at the level price).
+    liq_long_coin, liq_short_coin : (T,) float64
+        The same in base quantity.
+    frames_long_usd, frames_short_usd : (F, P) float64
+        Book snapshots (USD per bin) after the bars in ``frame_idx``.
+    book_coin : (C, P) float64
+        Final book per channel, base quantity per bin.
+    """
+
+    liq_long_usd: np.ndarray
+    liq_short_usd: np.ndarray
+    liq_long_coin: np.ndarray
+    liq_short_coin: np.ndarray
+    frames_long_usd: np.ndarray
+    frames_short_usd: np.ndarray
+    book_coin: np.ndarray
+
+
+def run_book(inp: BookInputs, *, reference: bool = False) -> BookOutputs:
+    """Run the level book over all bars (compiled kernel, or the reference twin)."""
+    fn = run_book_reference if reference else run_book_nb
+    out = fn(
+        inp.low_usd, inp.high_usd, inp.dt_ms, inp.oi_coin, inp.entry_px_usd, inp.entry_w,
+        inp.add_qty_coin, inp.chan_side, inp.chan_factor, inp.chan_rate_per_ms, inp.chan_rank,
+        float(inp.p0_usd), float(inp.bin_usd), int(inp.n_bins), inp.frame_idx, int(inp.policy),
+    )
+    return BookOutputs(*out)
+
+
+# ----------------------------------------------------------------------------- compiled
+
+
+@nb.njit(cache=True)
+def _long_threshold(low, p0, w):
+    # first bin whose centre p0 + (b + 0.5) w is >= low
+    return int(np.ceil((low - p0) / w - 0.5))
+
+
+@nb.njit(cache=True)
+def _short_threshold(high, p0, w):
+    # last bin whose centre is <= high
+    return int(np.floor((high - p0) / w - 0.5))
+
+
+@nb.njit(cache=True)
+def _cross_nb(book, scale, tot, top, bot, side, lb, hb, centers):
+    """Liquidate crossed levels of every channel; returns (long_coin, long_usd, short...)."""
+    n_chan, n_bins = book.shape
+    lq = 0.0
+    lu = 0.0
+    sq = 0.0
+    su = 0.0
+    for c in range(n_chan):
+        if side[c] > 0:
+            start = max(lb, 0)
+            if top[c] >= start:
+                q = 0.0
+                u = 0.0
+                for b in range(start, top[c] + 1):
+                    v = book[c, b]
+                    if v != 0.0:
+                        q += v
+                        u += v * centers[b]
+                        book[c, b] = 0.0
+                tot[c] -= q
+                lq += q * scale[c]
+                lu += u * scale[c]
+                top[c] = start - 1
+        else:
+            stop = min(hb, n_bins - 1)
+            if bot[c] <= stop:
+                q = 0.0
+                u = 0.0
+                for b in range(bot[c], stop + 1):
+                    v = book[c, b]
+                    if v != 0.0:
+                        q += v
+                        u += v * centers[b]
+                        book[c, b] = 0.0
+                tot[c] -= q
+                sq += q * scale[c]
+                su += u * scale[c]
+                bot[c] = stop + 1
+    return lq, lu, sq, su
+
+
+@nb.njit(cache=True)
+def _renorm_nb(book, scale, tot, c):
+    s = scale[c]
+    for b in range(book.shape[1]):
+        book[c, b] *= s
+    tot[c] *= s
+    scale[c] = 1.0
+
+
+@nb.njit(cache=True)
+def _shrink_leverage_first_nb(book, scale, tot, side, rank, removal_long, removal_short):
+    n_chan = book.shape[0]
+    order = np.argsort(rank)
+    for i in range(n_chan):
+        c = order[i]
+        held = tot[c] * scale[c]
+        if held <= 0.0:
+            continue
+        want = removal_long if side[c] > 0 else removal_short
+        if want <= 0.0:
+            continue
+        take = min(want, held)
+        scale[c] *= (held - take) / held
+        if side[c] > 0:
+            removal_long -= take
+        else:
+            removal_short -= take
+        if scale[c] < _RENORM_BELOW:
+            _renorm_nb(book, scale, tot, c)
+
+
+@nb.njit(cache=True)
+def _shrink_nb(book, scale, tot, side, rank, policy, oi_prev, oi_now, liq_coin):
+    drop = oi_prev - oi_now
+    if policy == POLICY_NET:
+        drop = drop - liq_coin
+    if drop <= 0.0 or oi_prev <= 0.0:
+        return
+    frac = min(drop / oi_prev, 1.0)
+    n_chan = book.shape[0]
+    if policy == POLICY_LEVERAGE_FIRST:
+        held_l = 0.0
+        held_s = 0.0
+        for c in range(n_chan):
+            if side[c] > 0:
+                held_l += tot[c] * scale[c]
+            else:
+                held_s += tot[c] * scale[c]
+        _shrink_leverage_first_nb(book, scale, tot, side, rank, frac * held_l, frac * held_s)
+        return
+    for c in range(n_chan):
+        scale[c] *= 1.0 - frac
+        if scale[c] < _RENORM_BELOW:
+            _renorm_nb(book, scale, tot, c)
+
+
+@nb.njit(cache=True)
+def _cap_nb(book, scale, tot, side, oi_now):
+    """Scale a side down to the open interest if it holds more."""
+    held_l = 0.0
+    held_s = 0.0
+    for c in range(book.shape[0]):
+        if side[c] > 0:
+            held_l += tot[c] * scale[c]
+        else:
+            held_s += tot[c] * scale[c]
+    for c in range(book.shape[0]):
+        held = held_l if side[c] > 0 else held_s
+        if held > oi_now:
+            scale[c] *= max(oi_now, 0.0) / held
+            if scale[c] < _RENORM_BELOW:
+                _renorm_nb(book, scale, tot, c)
+
+
+@nb.njit(cache=True)
+def _add_nb(book, scale, tot, top, bot, side, factor, qty_row, px_row, w_row, p0, w):
+    n_chan, n_bins = book.shape
+    for c in range(n_chan):
+        q = qty_row[c]
+        if q <= 0.0:
+            continue
+        if scale[c] == 0.0:
+            scale[c] = 1.0
+            for b in range(n_bins):
+                book[c, b] = 0.0
+            tot[c] = 0.0
+        inv = 1.0 / scale[c]
+        for j in range(px_row.shape[0]):
+            wj = w_row[j]
+            if wj <= 0.0:
+                continue
+            b = int(np.floor((px_row[j] * factor[c] - p0) / w))
+            if b < 0 or b >= n_bins:
+                continue
+            v = q * wj * inv
+            book[c, b] += v
+            tot[c] += v
+            if b > top[c]:
+                top[c] = b
+            if b < bot[c]:
+                bot[c] = b
+
+
+@nb.njit(cache=True)
+def _snapshot_nb(book, scale, side, centers, out_long, out_short, f):
+    n_chan, n_bins = book.shape
+    for c in range(n_chan):
+        s = scale[c]
+        if side[c] > 0:
+            for b in range(n_bins):
+                out_long[f, b] += book[c, b] * s * centers[b]
+        else:
+            for b in range(n_bins):
+                out_short[f, b] += book[c, b] * s * centers[b]
+
+
+@nb.njit(cache=True)
+def run_book_nb(low, high, dt_ms, oi, entry_px, entry_w, add_qty, side, factor, rate, rank,
+                p0, w, n_bins, frame_idx, policy):
+    """Compiled level book; see the module docstring for the per-bar steps."""
+    n_bars = low.shape[0]
+    n_chan = side.shape[0]
+    centers = p0 + (np.arange(n_bins) + 0.5) * w
+    book = np.zeros((n_chan, n_bins))
+    scale = np.ones(n_chan)
+    tot = np.zeros(n_chan)
+    top = np.full(n_chan, -1, dtype=np.int64)
+    bot = np.full(n_chan, n_bins, dtype=np.int64)
+    liq_lu = np.zeros(n_bars)
+    liq_su = np.zeros(n_bars)
+    liq_lq = np.zeros(n_bars)
+    liq_sq = np.zeros(n_bars)
+    n_frames = frame_idx.shape[0]
+    fr_l = np.zeros((n_frames, n_bins))
+    fr_s = np.zeros((n_frames, n_bins))
+    f = 0
+    for t in range(n_bars):
+        if t > 0 and dt_ms[t] > 0.0:
+            for c in range(n_chan):
+                if rate[c] > 0.0:
+                    scale[c] *= np.exp(-rate[c] * dt_ms[t])
+                    if scale[c] < _RENORM_BELOW:
+                        _renorm_nb(book, scale, tot, c)
+        lb = _long_threshold(low[t], p0, w)
+        hb = _short_threshold(high[t], p0, w)
+        lq, lu, sq, su = _cross_nb(book, scale, tot, top, bot, side, lb, hb, centers)
+        liq_lq[t] = lq
+        liq_lu[t] = lu
+        liq_sq[t] = sq
+        liq_su[t] = su
+        if t > 0 and policy != POLICY_NONE and oi[t] < oi[t - 1]:
+            _shrink_nb(book, scale, tot, side, rank, policy, oi[t - 1], oi[t], lq + sq)
+        _cap_nb(book, scale, tot, side, oi[t])
+        _add_nb(book, scale, tot, top, bot, side, factor, add_qty[t], entry_px[t], entry_w[t],
+                p0, w)
+        while f < n_frames and frame_idx[f] == t:
+            _snapshot_nb(book, scale, side, centers, fr_l, fr_s, f)
+            f += 1
+    for c in range(n_chan):
+        _renorm_nb(book, scale, tot, c)
+    return liq_lu, liq_su, liq_lq, liq_sq, fr_l, fr_s, book
+
+
+# ----------------------------------------------------------------------------- reference
+
+
+def run_book_reference(low, high, dt_ms, oi, entry_px, entry_w, add_qty, side, factor, rate,
+                       rank, p0, w, n_bins, frame_idx, policy):
+    """Plain NumPy twin of ``run_book_nb``: the whole book is touched every bar."""
+    n_bars, n_chan = low.shape[0], side.shape[0]
+    centers = p0 + (np.arange(n_bins) + 0.5) * w
+    book = np.zeros((n_chan, n_bins))
+    is_long = side > 0
+    out = {k: np.zeros(n_bars) for k in ("lu", "su", "lq", "sq")}
+    fr_l = np.zeros((len(frame_idx), n_bins))
+    fr_s = np.zeros((len(frame_idx), n_bins))
+    for t in range(n_bars):
+        if t > 0:
+            book *= np.exp(-rate * dt_ms[t])[:, None]
+        hit = np.where(is_long[:, None], centers[None, :] >= low[t], centers[None, :] <= high[t])
+        taken = np.where(hit, book, 0.0)
+        book = np.where(hit, 0.0, book)
+        out["lq"][t], out["sq"][t] = taken[is_long].sum(), taken[~is_long].sum()
+        out["lu"][t] = (taken[is_long] * centers).sum()
+        out["su"][t] = (taken[~is_long] * centers).sum()
+        if t > 0 and policy != POLICY_NONE and oi[t] < oi[t - 1]:
+            book = _shrink_reference(book, is_long, rank, policy, oi[t - 1], oi[t],
+                                     out["lq"][t] + out["sq"][t])
+        for mask in (is_long, ~is_long):
+            held = book[mask].sum()
+            if held > oi[t]:
+                book[mask] *= max(oi[t], 0.0) / held
+        bins = np.floor((entry_px[t][None, :] * factor[:, None] - p0) / w).astype(np.int64)
+        for c in range(n_chan):
+            for j in range(entry_px.shape[1]):
+                b = bins[c, j]
+                if add_qty[t, c] > 0 and entry_w[t, j] > 0 and 0 <= b < n_bins:
+                    book[c, b] += add_qty[t, c] * entry_w[t, j]
+        for f in np.flatnonzero(frame_idx == t):
+            fr_l[f] = (book[is_long] * centers).sum(axis=0)
+            fr_s[f] = (book[~is_long] * centers).sum(axis=0)
+    return out["lu"], out["su"], out["lq"], out["sq"], fr_l, fr_s, book
+
+
+def _shrink_reference(book, is_long, rank, policy, oi_prev, oi_now, liq_coin):
+    drop = oi_prev - oi_now - (liq_coin if policy == POLICY_NET else 0.0)
+    if drop <= 0 or oi_prev <= 0:
+        return book
+    frac = min(drop / oi_prev, 1.0)
+    if policy != POLICY_LEVERAGE_FIRST:
+        return book * (1.0 - frac)
+    book = book.copy()
+    for mask in (is_long, ~is_long):
+        want = frac * book[mask].sum()
+        for c in np.argsort(rank, kind="stable"):
+            if not mask[c] or want <= 0:
+                continue
+            held = book[c].sum()
+            take = min(want, held)
+            if held > 0:
+                book[c] *= (held - take) / held
+                want -= take
+    return book
