@@ -148,18 +148,18 @@ class LiquidationModel:
         return _assemble(self, bars, grid, frame_idx, outs, members, seconds)
 
     # ------------------------------------------------------------------ internals
-    def _channels(self, preset: LeveragePreset):
+    def _channels(self, preset: LeveragePreset, ref_price_usd: float):
         lev = np.union1d(preset.leverages, PASSIVE_PRESET.leverages)
         w_aggr = _weights_on(lev, preset)
         w_pass = _weights_on(lev, PASSIVE_PRESET)
         table = (get_tier_table(self.venue, version=self.tier_version)
                  if self.tier_version else None)
         f_long, f_short = isolated_liq_factors(self.venue, lev, self.position_notional_usd,
-                                               table=table)
+                                               table=table, reference_price_usd=ref_price_usd)
         return lev, w_aggr, w_pass, np.asarray(f_long, float), np.asarray(f_short, float)
 
     def _inputs(self, bars, preset, share, px, w, grid, frame_idx) -> bk.BookInputs:
-        lev, w_aggr, w_pass, f_long, f_short = self._channels(preset)
+        lev, w_aggr, w_pass, f_long, f_short = self._channels(preset, _ref_price(bars))
         d_oi = np.diff(bars.open_interest, prepend=bars.open_interest[0]).clip(min=0.0)
         long_mix = share[:, None] * w_aggr + (1 - share)[:, None] * w_pass
         short_mix = (1 - share)[:, None] * w_aggr + share[:, None] * w_pass
@@ -325,7 +325,7 @@ def _auto_bin(price: float) -> float:
 def _grid(model: LiquidationModel, bars: Bars, members) -> tuple[float, float, int]:
     lows, highs = [], []
     for preset in members:
-        _, _, _, f_l, f_s = model._channels(preset)
+        _, _, _, f_l, f_s = model._channels(preset, _ref_price(bars))
         lows.append(f_l[(f_l > 0) & np.isfinite(f_l)])
         highs.append(f_s[np.isfinite(f_s) & (f_s > 0)])
     f_lo = min(np.min(x) for x in lows if x.size) if any(x.size for x in lows) else 1.0
@@ -356,7 +356,7 @@ def _assemble(model, bars, grid, frame_idx, outs, members, seconds) -> Estimate:
     centers = p0 + (np.arange(n_bins) + 0.5) * bin_usd
     finals = []
     for preset, out in zip(members, outs):
-        side = _sides_of(model, preset)
+        side = _sides_of(model, preset, bars)
         finals.append(_book_usd(out, side, centers))
     longs = np.array([f[0] for f in finals])
     shorts = np.array([f[1] for f in finals])
@@ -384,8 +384,13 @@ def _assemble(model, bars, grid, frame_idx, outs, members, seconds) -> Estimate:
         engine_seconds_central=float(seconds[0]), members=tuple(p.name for p in members))
 
 
-def _sides_of(model: LiquidationModel, preset: LeveragePreset) -> np.ndarray:
-    _, _, _, f_long, f_short = model._channels(preset)
+def _ref_price(bars: Bars) -> float:
+    """Entry price used where a venue's factors depend on it (coin-denominated tiers)."""
+    return float(np.median(bars.close))
+
+
+def _sides_of(model: LiquidationModel, preset: LeveragePreset, bars: Bars) -> np.ndarray:
+    _, _, _, f_long, f_short = model._channels(preset, _ref_price(bars))
     ok_l = (f_long > 0) & np.isfinite(f_long)
     ok_s = np.isfinite(f_short) & (f_short > 0)
     return np.r_[np.ones(ok_l.sum(), np.int64), -np.ones(ok_s.sum(), np.int64)]

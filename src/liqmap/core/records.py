@@ -142,3 +142,4 @@ class MaxPain:
     notional_usd: float
     distance_pct: float
     side: str
+    score_usd_per_pct2: float = float("nan")  # notional / distance_pct**2 (the ranking score)

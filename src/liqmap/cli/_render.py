@@ -1,0 +1,57 @@
+"""Human-readable output of the engine commands (rich tables)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.console import Console
+from rich.table import Table
+
+from liqmap.plots._style import fmt_usd
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def print_summary(s: dict) -> None:
+    """Print an engine summary (the dict of ``Estimate.summary`` plus extras)."""
+    con = Console()
+    m = s.get("aggregate_map") or s["map"]
+    con.print(f"[bold]{s['symbol']}[/] {s.get('venues') or s['venue']}  "
+              f"{_utc(s['start_ms'])} -> {_utc(s['end_ms'])}  ({s['bars']:,} bars)  "
+              f"price {m['price_usd']:,.2f}")
+    p = s["params"]
+    con.print(f"leverage={p['leverage']} side_model={p['side_model']} oi_policy={p['oi_policy']}"
+              f" engine {s['engine_seconds']:.3f} s")
+    t = Table(title="Liquidation map", show_header=True)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    imb = s["imbalance"]
+    t.add_row(f"shorts {imb['short_from_usd']:,.0f}..{imb['short_to_usd']:,.0f}",
+              fmt_usd(imb["short_usd"]))
+    t.add_row(f"longs {imb['long_from_usd']:,.0f}..{imb['long_to_usd']:,.0f}",
+              fmt_usd(imb["long_usd"]))
+    ratio = imb["ratio"]
+    band = ""
+    if imb.get("ratio_low") is not None:
+        band = f"  (band {imb['ratio_low']:.2f}..{imb['ratio_high']:.2f})"
+    t.add_row("imbalance shorts:longs", ("n/a" if ratio is None else f"{ratio:.2f}:1") + band)
+    for c in m.get("clusters", [])[:6]:
+        t.add_row(f"cluster {c['side']} @ {c['price_usd']:,.0f} ({c['distance_pct']:+.1f}%)",
+                  fmt_usd(c["notional_usd"]))
+    for side, z in (m.get("densest_zones") or {}).items():
+        if z:
+            t.add_row(f"densest {side} zone {z['from_usd']:,.0f}..{z['to_usd']:,.0f} "
+                      f"({z['distance_pct']:+.1f}%)", fmt_usd(z["notional_usd"]))
+    mp = m.get("max_pain")
+    if mp:
+        t.add_row(f"max pain ({mp['side']}) @ {mp['price_usd']:,.0f} ({mp['distance_pct']:+.1f}%)",
+                  fmt_usd(mp["notional_usd"]))
+    t.add_row("predicted liquidations long / short",
+              f"{fmt_usd(s['predicted_long_usd'])} / {fmt_usd(s['predicted_short_usd'])}")
+    con.print(t)
+    for name, path in (s.get("files") or {}).items():
+        con.print(f"wrote {name}: {path}")
+    if s.get("repairs"):
+        con.print(f"[yellow]repairs applied:[/] {'; '.join(s['repairs'])}")

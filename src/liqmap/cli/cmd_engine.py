@@ -1,0 +1,174 @@
+"""Engine commands: ``demo``, ``heatmap``, ``map``, ``show-config``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from liqmap._exceptions import ConfigError
+from liqmap.bars import Bars
+from liqmap.cli import _options as o
+from liqmap.cli._render import print_summary
+
+__all__ = ["register"]
+
+
+def parse_time_ms(text: str | None) -> int | None:
+    """ISO-8601 (UTC when no zone is given) or Unix milliseconds -> ms."""
+    if text is None:
+        return None
+    if text.strip().isdigit():
+        return int(text)
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--at {text!r}: give an ISO time like 2025-12-20T12:00 or Unix ms"
+                          ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1000)
+
+
+def _load(spec: str | None, sample: str, oi_unit: str, contract_size, repair: bool,
+          venue: str) -> Bars:
+    from liqmap.io.generic import load_bars
+    from liqmap.io.sample import load_sample
+
+    if spec is None:
+        return load_sample(sample)
+    path, _, file_venue = spec.partition("@")
+    return load_bars(path, oi_unit=oi_unit, contract_size=contract_size, repair=repair,
+                     venue=file_venue or venue)
+
+
+def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, out, as_json,
+               no_plots, config, flags, heatmap: bool, up_pct=0.2, down_pct=0.2) -> dict:
+    """Load, estimate (one model per input venue), aggregate, plot, summarise."""
+    from liqmap.config import build_model
+    from liqmap.core import mapstats
+
+    model = build_model(flags, config_path=config)
+    specs = inputs or [None]
+    ests = []
+    for spec in specs:
+        bars = _load(spec, sample, oi_unit, contract_size, repair,
+                     flags.get("venue") or model.venue)
+        m = replace(model, venue=bars.venue) if spec and "@" in spec else model
+        ests.append(m.run(bars, lookback=lookback, at_ms=parse_time_ms(at)))
+    est = ests[0]
+    summary = est.summary()
+    summary["repairs"] = list(est.bars.repairs)
+    final = est.final_map
+    if len(ests) > 1:
+        final = mapstats.aggregate([e.final_map for e in ests])
+        summary["venues"] = [e.bars.venue for e in ests]
+        summary["aggregate_map"] = mapstats.summary(final)
+        summary["engine_seconds"] = sum(e.engine_seconds for e in ests)
+    summary["imbalance"] = _imbalance_dict(mapstats.imbalance(final, up_pct, down_pct))
+    if not no_plots:
+        summary["files"] = _plots(est, final, Path(out), heatmap)
+    return summary
+
+
+def _imbalance_dict(imb) -> dict:
+    from dataclasses import asdict
+
+    return {k: (None if v is None or v != v else v) for k, v in asdict(imb).items()}
+
+
+def _plots(est, final, out: Path, heatmap: bool) -> dict:
+    from liqmap.plots.render import render_estimate, render_map
+
+    out.mkdir(parents=True, exist_ok=True)
+    if heatmap:
+        files = render_estimate(est, out, final_map=final)
+    else:
+        files = render_map(final, out)
+    return {k: str(v) for k, v in files.items()}
+
+
+def _engine_command(name: str, heatmap: bool):
+    def command(
+        inputs: Optional[List[str]] = o.INPUT, sample: str = o.SAMPLE,
+        oi_unit: str = o.OI_UNIT, contract_size: Optional[float] = o.CONTRACT_SIZE,
+        repair: bool = o.REPAIR, lookback: Optional[str] = o.LOOKBACK,
+        at: Optional[str] = o.AT, out: str = o.OUT, as_json: bool = o.JSON,
+        no_plots: bool = o.NO_PLOTS, config: Optional[str] = o.CONFIG,
+        venue: Optional[str] = o.VENUE, leverage: Optional[str] = o.LEVERAGE,
+        side_model: Optional[str] = o.SIDE_MODEL, side_strength: Optional[float] = o.SIDE_STRENGTH,
+        oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
+        position_usd: Optional[float] = o.POSITION_USD, bin_usd: Optional[float] = o.BIN_USD,
+        band: Optional[str] = o.BAND, tier_version: Optional[str] = o.TIER_VERSION,
+        up_pct: float = typer.Option(20.0, "--up-pct", help="Imbalance: shorts from the price "
+                                     "up to +N%."),
+        down_pct: float = typer.Option(20.0, "--down-pct", help="Imbalance: longs from the "
+                                       "price down to -N%."),
+    ) -> None:
+        flags = o.model_flags(venue, leverage, side_model, side_strength, oi_policy, half_life,
+                              position_usd, bin_usd, band, tier_version)
+        summary = run_engine(inputs, sample=sample, oi_unit=oi_unit,
+                             contract_size=contract_size, repair=repair, lookback=lookback,
+                             at=at, out=out, as_json=as_json, no_plots=no_plots,
+                             config=config, flags=flags, heatmap=heatmap,
+                             up_pct=up_pct / 100.0, down_pct=down_pct / 100.0)
+        _emit(summary, as_json)
+
+    command.__name__ = name
+    command.__doc__ = (
+        "Build the liquidation heatmap (price x time) and the final map; write PNG + HTML."
+        if heatmap else
+        "The liquidation map at a moment (--at): cumulative shorts above, longs below, "
+        "imbalance, clusters, densest zone, max pain. Repeat --input FILE@venue to aggregate "
+        "venues.")
+    return command
+
+
+def _emit(summary: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, default=_jsonable, allow_nan=False))
+    else:
+        print_summary(summary)
+
+
+def _jsonable(x):
+    import numpy as np
+
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return str(x)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the engine commands to ``app``."""
+    app.command("heatmap")(_engine_command("heatmap", heatmap=True))
+    app.command("map")(_engine_command("map", heatmap=False))
+
+    @app.command("demo")
+    def demo(out: str = o.OUT, as_json: bool = o.JSON,
+             lookback: str = typer.Option("30d", "--lookback", "-l",
+                                          help="Window of the bundled sample to show.")) -> None:
+        """The main job on bundled real Binance BTCUSDT data: heatmap + map into --out."""
+        summary = run_engine(None, sample="btcusdt-5m-2025-12", oi_unit="base",
+                             contract_size=None, repair=False, lookback=lookback, at=None,
+                             out=out, as_json=as_json, no_plots=False, config=None, flags={},
+                             heatmap=True)
+        _emit(summary, as_json)
+
+    @app.command("show-config")
+    def show_config(config: Optional[str] = o.CONFIG, as_json: bool = o.JSON) -> None:
+        """Print the model configuration after layering defaults, file, env and flags."""
+        from liqmap.config import resolve_config
+
+        values, origin = resolve_config({}, config_path=config)
+        if as_json:
+            print(json.dumps({"values": values, "origin": origin}, default=_jsonable))
+            return
+        for k, v in values.items():
+            print(f"{k:24s} {v!s:40s} ({origin[k]})")

@@ -1,0 +1,128 @@
+"""``liqmap liq-price``: the liquidation price of one position by a venue's rule.
+
+Example::
+
+    liqmap liq-price --venue binance --side long --entry 100000 --qty 0.1 --margin 1000 --json
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Optional
+
+import typer
+
+from liqmap._exceptions import ConfigError
+from liqmap.core.liqprice import LiqResult, liquidation_result, okx_contracts_to_coin
+from liqmap.core.tiers import VENUES, get_tier_table
+
+__all__ = ["build_report", "register"]
+
+_VENUE = typer.Option(..., "--venue", help=f"Liquidation rules: {', '.join(VENUES)}.")
+_SIDE = typer.Option(..., "--side", help="long or short.")
+_ENTRY = typer.Option(..., "--entry", help="Entry price (USD per coin).")
+_QTY = typer.Option(None, "--qty", help="Size in coin (linear venues).")
+_CONTRACTS = typer.Option(None, "--contracts", help="Size in contracts: OKX (0.01 BTC each) "
+                          "or binance-inverse (100 USD each; required there).")
+_MARGIN = typer.Option(None, "--margin", help="Isolated margin / wallet: quote currency, BTC "
+                       "for binance-inverse.")
+_LEVERAGE = typer.Option(None, "--leverage", help="Instead of --margin: margin = notional / "
+                         "leverage (notional at entry).")
+_TABLE_VERSION = typer.Option(None, "--table-version", help="Tier table in force on this "
+                              "date (YYYY-MM-DD); default the latest.")
+_TAKER_FEE = typer.Option(None, "--taker-fee", help="OKX only: taker fee fraction folded "
+                          "into the rule (default 0.0005).")
+_JSON = typer.Option(False, "--json", help="Print one JSON object.")
+
+
+def _size(venue: str, qty: float | None, contracts: float | None) -> float:
+    """Size as the core expects it: contracts for inverse, coin otherwise."""
+    if venue == "binance-inverse":
+        if contracts is None:
+            raise ConfigError("binance-inverse sizes are in contracts of 100 USD: pass --contracts")
+        return contracts
+    if (qty is None) == (contracts is None):
+        raise ConfigError("give the size once: --qty (coin) or --contracts (OKX)")
+    if contracts is not None:
+        if venue != "okx":
+            raise ConfigError(f"--contracts is for okx and binance-inverse; for {venue} use --qty")
+        return okx_contracts_to_coin(contracts, get_tier_table("okx").contract_size)
+    return qty
+
+
+def _margin(venue: str, entry: float, size: float, margin, leverage) -> float:
+    if (margin is None) == (leverage is None):
+        raise ConfigError("give exactly one of --margin or --leverage")
+    if margin is not None:
+        return margin
+    if not leverage > 0:
+        raise ConfigError(f"--leverage must be > 0, got {leverage}")
+    if venue == "binance-inverse":
+        return size * get_tier_table(venue).contract_size / entry / leverage
+    return size * entry / leverage
+
+
+def _num(x: float) -> float | None:
+    """JSON-safe number: None for a price that is never reached."""
+    return None if math.isinf(x) else x
+
+
+def build_report(res: LiqResult, venue: str, entry: float, size: float, margin: float) -> dict:
+    """The JSON object printed by ``liq-price --json``."""
+    lp, tier, table = res.liquidation_price, res.tier, res.table
+    liquidatable = 0.0 < lp < math.inf
+    return {
+        "venue": venue,
+        "symbol": table.symbol,
+        "side": res.side,
+        "entry_price": entry,
+        "size": size,
+        "size_unit": "contracts" if table.inverse else "coin",
+        "margin": margin,
+        "margin_unit": "BTC" if table.inverse else "USD",
+        "liquidatable": liquidatable,
+        "liquidation_price": round(lp, 2) if liquidatable else _num(lp),
+        "liquidation_price_exact": _num(lp),
+        "bankruptcy_price": _num(res.bankruptcy_price),
+        "tier": {"mmr": tier.mmr, "cum": tier.cum_usd, "max_leverage": tier.max_leverage,
+                 "floor": tier.floor_usd, "cap": _num(tier.cap_usd),
+                 "notional_unit": table.notional_unit},
+        "table_version": table.version,
+        "table_source": table.source,
+    }
+
+
+def _line(rep: dict) -> str:
+    lp = rep["liquidation_price"]
+    where = "never liquidated" if not rep["liquidatable"] else f"liquidation {lp:,.2f}"
+    tier = rep["tier"]
+    return (f"{rep['venue']} {rep['side']} {rep['size']:g} {rep['size_unit']} @ "
+            f"{rep['entry_price']:,.2f}: {where} (mmr {tier['mmr']:.4%}, cum {tier['cum']:g}, "
+            f"max {tier['max_leverage']:g}x; table {rep['table_version']})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``liq-price`` to ``app``."""
+
+    @app.command("liq-price")
+    def liq_price(
+        venue: str = _VENUE,
+        side: str = _SIDE,
+        entry: float = _ENTRY,
+        qty: Optional[float] = _QTY,
+        contracts: Optional[float] = _CONTRACTS,
+        margin: Optional[float] = _MARGIN,
+        leverage: Optional[float] = _LEVERAGE,
+        table_version: Optional[str] = _TABLE_VERSION,
+        taker_fee: Optional[float] = _TAKER_FEE,
+        as_json: bool = _JSON,
+    ) -> None:
+        """Liquidation price of one position by a venue's rule and tier table."""
+        table = get_tier_table(venue, version=table_version)
+        size = _size(venue, qty, contracts)
+        m = _margin(venue, entry, size, margin, leverage)
+        opts = {"taker_fee": taker_fee} if taker_fee is not None else {}
+        res = liquidation_result(venue, side, entry, size, m, table=table, **opts)
+        rep = build_report(res, venue, entry, size, m)
+        print(json.dumps(rep) if as_json else _line(rep))

@@ -1,0 +1,352 @@
+"""Analytics of one liquidation map: cumulative curves, imbalance, clusters, zones, max pain.
+
+Arrays in, records out (``liqmap.core.records``); pure NumPy. ``clusters`` lives in
+``liqmap.core._mapclusters``, the grid helpers (``rebin``, ``aggregate``) in
+``liqmap.core._mapgrid``; all are re-exported here.
+
+Conventions shared by every function here
+-----------------------------------------
+* Bin ``i`` covers ``[c_i - b/2, c_i + b/2)`` (``c`` = ``price_bins_usd``, ``b`` = ``bin_usd``).
+* **The bin that contains the price sits at the price.** Its effective position is
+  ``price_usd`` (distance zero) and it belongs to *both* sides: a move in either direction
+  reaches it at once, so its longs count from the first step down and its shorts from the
+  first step up. Every other bin sits at its centre; longs count only at or below the
+  price, shorts only at or above it.
+* ``*_pct`` arguments of ``imbalance`` are **fractions** of price (0.2 = 20 %), as in
+  ``Imbalance``; every other ``*_pct`` argument is in **percent** (1.0 = 1 %).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from liqmap._exceptions import ConfigError
+from liqmap.core._mapclusters import clusters
+from liqmap.core._mapgrid import (
+    EDGE_TOL,
+    aggregate,
+    check_map,
+    check_positive,
+    check_side,
+    effective_usd,
+    pct_from,
+    rebin,
+    side_mask,
+    side_values,
+)
+from liqmap.core.records import Imbalance, LiqMap, MaxPain, Zone
+
+__all__ = [
+    "aggregate",
+    "clusters",
+    "cumulative",
+    "densest_zone",
+    "imbalance",
+    "max_pain",
+    "rebin",
+    "summary",
+]
+
+_SIDES = ("long", "short")
+#: ``imbalance`` takes fractions; a larger value is almost surely a percent typed by mistake.
+_MAX_UP_FRACTION = 5.0
+
+
+def cumulative(m: LiqMap) -> tuple[np.ndarray, np.ndarray]:
+    """Notional liquidated by a move from the price to each bin, per side.
+
+    Parameters
+    ----------
+    m : LiqMap
+        The map.
+
+    Returns
+    -------
+    cum_long_below_usd : (P,) float64
+        For a bin at or below the price: the longs of every bin between it and the price,
+        both included (the longs a fall to that bin liquidates). Zero above the price.
+    cum_short_above_usd : (P,) float64
+        For a bin at or above the price: the shorts between the price and it, both
+        included. Zero below the price.
+
+    Notes
+    -----
+    The bin that contains the price counts on both sides (see the module docstring), so
+    both curves are non-zero there.
+
+    Examples
+    --------
+    >>> m = LiqMap(0, 101.0, np.array([99.0, 100.0, 101.0, 102.0]),
+    ...            np.array([1.0, 2.0, 3.0, 0.0]), np.array([0.0, 0.0, 4.0, 5.0]))
+    >>> [a.tolist() for a in cumulative(m)]
+    [[6.0, 5.0, 3.0, 0.0], [0.0, 0.0, 4.0, 9.0]]
+    """
+    check_map(m)
+    longs = side_values(m, "long")
+    shorts = side_values(m, "short")
+    eff = effective_usd(m)
+    cum_long = np.cumsum(longs[::-1])[::-1]
+    cum_short = np.cumsum(shorts)
+    cum_long[eff > m.price_usd] = 0.0
+    cum_short[eff < m.price_usd] = 0.0
+    return cum_long, cum_short
+
+
+def _ratio(shorts_usd: float, longs_usd: float) -> float:
+    if longs_usd > 0:
+        return shorts_usd / longs_usd
+    return math.inf if shorts_usd > 0 else math.nan
+
+
+def _check_band(name: str, to_frac: float, from_frac: float, cap: float) -> None:
+    for label, value in ((f"{name}_pct", to_frac), (f"{name}_from_pct", from_frac)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"{label} must be a fraction >= 0 (0.2 = 20 %), got {value!r}")
+    if to_frac > cap:
+        raise ConfigError(
+            f"{name}_pct is a fraction of price (0.2 = 20 %) and at most {cap}, got {to_frac!r}"
+        )
+    if from_frac >= to_frac:
+        raise ConfigError(
+            f"{name}_from_pct ({from_frac!r}) must be smaller than {name}_pct ({to_frac!r})"
+        )
+
+
+def _band_sum(eff: np.ndarray, vals: np.ndarray, lo_usd: float, hi_usd: float, p: float) -> float:
+    tol = EDGE_TOL * p
+    inside = (eff >= lo_usd - tol) & (eff <= hi_usd + tol)
+    return float(vals[inside].sum())
+
+
+def imbalance(
+    m: LiqMap,
+    up_pct: float = 0.20,
+    down_pct: float = 0.20,
+    *,
+    up_from_pct: float = 0.0,
+    down_from_pct: float = 0.0,
+) -> Imbalance:
+    """Shorts in an upside band over longs in a downside band.
+
+    Shorts are summed over bins whose effective position lies in
+    ``[price x (1 + up_from_pct), price x (1 + up_pct)]``, longs over
+    ``[price x (1 - down_pct), price x (1 - down_from_pct)]`` (edges inclusive; the bin
+    holding the price sits at the price). ``ratio = short_usd / long_usd`` (inf when there
+    are no longs, nan when both are zero).
+
+    Parameters
+    ----------
+    m : LiqMap
+        The map.
+    up_pct, down_pct : float
+        Far edges of the bands as **fractions** of price (0.2 = 20 %); ``down_pct <= 1``.
+    up_from_pct, down_from_pct : float
+        Near edges, fractions of price, smaller than the far edges.
+
+    Returns
+    -------
+    Imbalance
+        With ``ratio_low = short_low / long_high`` and ``ratio_high = short_high / long_low``
+        when the map has all four band arrays, else ``None``.
+
+    Raises
+    ------
+    ConfigError
+        A negative, reversed or empty band, or ``up_pct`` above 5 (a percent typed as
+        a fraction).
+
+    Examples
+    --------
+    >>> c = np.arange(80.0, 121.0)
+    >>> m = LiqMap(0, 100.0, c, np.where(c < 100, 1.0, 0.0), np.where(c > 100, 14.0, 0.0))
+    >>> imbalance(m, 0.2, 0.2).ratio
+    14.0
+    """
+    check_map(m)
+    _check_band("up", up_pct, up_from_pct, _MAX_UP_FRACTION)
+    _check_band("down", down_pct, down_from_pct, 1.0)
+    p = m.price_usd
+    eff = effective_usd(m)
+    s_lo, s_hi = p * (1 + up_from_pct), p * (1 + up_pct)
+    l_lo, l_hi = p * (1 - down_pct), p * (1 - down_from_pct)
+
+    def band(values: np.ndarray, side: str) -> float:
+        vals = np.where(side_mask(m, side), values, 0.0)
+        lo, hi = (s_lo, s_hi) if side == "short" else (l_lo, l_hi)
+        return _band_sum(eff, vals, lo, hi, p)
+
+    short_usd, long_usd = band(m.short_usd, "short"), band(m.long_usd, "long")
+    ratio_low = ratio_high = None
+    bands = (m.short_low_usd, m.short_high_usd, m.long_low_usd, m.long_high_usd)
+    if all(a is not None for a in bands):
+        ratio_low = _ratio(band(m.short_low_usd, "short"), band(m.long_high_usd, "long"))
+        ratio_high = _ratio(band(m.short_high_usd, "short"), band(m.long_low_usd, "long"))
+    return Imbalance(
+        short_usd=short_usd, long_usd=long_usd, ratio=_ratio(short_usd, long_usd),
+        short_from_usd=s_lo, short_to_usd=s_hi, long_from_usd=l_lo, long_to_usd=l_hi,
+        ratio_low=ratio_low, ratio_high=ratio_high,
+    )
+
+
+def densest_zone(
+    m: LiqMap, side: str, *, width_pct: float = 2.0, max_distance_pct: float = 30.0
+) -> Zone:
+    """The window of fixed width holding the most notional of one side.
+
+    The window spans ``n = max(1, round(width_pct / 100 x price / bin_usd))`` whole bins
+    (fewer if the side has fewer bins in range), all on ``side`` of the price and within
+    ``max_distance_pct`` of it. Ties go to the window nearest the price. ``from_usd`` and
+    ``to_usd`` are the outer bin edges, ``distance_pct`` the signed distance of the window
+    centre from the price. With no bin in range the zone is empty (zero notional, nan
+    edges).
+
+    Parameters
+    ----------
+    m : LiqMap
+        The map.
+    side : {"long", "short"}
+        Side to search.
+    width_pct : float
+        Window width, percent of price.
+    max_distance_pct : float
+        Farthest bin considered, percent of price.
+
+    Returns
+    -------
+    Zone
+
+    Examples
+    --------
+    >>> c = np.arange(90.0, 111.0)
+    >>> m = LiqMap(0, 100.0, c, np.zeros(21), np.where((c >= 104) & (c <= 105), 5.0, 0.0))
+    >>> z = densest_zone(m, "short", width_pct=2.0)
+    >>> (z.from_usd, z.to_usd, z.notional_usd, z.distance_pct)
+    (103.5, 105.5, 10.0, 4.5)
+    """
+    check_map(m)
+    check_side(side, _SIDES)
+    check_positive(width_pct=width_pct, max_distance_pct=max_distance_pct)
+    keep = np.flatnonzero(side_mask(m, side, max_distance_pct))
+    if keep.size == 0:
+        return Zone(side, math.nan, math.nan, 0.0, math.nan)
+    first, last = int(keep[0]), int(keep[-1])
+    c, b, p = np.asarray(m.price_bins_usd, dtype=np.float64), m.bin_usd, m.price_usd
+    vals = side_values(m, side)[first: last + 1]
+    n = min(max(1, round(width_pct / 100.0 * p / b)), vals.size)
+    csum = np.concatenate(([0.0], np.cumsum(vals)))
+    sums = csum[n:] - csum[:-n]
+    centres = (c[first: last - n + 2] + c[first + n - 1: last + 1]) / 2.0
+    best = np.flatnonzero(sums == sums.max())
+    j = int(best[np.argmin(np.abs(centres[best] - p))])
+    lo, hi = c[first + j] - b / 2, c[first + j + n - 1] + b / 2
+    return Zone(side, float(lo), float(hi), float(sums[j]), float(pct_from((lo + hi) / 2, p)))
+
+
+def max_pain(
+    m: LiqMap, *, min_distance_pct: float = 0.5, max_distance_pct: float = 15.0
+) -> MaxPain:
+    """The level where a move harvests the most liquidations per unit of push.
+
+    Definition: for each bin centre ``x`` with ``min_distance_pct <= |x / price - 1| x 100
+    <= max_distance_pct``, let ``pain(x)`` be the notional a move from the price to ``x``
+    liquidates (``cumulative``: longs for ``x`` below the price, shorts above) and
+    ``d(x) = |x / price - 1|`` in percent. Under the square-root impact law (METHOD.md
+    section 4) the order flow needed to push price a distance ``d`` grows like ``d**2``, so
+    max pain is the ``x`` that maximizes ``pain(x) / d(x)**2``. Ties go to the nearer
+    level. ``min_distance_pct`` keeps the score from exploding next to the price. With no
+    notional in range the result has ``side="none"``, zero notional and nan price.
+
+    Parameters
+    ----------
+    m : LiqMap
+        The map.
+    min_distance_pct, max_distance_pct : float
+        Range of candidate levels, percent of price, ``0 < min < max``.
+
+    Returns
+    -------
+    MaxPain
+        ``score_usd_per_pct2`` holds ``pain / d**2`` (d in percent).
+
+    Examples
+    --------
+    >>> c = np.arange(90.0, 111.0)
+    >>> m = LiqMap(0, 100.0, c, np.where(c == 98, 8.0, 0.0), np.where(c == 104, 20.0, 0.0))
+    >>> mp = max_pain(m)
+    >>> (mp.side, mp.price_usd, mp.notional_usd, mp.distance_pct)
+    ('long', 98.0, 8.0, -2.0)
+    """
+    check_map(m)
+    check_positive(min_distance_pct=min_distance_pct, max_distance_pct=max_distance_pct)
+    if min_distance_pct >= max_distance_pct:
+        raise ConfigError(
+            f"min_distance_pct ({min_distance_pct!r}) must be below "
+            f"max_distance_pct ({max_distance_pct!r})"
+        )
+    eff, p = effective_usd(m), m.price_usd
+    d_pct = np.abs(pct_from(eff, p))
+    in_range = (d_pct >= min_distance_pct * (1 - EDGE_TOL)) & (
+        d_pct <= max_distance_pct * (1 + EDGE_TOL)
+    )
+    cum_long, cum_short = cumulative(m)
+    pain = np.where(eff < p, cum_long, cum_short)
+    pain = np.where(in_range, pain, 0.0)
+    if not np.any(pain > 0):
+        return MaxPain(math.nan, 0.0, math.nan, "none", 0.0)
+    score = np.where(pain > 0, pain / np.where(in_range, d_pct, 1.0) ** 2, -np.inf)
+    order = np.lexsort((d_pct, -score))
+    i = int(order[0])
+    return MaxPain(
+        price_usd=float(eff[i]), notional_usd=float(pain[i]),
+        distance_pct=float(pct_from(eff[i], p)),
+        side="long" if eff[i] < p else "short", score_usd_per_pct2=float(score[i]),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain Python values with non-finite floats as None (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def summary(m: LiqMap) -> dict[str, Any]:
+    """The headline figures of a map as a JSON-ready dict.
+
+    Keys: ``venue``, ``symbol``, ``ts_ms``, ``price_usd``, ``bin_usd``, ``total_long_usd``,
+    ``total_short_usd``, ``imbalance`` (``"10pct"`` and ``"20pct"``: ``imbalance`` at
+    +/-10 % and +/-20 %), ``clusters`` (top 5 per side, ``"long"``/``"short"``),
+    ``densest_zone`` (per side, default width), ``max_pain``. Non-finite numbers (an
+    infinite ratio, an empty zone) become ``None``.
+
+    Examples
+    --------
+    >>> c = np.arange(90.0, 111.0)
+    >>> m = LiqMap(0, 100.0, c, np.where(c < 100, 1.0, 0.0), np.where(c > 100, 2.0, 0.0))
+    >>> summary(m)["imbalance"]["10pct"]["ratio"]
+    2.0
+    """
+    check_map(m)
+    out = {
+        "venue": m.venue, "symbol": m.symbol, "ts_ms": int(m.ts_ms),
+        "price_usd": m.price_usd, "bin_usd": m.bin_usd,
+        "total_long_usd": float(np.sum(m.long_usd)),
+        "total_short_usd": float(np.sum(m.short_usd)),
+        "imbalance": {
+            f"{int(f * 100)}pct": asdict(imbalance(m, f, f)) for f in (0.10, 0.20)
+        },
+        "clusters": {sd: [asdict(k) for k in clusters(m, sd)] for sd in _SIDES},
+        "densest_zone": {sd: asdict(densest_zone(m, sd)) for sd in _SIDES},
+        "max_pain": asdict(max_pain(m)),
+    }
+    return _jsonable(out)
