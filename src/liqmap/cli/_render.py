@@ -37,10 +37,11 @@ def print_summary(s: dict) -> None:
     if imb.get("ratio_low") is not None:
         band = f"  (band {imb['ratio_low']:.2f}..{imb['ratio_high']:.2f})"
     t.add_row("imbalance shorts:longs", ("n/a" if ratio is None else f"{ratio:.2f}:1") + band)
-    for c in m.get("clusters", [])[:6]:
+    clusters = [c for side in ("short", "long") for c in m["clusters"].get(side, [])[:3]]
+    for c in clusters:
         t.add_row(f"cluster {c['side']} @ {c['price_usd']:,.0f} ({c['distance_pct']:+.1f}%)",
                   fmt_usd(c["notional_usd"]))
-    for side, z in (m.get("densest_zones") or {}).items():
+    for side, z in m["densest_zone"].items():
         if z:
             t.add_row(f"densest {side} zone {z['from_usd']:,.0f}..{z['to_usd']:,.0f} "
                       f"({z['distance_pct']:+.1f}%)", fmt_usd(z["notional_usd"]))
