@@ -161,13 +161,10 @@ class LiquidationModel:
     def _inputs(self, bars, preset, share, px, w, grid, frame_idx) -> bk.BookInputs:
         lev, w_aggr, w_pass, f_long, f_short = self._channels(preset, _ref_price(bars))
         d_oi = np.diff(bars.open_interest, prepend=bars.open_interest[0]).clip(min=0.0)
-        long_mix = share[:, None] * w_aggr + (1 - share)[:, None] * w_pass
-        short_mix = (1 - share)[:, None] * w_aggr + share[:, None] * w_pass
         ok_l = (f_long > 0) & np.isfinite(f_long)
         ok_s = np.isfinite(f_short) & (f_short > 0)
         side = np.r_[np.ones(ok_l.sum(), np.int64), -np.ones(ok_s.sum(), np.int64)]
         chan_lev = np.r_[lev[ok_l], lev[ok_s]]
-        add = np.hstack([long_mix[:, ok_l], short_mix[:, ok_s]]) * d_oi[:, None]
         half = _parse_half_lives(self.half_life_hours, chan_lev)
         rate = np.where(np.isfinite(half), np.log(2.0) / (half * _H), 0.0)
         rank = np.argsort(np.argsort(-chan_lev, kind="stable"), kind="stable").astype(np.int64)
@@ -175,8 +172,9 @@ class LiquidationModel:
         p0, bin_usd, n_bins = grid
         return bk.BookInputs(
             low_usd=bars.low, high_usd=bars.high, dt_ms=dt, oi_coin=bars.open_interest,
-            entry_px_usd=px, entry_w=w, add_qty_coin=np.ascontiguousarray(add),
-            chan_side=side, chan_factor=np.r_[f_long[ok_l], f_short[ok_s]],
+            entry_px_usd=px, entry_w=w, open_coin=d_oi, aggr_long_share=share,
+            chan_w_aggr=np.r_[w_aggr[ok_l], w_aggr[ok_s]],
+            chan_w_pass=np.r_[w_pass[ok_l], w_pass[ok_s]], chan_side=side, chan_factor=np.r_[f_long[ok_l], f_short[ok_s]],
             chan_rate_per_ms=rate, chan_rank=rank, p0_usd=p0, bin_usd=bin_usd,
             n_bins=n_bins, frame_idx=frame_idx, policy=OI_POLICIES[self.oi_policy])
 

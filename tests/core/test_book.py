@@ -23,8 +23,9 @@ def make_inputs(seed: int, n_bars: int = 300, policy: int = bk.POLICY_PROPORTION
     lev = np.array([5.0, 10.0, 25.0, 50.0, 100.0])
     side = np.r_[np.ones(5, np.int64), -np.ones(5, np.int64)]
     factor = np.r_[1 - 1 / lev + 0.004, 1 + 1 / lev - 0.004]
-    mix = rng.dirichlet(np.ones(10), n_bars) * 2.0  # each side gets ~ d_oi in total
-    add = mix * d_oi[:, None]
+    # per side, the aggressive and passive weights each sum to 1: a side receives d_oi
+    w_aggr = np.r_[rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))]
+    w_pass = np.r_[rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))]
     j = 3
     u = (np.arange(j) + 0.5) / j
     px = low[:, None] + (high - low)[:, None] * u[None, :]
@@ -35,7 +36,9 @@ def make_inputs(seed: int, n_bars: int = 300, policy: int = bk.POLICY_PROPORTION
     bin_usd = (high.max() * 1.25 - lo) / n_bins
     return bk.BookInputs(
         low_usd=low, high_usd=high, dt_ms=np.r_[0.0, np.full(n_bars - 1, 300_000.0)],
-        oi_coin=oi, entry_px_usd=px, entry_w=w, add_qty_coin=add, chan_side=side,
+        oi_coin=oi, entry_px_usd=px, entry_w=w, open_coin=d_oi,
+        aggr_long_share=rng.uniform(0, 1, n_bars), chan_w_aggr=w_aggr, chan_w_pass=w_pass,
+        chan_side=side,
         chan_factor=factor, chan_rate_per_ms=rate, chan_rank=rank.astype(np.int64),
         p0_usd=lo, bin_usd=bin_usd, n_bins=n_bins,
         frame_idx=np.array([0, 10, 150, n_bars - 1], np.int64), policy=policy)
@@ -61,7 +64,8 @@ def _two_bar_inputs(low2, high2, policy=bk.POLICY_NONE, oi=(0.0, 1.0, 1.0)):
     return bk.BookInputs(
         low_usd=np.array([100.0, 100.0, low2]), high_usd=np.array([100.0, 100.0, high2]),
         dt_ms=np.zeros(n), oi_coin=np.array(oi), entry_px_usd=np.full((n, 1), 100.0),
-        entry_w=np.ones((n, 1)), add_qty_coin=np.array([[0, 0], [1.0, 1.0], [0, 0]]),
+        entry_w=np.ones((n, 1)), open_coin=np.array([0.0, 1.0, 0.0]),
+        aggr_long_share=np.full(n, 0.5), chan_w_aggr=np.ones(2), chan_w_pass=np.ones(2),
         chan_side=np.array([1, -1]), chan_factor=np.array([0.9, 1.1]),
         chan_rate_per_ms=np.zeros(2), chan_rank=np.array([0, 1]), p0_usd=0.0, bin_usd=1.0,
         n_bins=200, frame_idx=np.array([1, 2]), policy=policy)
@@ -108,7 +112,6 @@ def test_leverage_first_takes_from_the_highest_leverage_channel():
     inp = _two_bar_inputs(99.6, 101.0, bk.POLICY_LEVERAGE_FIRST, oi=(10, 12, 11))
     # two long channels: rank 0 (high leverage) is emptied before rank 1
     inp = bk.BookInputs(**{**{f: getattr(inp, f) for f in inp.__dataclass_fields__},
-                           "add_qty_coin": np.array([[0, 0], [1.0, 1.0], [0, 0]]),
                            "chan_side": np.array([1, 1]), "chan_factor": np.array([0.99, 0.9]),
                            "chan_rank": np.array([0, 1])})
     out = bk.run_book(inp)
@@ -132,7 +135,7 @@ def test_invariants_hold_for_random_markets(seed, policy):
     inp = make_inputs(seed, n_bars=120, policy=policy, decay=bool(seed % 2), n_bins=300)
     out = bk.run_book(inp)
     # a level is liquidated at most once: liquidated + remaining never exceeds what was added
-    added = inp.add_qty_coin.sum()
+    added = 2 * inp.open_coin.sum()
     liquidated = out.liq_long_coin.sum() + out.liq_short_coin.sum()
     assert liquidated + out.book_coin.sum() <= added * (1 + 1e-9) + 1e-9
     assert np.all(out.book_coin >= 0) and np.all(out.liq_long_usd >= 0)
@@ -140,24 +143,20 @@ def test_invariants_hold_for_random_markets(seed, policy):
     centers = inp.p0_usd + (np.arange(inp.n_bins) + 0.5) * inp.bin_usd
     longs = out.book_coin[inp.chan_side > 0].sum(axis=0)
     shorts = out.book_coin[inp.chan_side < 0].sum(axis=0)
-    assert longs[centers >= inp.low_usd[-1]].sum() == 0 or inp.add_qty_coin[-1].sum() > 0
-    assert shorts[centers <= inp.high_usd[-1]].sum() == 0 or inp.add_qty_coin[-1].sum() > 0
+    assert longs[centers >= inp.low_usd[-1]].sum() == 0 or inp.open_coin[-1] > 0
+    assert shorts[centers <= inp.high_usd[-1]].sum() == 0 or inp.open_coin[-1] > 0
 
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), policy=st.sampled_from([1, 2, 3]))
 def test_book_never_exceeds_open_interest_per_side(seed, policy):
     inp = make_inputs(seed, n_bars=150, policy=policy, decay=False, n_bins=300)
-    # open interest starts near zero so that the bound is tight, and each side receives
-    # exactly the OI rise, as the model does
+    # open interest starts near zero so that the bound is tight; each side receives exactly
+    # the OI rise (weights per side sum to 1), as the model does
     oi = inp.oi_coin - inp.oi_coin.min() + 1.0
     d_oi = np.diff(oi, prepend=oi[0]).clip(min=0)
-    add = inp.add_qty_coin.copy()
-    for s in (1, -1):
-        m = inp.chan_side == s
-        add[:, m] = add[:, m] / add[:, m].sum(axis=1, keepdims=True).clip(min=1e-300) * d_oi[:, None]
     inp = bk.BookInputs(**{**{f: getattr(inp, f) for f in inp.__dataclass_fields__},
-                           "add_qty_coin": add, "oi_coin": oi,
+                           "open_coin": d_oi, "oi_coin": oi,
                            "frame_idx": np.arange(150, dtype=np.int64)})
     out = bk.run_book(inp, reference=True)
     centers = inp.p0_usd + (np.arange(inp.n_bins) + 0.5) * inp.bin_usd

@@ -11,8 +11,10 @@ A *channel* is one (side, leverage) pair: every position in it liquidates at
 3. **open-interest fall** (``oi[t] < oi[t-1]``): the book shrinks by a policy
    (``POLICY_*`` below); whatever the policy, a side that would hold more base quantity
    than the open interest is then scaled down to it (the cap);
-4. **open-interest rise**: ``add_qty[t, c]`` is added at the entry prices ``entry_px[t, j]``
-   with weights ``entry_w[t, j]``, each level at bin ``floor((entry*factor - p0) / bin)``;
+4. **open-interest rise**: channel ``c`` receives ``open_coin[t] * (a * w_aggr[c] + (1 - a) *
+   w_pass[c])`` where ``a`` is ``aggr_long_share[t]`` for a long channel and ``1 - share``
+   for a short one; it is added at the entry prices ``entry_px[t, j]`` with weights
+   ``entry_w[t, j]``, each level at bin ``floor((entry*factor - p0) / bin)``;
 5. optional **snapshot** of the book into the heatmap frames.
 
 New positions are added after the crossing step, so a position is never liquidated in the
@@ -69,8 +71,13 @@ class BookInputs:
         Open interest at bar close, base units.
     entry_px_usd, entry_w : (T, J) float64
         Entry prices of new positions and their weights (rows sum to 1).
-    add_qty_coin : (T, C) float64
-        Base quantity opened in each channel at each bar.
+    open_coin : (T,) float64
+        Base quantity opened on each side in the bar (the open-interest rise, else 0).
+    aggr_long_share : (T,) float64
+        Probability that the long side of the bar's new positions is the aggressive one.
+    chan_w_aggr, chan_w_pass : (C,) float64
+        Weight of the channel's leverage in the aggressive and passive presets (per side,
+        each sums to at most 1; less when a tier can never be liquidated).
     chan_side : (C,) int64
         +1 long, -1 short.
     chan_factor : (C,) float64
@@ -93,7 +100,10 @@ class BookInputs:
     oi_coin: np.ndarray
     entry_px_usd: np.ndarray
     entry_w: np.ndarray
-    add_qty_coin: np.ndarray
+    open_coin: np.ndarray
+    aggr_long_share: np.ndarray
+    chan_w_aggr: np.ndarray
+    chan_w_pass: np.ndarray
     chan_side: np.ndarray
     chan_factor: np.ndarray
     chan_rate_per_ms: np.ndarray
@@ -135,7 +145,7 @@ def run_book(inp: BookInputs, *, reference: bool = False) -> BookOutputs:
     fn = run_book_reference if reference else run_book_nb
     out = fn(
         inp.low_usd, inp.high_usd, inp.dt_ms, inp.oi_coin, inp.entry_px_usd, inp.entry_w,
-        inp.add_qty_coin, inp.chan_side, inp.chan_factor, inp.chan_rate_per_ms, inp.chan_rank,
+        inp.open_coin, inp.aggr_long_share, inp.chan_w_aggr, inp.chan_w_pass, inp.chan_side, inp.chan_factor, inp.chan_rate_per_ms, inp.chan_rank,
         float(inp.p0_usd), float(inp.bin_usd), int(inp.n_bins), inp.frame_idx, int(inp.policy),
     )
     return BookOutputs(*out)
@@ -273,10 +283,12 @@ def _cap_nb(book, scale, tot, side, oi_now):
 
 
 @nb.njit(cache=True)
-def _add_nb(book, scale, tot, top, bot, side, factor, qty_row, px_row, w_row, p0, w):
+def _add_nb(book, scale, tot, top, bot, side, factor, opened, share, w_aggr, w_pass, px_row,
+            w_row, p0, w):
     n_chan, n_bins = book.shape
     for c in range(n_chan):
-        q = qty_row[c]
+        a = share if side[c] > 0 else 1.0 - share
+        q = opened * (a * w_aggr[c] + (1.0 - a) * w_pass[c])
         if q <= 0.0:
             continue
         if scale[c] == 0.0:
@@ -315,8 +327,8 @@ def _snapshot_nb(book, scale, side, centers, out_long, out_short, f):
 
 
 @nb.njit(cache=True)
-def run_book_nb(low, high, dt_ms, oi, entry_px, entry_w, add_qty, side, factor, rate, rank,
-                p0, w, n_bins, frame_idx, policy):
+def run_book_nb(low, high, dt_ms, oi, entry_px, entry_w, opened, share, w_aggr, w_pass, side,
+                factor, rate, rank, p0, w, n_bins, frame_idx, policy):
     """Compiled level book; see the module docstring for the per-bar steps."""
     n_bars = low.shape[0]
     n_chan = side.shape[0]
@@ -351,8 +363,9 @@ def run_book_nb(low, high, dt_ms, oi, entry_px, entry_w, add_qty, side, factor, 
         if t > 0 and policy != POLICY_NONE and oi[t] < oi[t - 1]:
             _shrink_nb(book, scale, tot, side, rank, policy, oi[t - 1], oi[t], lq + sq)
         _cap_nb(book, scale, tot, side, oi[t])
-        _add_nb(book, scale, tot, top, bot, side, factor, add_qty[t], entry_px[t], entry_w[t],
-                p0, w)
+        if opened[t] > 0.0:
+            _add_nb(book, scale, tot, top, bot, side, factor, opened[t], share[t], w_aggr,
+                    w_pass, entry_px[t], entry_w[t], p0, w)
         while f < n_frames and frame_idx[f] == t:
             _snapshot_nb(book, scale, side, centers, fr_l, fr_s, f)
             f += 1
@@ -364,8 +377,8 @@ def run_book_nb(low, high, dt_ms, oi, entry_px, entry_w, add_qty, side, factor, 
 # ----------------------------------------------------------------------------- reference
 
 
-def run_book_reference(low, high, dt_ms, oi, entry_px, entry_w, add_qty, side, factor, rate,
-                       rank, p0, w, n_bins, frame_idx, policy):
+def run_book_reference(low, high, dt_ms, oi, entry_px, entry_w, opened, share, w_aggr, w_pass,
+                       side, factor, rate, rank, p0, w, n_bins, frame_idx, policy):
     """Plain NumPy twin of ``run_book_nb``: the whole book is touched every bar."""
     n_bars, n_chan = low.shape[0], side.shape[0]
     centers = p0 + (np.arange(n_bins) + 0.5) * w
@@ -391,11 +404,13 @@ def run_book_reference(low, high, dt_ms, oi, entry_px, entry_w, add_qty, side, f
             if held > oi[t]:
                 book[mask] *= max(oi[t], 0.0) / held
         bins = np.floor((entry_px[t][None, :] * factor[:, None] - p0) / w).astype(np.int64)
+        a = np.where(is_long, share[t], 1.0 - share[t])
+        qty = opened[t] * (a * w_aggr + (1.0 - a) * w_pass)
         for c in range(n_chan):
             for j in range(entry_px.shape[1]):
                 b = bins[c, j]
-                if add_qty[t, c] > 0 and entry_w[t, j] > 0 and 0 <= b < n_bins:
-                    book[c, b] += add_qty[t, c] * entry_w[t, j]
+                if qty[c] > 0 and entry_w[t, j] > 0 and 0 <= b < n_bins:
+                    book[c, b] += qty[c] * entry_w[t, j]
         for f in np.flatnonzero(frame_idx == t):
             fr_l[f] = (book[is_long] * centers).sum(axis=0)
             fr_s[f] = (book[~is_long] * centers).sum(axis=0)

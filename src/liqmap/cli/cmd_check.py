@@ -1,0 +1,56 @@
+"""``liqmap check-hyperliquid``: score the Hyperliquid rule against real liquidation prices."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+__all__ = ["register"]
+
+_DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
+                         "(default: $LIQMAP_SHARED_DATA or ../shared/data).")
+_TOL = typer.Option(0.05, "--isolated-tol", help="Tolerance on the implied isolated margin "
+                    "for a position to count as isolated-looking.")
+_JSON = typer.Option(False, "--json", help="Print one JSON object.")
+
+
+def _stats_line(name: str, st: dict) -> str:
+    if not st["n"]:
+        return f"  {name:<34} n=0"
+    return (f"  {name:<34} n={st['n']:>6}  median {st['median_abs_rel_err_pct']:.3f}%  "
+            f"p90 {st['p90_abs_rel_err_pct']:.3f}%  within 0.5% {st['share_within_0_5pct']:.1%}"
+            f"  within 1% {st['share_within_1pct']:.1%}")
+
+
+def _text(summary: dict) -> str:
+    lines = [
+        f"Hyperliquid {summary['coin']}: {summary['n_rows']} rows, {summary['n_with_liq']} with "
+        f"a liquidation price, {summary['n_isolated']} isolated-looking "
+        f"({summary['isolated_value_share']:.1%} of their value)",
+        "abs. relative error of liqmap's rule vs the exchange's liquidation_px:",
+        _stats_line("isolated rule, isolated-looking", summary["isolated"]),
+        _stats_line("isolated rule, all rows", summary["all_rows"]),
+        _stats_line("cross rule (account value), rest", summary["cross_rest"]),
+        "share of position value by leverage: " + ", ".join(
+            f"{k} {v:.1%}" for k, v in summary["leverage_share"].items()),
+        f"isolated-looking: {summary['criterion']}",
+    ]
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``check-hyperliquid`` to ``app``."""
+
+    @app.command("check-hyperliquid")
+    def check_hyperliquid_cmd(
+        data_dir: Optional[str] = _DATA_DIR,
+        isolated_tol: float = _TOL,
+        as_json: bool = _JSON,
+    ) -> None:
+        """Error of liqmap's Hyperliquid rule on real whale positions, and their leverage mix."""
+        from liqmap.checks.hyperliquid import check_hyperliquid
+
+        summary = check_hyperliquid(data_dir, isolated_tol=isolated_tol).summary()
+        print(json.dumps(summary) if as_json else _text(summary))
