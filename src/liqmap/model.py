@@ -119,11 +119,11 @@ class LiquidationModel:
         return d
 
     def run(self, bars: Bars, *, lookback: str | None = None, at_ms: int | None = None,
-            reference: bool = False) -> "Estimate":
+            reference: bool = False, progress=None) -> "Estimate":
         """Run the level book over ``bars`` (optionally a lookback window ending at ``at_ms``).
 
         ``reference=True`` runs the plain NumPy twin instead of the compiled kernel (slow;
-        for checks).
+        for checks). ``progress(done, total, preset_name)`` is called after each preset run.
         """
         bars = _window(bars, lookback, at_ms)
         _check_bars(bars)
@@ -145,6 +145,8 @@ class LiquidationModel:
             t0 = time.perf_counter()
             outs.append(bk.run_book(inp, reference=reference))
             seconds.append(time.perf_counter() - t0)
+            if progress is not None:
+                progress(i + 1, len(members), preset.name)
         return _assemble(self, bars, grid, frame_idx, outs, members, seconds)
 
     # ------------------------------------------------------------------ internals

@@ -55,11 +55,15 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
     model = build_model(flags, config_path=config)
     specs = inputs or [None]
     ests = []
-    for spec in specs:
-        bars = _load(spec, sample, oi_unit, contract_size, repair,
-                     flags.get("venue") or model.venue)
-        m = replace(model, venue=bars.venue) if spec and "@" in spec else model
-        ests.append(m.run(bars, lookback=lookback, at_ms=parse_time_ms(at)))
+    with _progress(quiet=as_json) as bar:
+        for spec in specs:
+            task = bar.add_task(f"level book {spec or sample}", total=None)
+            bars = _load(spec, sample, oi_unit, contract_size, repair,
+                         flags.get("venue") or model.venue)
+            m = replace(model, venue=bars.venue) if spec and "@" in spec else model
+            ests.append(m.run(bars, lookback=lookback, at_ms=parse_time_ms(at),
+                              progress=lambda d, n, _name, t=task: bar.update(t, total=n,
+                                                                              completed=d)))
     est = ests[0]
     summary = est.summary()
     summary["repairs"] = list(est.bars.repairs)
@@ -73,6 +77,17 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
     if not no_plots:
         summary["files"] = _plots(est, final, Path(out), heatmap)
     return summary
+
+
+def _progress(quiet: bool):
+    """A rich progress bar on stderr (silent with --json or when stderr is not a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True, quiet=quiet)
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.completed}/{task.total} presets"), TimeElapsedColumn(), console=console,
+        transient=True)
 
 
 def _imbalance_dict(imb) -> dict:
