@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench scorecard install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 ## Speed benchmarks (engine vs its reference twin, measured in the same run)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_cascade.py
+
+## Backtest against realized liquidations (needs ../shared/data): scorecard/window-A.csv + metrics
+scorecard: $(STAMP)
+	$(VENV)/bin/liqmap backtest --window A --out scorecard
 
 clean:
 	rm -rf $(VENV) out build dist src/*.egg-info

@@ -1,0 +1,332 @@
+"""The liquidation heatmap: time on x, price on y, colour = notional that would be liquidated.
+
+Static PNG through matplotlib's object API (``Figure`` + Agg canvas: no pyplot, no global
+backend switch, no display) and an interactive, self-contained Plotly HTML.
+
+Colour scaling (both versions): the top of the scale is the ``HEAT_CLIP_PCT`` (99.5th)
+percentile of the non-empty visible cells, so a single hot pixel cannot flatten the rest;
+with ``log_scale=True`` (default) the scale is logarithmic over ``HEAT_LOG_DECADES`` (1.5)
+decades below that, and fainter cells are drawn as empty. With ``log_scale=False`` it is
+linear from 0.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+from liqmap.core.records import Heatmap
+from liqmap.plots import _style as st
+from liqmap.plots._prep import (
+    downsample_heat,
+    heat_intensity,
+    heat_limits,
+    heat_y_range,
+    realized_arrays,
+)
+
+__all__ = ["heatmap_figure", "plot_heatmap_html", "plot_heatmap_png"]
+
+_SIDE_LABEL = {"both": "longs + shorts", "long": "longs", "short": "shorts"}
+
+
+def _mpl_days(ts_ms: np.ndarray) -> np.ndarray:
+    """Unix ms to matplotlib date numbers."""
+    return mdates.date2num(np.asarray(ts_ms, dtype=np.int64).astype("datetime64[ms]"))
+
+
+def _utc(ts_ms: int, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """One Unix-ms time as a UTC string."""
+    return np.datetime64(int(ts_ms), "ms").astype("datetime64[s]").item().strftime(fmt)
+
+
+def _default_title(hm: Heatmap, side: str) -> str:
+    """``BTC/USDT:USDT · binance · liquidation heatmap (longs + shorts) · start → end UTC``."""
+    span = ""
+    if len(hm.ts_ms):
+        span = f" · {_utc(hm.ts_ms[0])} → {_utc(hm.ts_ms[-1])} UTC"
+    return f"{hm.symbol} · {hm.venue} · liquidation heatmap ({_SIDE_LABEL[side]}){span}"
+
+
+def _frame_edges(ts_ms: np.ndarray) -> tuple[float, float]:
+    """Left and right time edges (matplotlib days) of the frame span, half a step out."""
+    d = _mpl_days(ts_ms)
+    step = float(np.median(np.diff(d))) if d.size > 1 else 1 / 288
+    return float(d[0] - step / 2), float(d[-1] + step / 2)
+
+
+def _prepare(hm: Heatmap, side: str, y_range_usd, log_scale: bool):
+    """Crop the book to the price window; return bins, z (F, P'), window and colour limits."""
+    z = heat_intensity(hm, side)
+    lo, hi = y_range_usd if y_range_usd is not None else heat_y_range(hm, z)
+    bins = np.asarray(hm.price_bins_usd, dtype=float)
+    half = hm.bin_usd / 2
+    keep = (bins + half >= lo) & (bins - half <= hi)
+    bins, z = bins[keep], z[:, keep]
+    vmin, vmax = heat_limits(z, log_scale)
+    return bins, z, (float(lo), float(hi)), (vmin, vmax)
+
+
+def _style_axes(ax, fig) -> None:
+    """Dark theme on one axes: panel colour, dim ticks, faint grid."""
+    ax.set_facecolor(st.PANEL)
+    for s in ax.spines.values():
+        s.set_color(st.GRID)
+    ax.tick_params(colors=st.FG_DIM, labelsize=9)
+    ax.xaxis.label.set_color(st.FG)
+    ax.yaxis.label.set_color(st.FG)
+
+
+def _draw_heat(ax, hm: Heatmap, bins, z, limits, log_scale: bool):
+    """The heat layer as an image (frames are evenly spaced) or a mesh (if they are not)."""
+    vmin, vmax = limits
+    norm = LogNorm(vmin=vmin, vmax=vmax, clip=False) if log_scale else Normalize(0, vmax, clip=True)
+    zm = np.ma.masked_less_equal(z.T, 0.0)
+    d = _mpl_days(hm.ts_ms)
+    steps = np.diff(d)
+    half = hm.bin_usd / 2 if bins.size > 1 else 0.5
+    if d.size < 2 or np.allclose(steps, steps[0], rtol=1e-3):
+        x0, x1 = _frame_edges(hm.ts_ms)
+        return ax.imshow(zm, origin="lower", aspect="auto", cmap=st.heat_cmap(), norm=norm,
+                         extent=(x0, x1, bins[0] - half, bins[-1] + half),
+                         interpolation="antialiased")
+    x_edges = np.concatenate([[d[0] - steps[0] / 2], d[:-1] + steps / 2, [d[-1] + steps[-1] / 2]])
+    y_edges = np.concatenate([bins - half, [bins[-1] + half]])
+    return ax.pcolormesh(x_edges, y_edges, zm, cmap=st.heat_cmap(), norm=norm, rasterized=True)
+
+
+def _draw_price(ax, hm: Heatmap) -> None:
+    """The close-price line in the frame span, and a tag with the last close at the right."""
+    t = np.asarray(hm.price_ts_ms)
+    ts = np.asarray(hm.ts_ms)
+    m = (t >= ts.min()) & (t <= ts.max()) if ts.size else np.ones(t.shape, bool)
+    if not m.any():
+        return
+    close = np.asarray(hm.price_close_usd, dtype=float)[m]
+    ax.plot(_mpl_days(t[m]), close, color=st.PRICE, lw=1.3, label="price (close)", zorder=4)
+    ax.annotate(st.fmt_price(close[-1]), xy=(1.0, close[-1]), xycoords=("axes fraction", "data"),
+                xytext=(4, 0), textcoords="offset points", va="center", ha="left", fontsize=8,
+                color=st.BG, bbox=dict(boxstyle="square,pad=0.25", fc=st.PRICE, ec="none"),
+                annotation_clip=False, zorder=6)
+
+
+def _draw_realized(ax, hm: Heatmap, realized, window) -> None:
+    """Realized liquidations as bubbles, area proportional to notional (red longs, green shorts)."""
+    ts, px, notional, is_long = realized_arrays(realized)
+    inside = ((ts >= np.min(hm.ts_ms)) & (ts <= np.max(hm.ts_ms))
+              & (px >= window[0]) & (px <= window[1]))
+    if not inside.any():
+        return
+    top = float(np.nanmax(notional[inside])) or 1.0
+    for mask, colour, label in ((is_long, st.LONG, "realized long liq."),
+                                (~is_long, st.SHORT, "realized short liq.")):
+        k = inside & mask
+        if k.any():
+            size = 10 + 240 * np.sqrt(np.clip(notional[k], 0, None) / top)
+            ax.scatter(_mpl_days(ts[k]), px[k], s=size, c=colour, alpha=0.65, edgecolors="white",
+                       linewidths=0.5, label=label, zorder=5)
+
+
+def _colorbar(fig, ax, mappable, hm: Heatmap) -> None:
+    """Colour bar labelled in USD (K/M/B) per price bin."""
+    cb = fig.colorbar(mappable, ax=ax, pad=0.045, fraction=0.03, extend="max")
+    if isinstance(mappable.norm, LogNorm):
+        cb.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        cb.ax.yaxis.set_minor_locator(NullLocator())
+    cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: st.mpl_text(st.fmt_usd(v, 2))))
+    cb.ax.tick_params(colors=st.FG_DIM, labelsize=8)
+    cb.outline.set_edgecolor(st.GRID)
+    cb.set_label(st.mpl_text(f"liquidation notional per ${hm.bin_usd:,.0f} bin"), color=st.FG,
+                 fontsize=9)
+
+
+def heatmap_figure(
+    hm: Heatmap, *, side: str = "both", title: str | None = None, realized=None,
+    log_scale: bool = True, y_range_usd: tuple[float, float] | None = None,
+    figsize_in: tuple[float, float] = (14.0, 7.0), dpi: int = 130,
+) -> Figure:
+    """Draw the liquidation heatmap on a new matplotlib ``Figure`` (Agg canvas attached).
+
+    Parameters are those of :func:`plot_heatmap_png`; returns the figure, whose first
+    axes is the heat panel (for adding marks or reading its transforms).
+    """
+    bins, z, window, limits = _prepare(hm, side, y_range_usd, log_scale)
+    fig = Figure(figsize=figsize_in, dpi=dpi, facecolor=st.BG, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    _style_axes(ax, fig)
+    mappable = _draw_heat(ax, hm, bins, z, limits, log_scale)
+    _draw_price(ax, hm)
+    if realized is not None:
+        _draw_realized(ax, hm, realized, window)
+    ax.set_xlim(*_frame_edges(hm.ts_ms))
+    ax.set_ylim(*window)
+    ax.xaxis.set_major_locator(loc := mdates.AutoDateLocator(tz=timezone.utc, maxticks=10))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, tz=timezone.utc))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=10))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: st.fmt_price(v)))
+    ax.set_xlabel("time (UTC)", fontsize=9)
+    ax.set_ylabel("price (USD)", fontsize=9)
+    ax.grid(color="white", alpha=0.06, lw=0.6)
+    _colorbar(fig, ax, mappable, hm)
+    leg = ax.legend(loc="upper left", fontsize=8, facecolor=st.BG, edgecolor=st.GRID,
+                    labelcolor=st.FG, framealpha=0.8)
+    for handle in leg.legend_handles:
+        if hasattr(handle, "set_sizes"):
+            handle.set_sizes([40.0])
+    fig.suptitle(st.mpl_text(title or _default_title(hm, side)), color=st.FG, fontsize=12,
+                 x=0.01, ha="left")
+    return fig
+
+
+def plot_heatmap_png(
+    hm: Heatmap, path, *, side: str = "both", title: str | None = None, realized=None,
+    log_scale: bool = True, y_range_usd: tuple[float, float] | None = None,
+    figsize_in: tuple[float, float] = (14.0, 7.0), dpi: int = 130,
+) -> Path:
+    """Write the liquidation heatmap as a PNG (Coinglass style: dark, purple to yellow).
+
+    Parameters
+    ----------
+    hm : Heatmap
+        The book over time.
+    path : str or Path
+        Output file; parent folders are created.
+    side : {"both", "long", "short"}
+        Colour = long + short notional per bin, or one side only.
+    title : str, optional
+        Defaults to symbol, venue, side and the UTC time span.
+    realized : tuple of arrays or RealizedLiquidations, optional
+        ``(ts_ms, price_usd, notional_usd, side)`` of realized liquidations, ``side`` being
+        the liquidated position ("long"/"short" or +1/-1); drawn as bubbles, area ~
+        notional (red: longs liquidated, green: shorts).
+    log_scale : bool, default True
+        Logarithmic colour scale over 1.5 decades below the 99.5th percentile (see module
+        docstring); False: linear from 0, clipped at the same percentile.
+    y_range_usd : (float, float), optional
+        Price window; default: the price range widened to hold most level mass (at most
+        15 % beyond the price range).
+    figsize_in : (float, float)
+        Figure size in inches; the PNG is ``figsize_in * dpi`` pixels.
+    dpi : int, default 130
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Examples
+    --------
+    >>> plot_heatmap_png(hm, "out/heatmap.png")  # doctest: +SKIP
+    """
+    fig = heatmap_figure(hm, side=side, title=title, realized=realized, log_scale=log_scale,
+                         y_range_usd=y_range_usd, figsize_in=figsize_in, dpi=dpi)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, facecolor=st.BG)
+    return path
+
+
+def _plotly_colorscale() -> list[list]:
+    """``HEAT_STOPS`` as a Plotly colour scale."""
+    return [[pos, colour] for pos, colour in st.HEAT_STOPS]
+
+
+def _heat_trace(go, ts, bins, z, long_, short_, limits, log_scale: bool, side: str):
+    """The Plotly heat trace: colour on a log10 (or linear) scale, USD ticks, per-side hover."""
+    vmin, vmax = limits
+    if log_scale:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zc = np.where(z >= vmin, np.log10(np.maximum(z, vmin)), np.nan)
+        lo, hi = np.log10(vmin), np.log10(vmax)
+        ticks = np.arange(np.ceil(lo * 2) / 2, hi + 1e-9, 0.5)
+        bar = dict(tickvals=ticks.tolist(), ticktext=[st.fmt_usd(10**t, 2) for t in ticks])
+    else:
+        ticks = MaxNLocator(nbins=6).tick_values(0.0, vmax)
+        ticks = ticks[(ticks >= 0) & (ticks <= vmax)]
+        zc, lo, hi = z, 0.0, vmax
+        bar = dict(tickvals=ticks.tolist(),
+                   ticktext=[st.fmt_usd(t, 2) if t else "$0" for t in ticks])
+    bar.update(title=dict(text=f"per ${np.diff(bins[:2]).sum():,.0f} bin", side="right"),
+               tickfont=dict(color=st.FG_DIM), outlinecolor=st.GRID)
+    custom = np.stack([long_.T, short_.T], axis=-1).astype(np.float32)
+    return go.Heatmap(
+        x=np.asarray(ts, dtype=np.int64).astype("datetime64[ms]"), y=bins,
+        z=zc.T.astype(np.float32), zmin=lo, zmax=hi, colorscale=_plotly_colorscale(),
+        colorbar=bar, customdata=custom, name=_SIDE_LABEL[side],
+        hovertemplate=("%{x|%Y-%m-%d %H:%M} UTC<br>price %{y:,.0f}<br>"
+                       "longs %{customdata[0]:$,.0f}<br>shorts %{customdata[1]:$,.0f}"
+                       "<extra></extra>"),
+    )
+
+
+def _price_trace(go, hm: Heatmap):
+    """The close-price line in the frame span."""
+    t = np.asarray(hm.price_ts_ms)
+    m = (t >= np.min(hm.ts_ms)) & (t <= np.max(hm.ts_ms))
+    return go.Scatter(x=t[m].astype("datetime64[ms]"), y=np.asarray(hm.price_close_usd)[m],
+                      mode="lines", line=dict(color=st.PRICE, width=1.3), name="price (close)",
+                      hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>close %{y:,.1f}<extra></extra>")
+
+
+def _realized_traces(go, hm: Heatmap, realized) -> list:
+    """Realized liquidations as Plotly bubbles, one trace per side."""
+    ts, px, notional, is_long = realized_arrays(realized)
+    inside = (ts >= np.min(hm.ts_ms)) & (ts <= np.max(hm.ts_ms))
+    top = float(np.nanmax(notional[inside])) if inside.any() else 1.0
+    out = []
+    for mask, colour, label in ((is_long, st.LONG, "realized long liq."),
+                                (~is_long, st.SHORT, "realized short liq.")):
+        k = inside & mask
+        if k.any():
+            size = 4 + 26 * np.sqrt(np.clip(notional[k], 0, None) / (top or 1.0))
+            out.append(go.Scatter(
+                x=ts[k].astype("datetime64[ms]"), y=px[k], mode="markers", name=label,
+                marker=dict(size=size, color=colour, opacity=0.7,
+                            line=dict(color="white", width=0.5)),
+                customdata=notional[k],
+                hovertemplate=(f"{label}<br>%{{x|%Y-%m-%d %H:%M:%S}} UTC<br>price %{{y:,.1f}}"
+                               "<br>%{customdata:$,.0f}<extra></extra>")))
+    return out
+
+
+def plot_heatmap_html(
+    hm: Heatmap, path, *, side: str = "both", title: str | None = None, realized=None,
+    log_scale: bool = True, y_range_usd: tuple[float, float] | None = None,
+    max_frames: int = 600, max_bins: int = 320,
+) -> Path:
+    """Write the heatmap as a self-contained interactive Plotly HTML (plotly.js inlined).
+
+    Parameters are those of :func:`plot_heatmap_png`, plus ``max_frames`` and
+    ``max_bins``: the cropped book is reduced to at most that many frames (block means)
+    and bins (block sums) to keep the file small. Hovering a cell shows its UTC time,
+    price and the long and short notional in USD.
+
+    Returns
+    -------
+    Path
+        The written file (opens offline: no CDN).
+    """
+    import plotly.graph_objects as go
+
+    bins, z, window, limits = _prepare(hm, side, y_range_usd, log_scale)
+    keep = np.isin(np.asarray(hm.price_bins_usd, dtype=float), bins)
+    layers = [np.asarray(hm.long_usd, float)[:, keep], np.asarray(hm.short_usd, float)[:, keep], z]
+    ts, bins_d, (long_, short_, zd) = downsample_heat(hm.ts_ms, bins, layers, max_frames, max_bins)
+    limits = heat_limits(zd, log_scale)
+    fig = go.Figure([_heat_trace(go, ts, bins_d, zd, long_, short_, limits, log_scale, side),
+                     _price_trace(go, hm)])
+    if realized is not None:
+        fig.add_traces(_realized_traces(go, hm, realized))
+    fig.update_layout(**st.dark_layout(title or _default_title(hm, side)))
+    fig.update_yaxes(range=list(window), tickformat=",.0f", title="price (USD)")
+    fig.update_xaxes(title="time (UTC)")
+    return st.write_html(fig, path)
+

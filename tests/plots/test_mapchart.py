@@ -1,0 +1,138 @@
+"""The cumulative liquidation map PNG and HTML, checked on their pixels, text and markup."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import numpy as np
+import pytest
+
+from liqmap.core.records import Cluster, Imbalance
+from liqmap.plots import (
+    cluster_label,
+    fmt_price,
+    imbalance_text,
+    map_figure,
+    plot_map_html,
+    plot_map_png,
+)
+
+SIZE = dict(figsize_in=(12.0, 6.0), dpi=100)
+
+
+def test_imbalance_text_reads_like_a_trader_note():
+    imb = Imbalance(short_usd=14e9, long_usd=1e9, ratio=14.0, short_from_usd=90_000.0,
+                    short_to_usd=108_000.0, long_from_usd=72_000.0, long_to_usd=90_000.0)
+    assert imbalance_text(imb, 90_000.0) == (
+        "shorts +0..+20%: $14.0B vs longs −20..0%: $1.00B → 14.0:1")
+    flipped = Imbalance(1e9, 4e9, 0.25, 100.0, 105.0, 97.5, 100.0, ratio_low=0.2, ratio_high=0.5)
+    assert imbalance_text(flipped, 100.0) == (
+        "shorts +0..+5%: $1.00B vs longs −2.5..0%: $4.00B → 1:4.0 (band 1:5.0 – 1:2.0)")
+    assert imbalance_text(Imbalance(1e9, 0.0, float("inf"), 1, 2, 0.5, 1), 1.0).endswith("∞:1")
+    assert imbalance_text(Imbalance(0.0, 0.0, float("nan"), 1, 2, 0.5, 1), 1.0).endswith("n/a")
+
+
+def test_cluster_label():
+    c = Cluster(side="short", price_usd=94_000.0, notional_usd=1.0e9, from_usd=93_800.0,
+                to_usd=94_200.0, distance_pct=4.4)
+    assert cluster_label(c) == "$1.00B shorts @ 94,000"
+
+
+@pytest.fixture(scope="module")
+def plain(synth_map, tmp_path_factory, px):
+    """The map without marks: (figure, bar axes, image)."""
+    m, _ = synth_map
+    path = plot_map_png(m, tmp_path_factory.mktemp("map") / "map.png", **SIZE)
+    fig = map_figure(m, **SIZE)
+    return fig, fig.axes[0], px.read(path)
+
+
+def test_png_size_and_dark_background(synth_map, tmp_path, px):
+    m, marks = synth_map
+    img = px.read(plot_map_png(m, tmp_path / "a" / "map.png", **marks))
+    assert img.shape[:2] == (910, 1820)
+    assert px.border_luminance(img) < 0.1
+
+
+def test_longs_left_of_the_price_and_shorts_right(plain, synth_map, px):
+    fig, ax, img = plain
+    m, _ = synth_map
+    rows, cols = px.panel(fig, ax)
+    _, c_price = px.at(fig, ax, m.price_usd, 0.0)
+    panel = img[rows, cols]
+    red_cols = np.flatnonzero(px.red(panel).any(axis=0)) + cols.start
+    green_cols = np.flatnonzero(px.green(panel).any(axis=0)) + cols.start
+    assert red_cols.size > 100 and green_cols.size > 100
+    assert red_cols.max() <= c_price + 2
+    assert green_cols.min() >= c_price - 2
+
+
+def test_price_line_is_a_light_vertical(plain, synth_map, px):
+    fig, ax, img = plain
+    m, _ = synth_map
+    rows, _ = px.panel(fig, ax)
+    _, c = px.at(fig, ax, m.price_usd, 0.0)
+    column = px.white(img[rows, c - 1:c + 2], floor=0.6).any(axis=1)  # antialiased 1.4 pt
+    assert column.mean() > 0.4  # dashed
+
+
+def test_cumulative_curves_end_at_the_side_totals(synth_map):
+    m, _ = synth_map
+    fig = map_figure(m, **SIZE)
+    lines = {ln.get_label(): ln for ln in fig.axes[1].get_lines()}
+    x_lo, x_hi = fig.axes[0].get_xlim()
+    keep = (m.price_bins_usd >= x_lo - m.bin_usd) & (m.price_bins_usd <= x_hi + m.bin_usd)
+    below = keep & (m.price_bins_usd <= m.price_usd)
+    above = keep & (m.price_bins_usd >= m.price_usd)
+    assert np.isclose(np.nanmax(lines["cumulative longs"].get_ydata()), m.long_usd[below].sum())
+    assert np.isclose(np.nanmax(lines["cumulative shorts"].get_ydata()), m.short_usd[above].sum())
+
+
+def test_marks_are_labelled_without_overlap(synth_map):
+    m, marks = synth_map
+    fig = map_figure(m, **marks, **SIZE)
+    fig.canvas.draw()
+    ax, ax2 = fig.axes[0], fig.axes[1]
+    texts = [t for a in (ax, ax2) for t in a.texts if t.get_text()]
+    words = [t.get_text().replace("\\$", "$") for t in texts]
+    shown = sorted(marks["clusters"], key=lambda c: -c.notional_usd)[:6]
+    for c in shown:
+        assert cluster_label(c) in words
+    assert any(w.startswith("densest long zone") for w in words)
+    assert any(w.startswith(f"max pain {fmt_price(marks['max_pain'].price_usd)} (+") for w in words)
+    boxes = [(t.get_bbox_patch() or t).get_window_extent() for t in texts]  # text, no arrow
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (words[i], words[j])
+    title = ax.get_title(loc="left").replace("\\$", "$")
+    assert title == imbalance_text(marks["imbalance"], m.price_usd)
+
+
+def test_band_is_shaded(synth_map, tmp_path, px):
+    m, _ = synth_map
+    bare = dataclasses.replace(m, long_low_usd=None, long_high_usd=None, short_low_usd=None,
+                               short_high_usd=None)
+
+    def dim_red(img):
+        r, g, b = img[..., 0], img[..., 1], img[..., 2]
+        return ((r > 0.16) & (r < 0.45) & (r - g > 0.08) & (r - b > 0.03)).sum()
+
+    with_band = dim_red(px.read(plot_map_png(m, tmp_path / "band.png", **SIZE)))
+    without = dim_red(px.read(plot_map_png(bare, tmp_path / "bare.png", **SIZE)))
+    assert with_band > 5 * max(without, 100)
+
+
+def test_html_is_self_contained_with_marks(synth_map, tmp_path):
+    m, marks = synth_map
+    path = plot_map_html(m, tmp_path / "map.html", **marks)
+    html = path.read_text(encoding="utf-8")
+    assert 'class="plotly-graph-div"' in html
+    assert re.search(r"plotly\.js v\d", html)
+    assert not re.search(r"<script[^>]*\bsrc=", html)
+    assert '"hovermode":"x unified"' in html
+    assert json.dumps(imbalance_text(marks["imbalance"], m.price_usd))[1:-1] in html
+    top = max(marks["clusters"], key=lambda c: c.notional_usd)
+    assert cluster_label(top) in html
+    assert "cumulative longs" in html and "cumulative shorts" in html
