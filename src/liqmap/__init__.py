@@ -1,21 +1,63 @@
 """liqmap: where leveraged positions on crypto perpetuals would be liquidated.
 
-Public API (re-exported here, see ``__all__``).
+The public API is re-exported here (``__all__``, sorted; ``tests/test_public_api.py``
+keeps it complete):
+
+- ``LiquidationModel`` -> ``.run(bars)`` -> ``Estimate`` (heatmap, map, predicted liquidations)
+- ``CascadeSimulator`` -> ``.run(maps, shock_pct)`` -> ``CascadeResult``
+- ``Bars``, ``LiqMap``, ``Heatmap``, ``RealizedLiquidations`` records
+- ``load_sample``, ``load_bars`` loaders; ``liquidation_price`` venue formulas
+- exceptions: ``LiqmapError`` > ``InputError`` (> ``DataError``, ``ConfigError``) | ``RetryLaterError``
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from liqmap._exceptions import ConfigError, DataError, InputError, LiqmapError, RetryLaterError
 from liqmap.bars import Bars
+
+# loaded on first use, so that importing the numeric core never loads the outer layers
+_LAZY = {
+    "CascadeResult": "liqmap.cascade", "CascadeSimulator": "liqmap.cascade",
+    "CurveResult": "liqmap.cascade", "Estimate": "liqmap.model", "Heatmap": "liqmap.core.records",
+    "LiqMap": "liqmap.core.records", "LiquidationModel": "liqmap.model",
+    "RealizedLiquidations": "liqmap.realized", "liquidation_price": "liqmap.core.liqprice",
+    "load_bars": "liqmap.io.generic", "load_sample": "liqmap.io.sample",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'liqmap' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bars",
+    "CascadeResult",
+    "CascadeSimulator",
     "ConfigError",
+    "CurveResult",
     "DataError",
+    "Estimate",
+    "Heatmap",
     "InputError",
+    "LiqMap",
     "LiqmapError",
+    "LiquidationModel",
+    "RealizedLiquidations",
     "RetryLaterError",
     "__version__",
+    "liquidation_price",
+    "load_bars",
+    "load_sample",
 ]
