@@ -13,7 +13,7 @@ from the spread of leverage presets.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -394,9 +394,3 @@ def _sides_of(model: LiquidationModel, preset: LeveragePreset, bars: Bars) -> np
     ok_l = (f_long > 0) & np.isfinite(f_long)
     ok_s = np.isfinite(f_short) & (f_short > 0)
     return np.r_[np.ones(ok_l.sum(), np.int64), -np.ones(ok_s.sum(), np.int64)]
-
-
-def with_params(model: LiquidationModel, **changes) -> LiquidationModel:
-    """A copy of ``model`` with some parameters changed (validated again)."""
-    return replace(model, **changes)
-
