@@ -7,7 +7,7 @@ from the spread of leverage presets.
 
 >>> from liqmap.io.sample import load_sample            # doctest: +SKIP
 >>> est = LiquidationModel(leverage="all-leverage").run(load_sample(), lookback="7d")  # doctest: +SKIP
->>> est.summary()["map"]["imbalance_20pct"]["ratio"]     # doctest: +SKIP
+>>> est.summary()["map"]["imbalance"]["20pct"]["ratio"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
