@@ -1,0 +1,108 @@
+"""The storage interface: what every store (DuckDB by default) offers the rest of liqmap.
+
+SQL stays behind this interface. Records in and out are liqmap's own domain records
+(:class:`liqmap.bars.Bars`, :class:`liqmap.realized.RealizedLiquidations`,
+:class:`MapSnapshot`), never data frames or venue payloads.
+
+Rules every implementation keeps:
+
+- Each ``write_*`` call is one transaction: all of its rows are committed, or none is.
+- Writes are idempotent upserts on the natural key (``venue, symbol, ts_ms`` for bars and
+  snapshots; ``venue, symbol, ts_ms, side, price, qty_coin`` for realized liquidations, so
+  Binance snapshot files that repeat every row are stored once).
+- Reads return rows sorted by ``ts_ms``; an empty selection returns an empty record, not None.
+- Bad input raises :class:`liqmap.InputError`; an unavailable or locked store raises
+  :class:`liqmap.RetryLaterError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from liqmap.bars import Bars
+from liqmap.realized import RealizedLiquidations
+
+__all__ = ["MapSnapshot", "SeriesInfo", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class MapSnapshot:
+    """A liquidation map saved at one time, replayable later.
+
+    Attributes
+    ----------
+    venue, symbol : str
+        ccxt venue id and unified symbol (``"binance"``, ``"BTC/USDT:USDT"``).
+    ts_ms : int
+        Time of the map (close of the last bar it saw), Unix ms.
+    price_usd : float
+        Reference (last close) price at ``ts_ms``.
+    price_bins_usd : (B,) float64
+        Bin centres, ascending.
+    long_usd, short_usd : (B,) float64
+        Estimated notional whose liquidation price lies in each bin.
+    params : dict
+        The model parameters that produced the map (JSON-ready).
+    """
+
+    venue: str
+    symbol: str
+    ts_ms: int
+    price_usd: float
+    price_bins_usd: np.ndarray
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    """What a store holds for one venue and symbol."""
+
+    table: str
+    venue: str
+    symbol: str
+    rows: int
+    first_ts_ms: int
+    last_ts_ms: int
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Small storage interface; :class:`liqmap.store.DuckDBStore` is the default."""
+
+    def write_bars(self, bars: Bars) -> int:
+        """Upsert bars (OHLC, open interest, volume, funding); return rows written."""
+
+    def read_bars(self, venue: str, symbol: str, start_ms: int | None = None,
+                  end_ms: int | None = None) -> Bars:
+        """Bars with ``start_ms <= ts_ms < end_ms``; InputError when none are stored."""
+
+    def write_realized(self, liq: RealizedLiquidations) -> int:
+        """Insert realized liquidations, de-duplicated; return rows newly stored."""
+
+    def read_realized(self, venue: str, symbol: str, start_ms: int | None = None,
+                      end_ms: int | None = None) -> RealizedLiquidations:
+        """Realized liquidations with ``start_ms <= ts_ms < end_ms`` (may be empty)."""
+
+    def write_snapshot(self, snap: MapSnapshot) -> int:
+        """Upsert one map snapshot; return 1."""
+
+    def read_snapshots(self, venue: str, symbol: str, start_ms: int | None = None,
+                       end_ms: int | None = None) -> list[MapSnapshot]:
+        """Snapshots with ``start_ms <= ts_ms < end_ms``, oldest first."""
+
+    def record_run(self, kind: str, params: dict, summary: dict) -> str:
+        """Record a model/backtest run; return its id."""
+
+    def list_runs(self, kind: str | None = None) -> list[dict]:
+        """Recorded runs, newest first: ``{"run_id", "kind", "ts_ms", "params", "summary"}``."""
+
+    def series(self) -> list[SeriesInfo]:
+        """What is stored, per table, venue and symbol."""
+
+    def close(self) -> None:
+        """Release the database."""
