@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap._exceptions import ConfigError, DataError
+from liqmap.checks import hyperliquid_fate as fate
 from liqmap.core.liqprice import liquidation_price
 from liqmap.core.tiers import TierTable, get_tier_table
 
@@ -102,6 +103,12 @@ class HyperliquidCheck:
         Share of position value (all rows of the coin) per leverage bucket.
     criterion : str
         The isolated-looking criterion, in words.
+    leverage_vs_presets : dict
+        Measured shares and mean leverage next to every preset's
+        (:func:`liqmap.checks.hyperliquid_fate.leverage_vs_presets`).
+    crossing : dict
+        Disappearance of positions whose liquidation price was crossed between snapshots vs
+        uncrossed ones (:func:`liqmap.checks.hyperliquid_fate.crossing_check`).
     """
 
     data_file: str
@@ -116,6 +123,8 @@ class HyperliquidCheck:
     isolated_value_share: float
     leverage_share: dict[str, float] = field(default_factory=dict)
     criterion: str = ""
+    leverage_vs_presets: dict = field(default_factory=dict)
+    crossing: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         """Plain dict of the figures (JSON-safe: infinities become None)."""
@@ -195,6 +204,7 @@ def check_hyperliquid(
     *,
     coin: str = "BTC",
     isolated_tol: float = ISOLATED_TOL,
+    crossing: bool = True,
 ) -> HyperliquidCheck:
     """Score liqmap's Hyperliquid rule against the exchange's liquidation prices.
 
@@ -205,6 +215,8 @@ def check_hyperliquid(
     coin : str, default "BTC"
     isolated_tol : float, default 0.05
         Tolerance of the isolated-looking criterion (see the module docstring).
+    crossing : bool, default True
+        Also run the crossed-positions check (reads window A's hourly prices when present).
 
     Returns
     -------
@@ -238,6 +250,9 @@ def check_hyperliquid(
             "size*entry_px/leverage, the implied collateral being the one that puts the "
             "isolated rule's liquidation price at the exchange's liquidation_px"
         ),
+        leverage_vs_presets=fate.leverage_vs_presets(df),
+        crossing=fate.crossing_check(df, fate.load_price_bars(
+            data_dir if data_dir is not None else default_data_dir())) if crossing else {},
     )
 
 

@@ -37,7 +37,52 @@ def _text(summary: dict) -> str:
             f"{k} {v:.1%}" for k, v in summary["leverage_share"].items()),
         f"isolated-looking: {summary['criterion']}",
     ]
+    lines += _leverage_table(summary.get("leverage_vs_presets") or {})
+    lines += _crossing_lines(summary.get("crossing") or {})
     return "\n".join(lines)
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{v:.1%}"
+
+
+def _leverage_table(rows: dict) -> list[str]:
+    """Measured notional-weighted leverage shares next to each preset, one row per source."""
+    if not rows:
+        return []
+    buckets = list(next(iter(rows.values()))["shares"])
+    head = f"  {'':<14}" + "".join(f"{b:>8}" for b in buckets) + f"{'mean':>8}{'median':>8}"
+    out = ["notional-weighted leverage, measured vs liqmap presets:", head]
+    for name, r in rows.items():
+        mean, med = r["mean_leverage"], r["median_leverage"]
+        out.append(f"  {name:<14}" + "".join(f"{_pct(r['shares'][b]):>8}" for b in buckets)
+                   + f"{'-' if mean is None else f'{mean:.1f}x':>8}"
+                   + f"{'-' if med is None else f'{med:g}x':>8}")
+    return out
+
+
+def _crossing_lines(c: dict) -> list[str]:
+    """Disappearance of crossed vs uncrossed positions between snapshots."""
+    if not c:
+        return []
+    cr, un = c["crossed"], c["uncrossed"]
+
+    def grp(g: dict) -> str:
+        return (f"{g['disappeared']}/{g['n']} = {_pct(g['disappeared_share'])} "
+                f"(95% CI {_pct(g['ci_low'])}-{_pct(g['ci_high'])})")
+
+    diff, gap = c["difference"], c["median_gap_hours"]
+    return [
+        f"positions whose liquidation price the path crossed before the next snapshot "
+        f"({c['snapshot_pairs']} snapshot pairs, median gap "
+        f"{'-' if gap is None else f'{gap:.1f}'} h; "
+        f"path: {c['price_path']}):",
+        f"  crossed:   disappeared {grp(cr)}",
+        f"  uncrossed: disappeared {grp(un)}",
+        "  difference " + ("-" if diff is None else
+                           f"{diff:+.1%} (95% CI {_pct(c['difference_ci_low'])} to "
+                           f"{_pct(c['difference_ci_high'])})"),
+    ]
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,49 @@
+"""``liqmap study-levels``: level reaction and magnet study, effects with 95 % intervals."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+__all__ = ["register"]
+
+_WINDOW = typer.Option(None, "--window", "-w", help="Scorecard window from the shared data (A).")
+_SAMPLE = typer.Option(None, "--sample", help="Bundled sample name instead of a window.")
+_INPUT = typer.Option(None, "--input", "-i", help="Bar file instead of a window.")
+_DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
+                         "(default: $LIQMAP_SHARED_DATA, else ../shared/data).")
+_OUT = typer.Option("scorecard", "--out", "-o", help="Folder for studies.json, studies.png "
+                    "and studies.html.")
+_JSON = typer.Option(False, "--json", help="Print studies.json's content.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``study-levels`` to ``app``."""
+
+    @app.command("study-levels")
+    def study_levels_cmd(
+        window: Optional[str] = _WINDOW, sample: Optional[str] = _SAMPLE,
+        input_path: Optional[str] = _INPUT, data_dir: Optional[str] = _DATA_DIR,
+        out: str = _OUT, as_json: bool = _JSON,
+    ) -> None:
+        """What price does at the map's clusters vs random levels at the same distance
+        (acceleration, rejection) and whether the largest cluster draws price (magnet).
+        Parameters are fixed a priori (liqmap.studies.reaction); nothing is fitted."""
+        from liqmap.cli.cmd_state import load_source
+        from liqmap.studies.level_study import level_study
+
+        if window is None and sample is None and input_path is None:
+            window = "A"
+        bars, _ = load_source(window, sample, input_path, data_dir)
+        res = level_study(bars)
+        files = res.write(out)
+        d = res.to_dict()
+        if as_json:
+            print(json.dumps({"studies": d["studies"], "params": d["params"],
+                              "window": d["window"], "files": files}, allow_nan=False))
+            return
+        for s in d["studies"]:
+            print(s["statement"])
+        print(f"wrote {files['json']}, {files['png']} and {files['html']}")
