@@ -1,0 +1,175 @@
+"""``liqmap live``: backfill, then stream closed bars and update the map bar by bar."""
+
+from __future__ import annotations
+
+import json
+from typing import List, Optional
+
+import typer
+
+from liqmap.cli import _options as o
+
+__all__ = ["register"]
+
+VENUES = typer.Option(["binance"], "--venue", help="Venue to stream (repeat for several): "
+                      "binance (USDⓈ-M), bybit (v5 linear).")
+SYMBOL = typer.Option("BTC/USDT:USDT", "--symbol", help="ccxt perpetual symbol.")
+TIMEFRAME = typer.Option("5m", "--timeframe", help="Bar interval (ccxt timeframe).")
+WARM = typer.Option(288, "--warm-bars", help="Closed bars fetched over REST before streaming.")
+DB = typer.Option(None, "--db", help="DuckDB file: write bars, realized liquidations and map "
+                  "snapshots there.")
+WS_URL = typer.Option(None, "--ws-url", help="Websocket base URL per --venue, in the same "
+                      "order (a mirror or a test server); default the venue's.")
+REST_URL = typer.Option(None, "--rest-url", help="REST base URL per --venue, in the same "
+                        "order; default the venue's.")
+MAX_BARS = typer.Option(None, "--max-bars", help="Stop after this many bars per venue "
+                        "(after the warm-up). Default: run until interrupted.")
+STALL = typer.Option(120.0, "--stall-s", help="Reconnect when no message arrives for this "
+                     "many seconds.")
+NOW = typer.Option(None, "--now", help="Pretend the current time is this (ISO UTC or Unix "
+                   "ms): for replaying a mirror; default the clock.")
+BAND_PCT = typer.Option(0.2, "--band-pct", help="Imbalance band, fraction of price "
+                        "(0.2 = shorts within +20% vs longs within -20%).")
+
+
+def _feeds(venues: list[str], symbol: str, timeframe: str, ws_urls, rest_urls):
+    from liqmap._exceptions import ConfigError
+    from liqmap.live.binance import BinanceRest, BinanceStream
+    from liqmap.live.bybit import BybitRest, BybitStream
+    from liqmap.live.runner import VenueFeed
+
+    clients = {"binance": (BinanceStream, BinanceRest), "bybit": (BybitStream, BybitRest)}
+    for name, urls in (("--ws-url", ws_urls), ("--rest-url", rest_urls)):
+        if urls and len(urls) != len(venues):
+            raise ConfigError(f"give one {name} per --venue ({len(venues)}), in the same order")
+    if len(set(venues)) != len(venues):
+        raise ConfigError("each --venue once")
+    feeds = []
+    for i, v in enumerate(venues):
+        if v not in clients:
+            raise ConfigError(f"no live client for venue {v!r}: use {' or '.join(clients)}")
+        stream, rest = clients[v]
+        feeds.append(VenueFeed(stream(symbol, timeframe, url=ws_urls[i] if ws_urls else None),
+                               rest(symbol, timeframe, url=rest_urls[i] if rest_urls else None)))
+    return feeds
+
+
+def _num(x: float) -> float | None:
+    """JSON-safe number: inf/nan (an empty side) become null."""
+    return float(x) if x == x and abs(x) != float("inf") else None
+
+
+def _printer(runner_ref: list, as_json: bool, band: float):
+    from liqmap.core import mapstats
+
+    def on_bar(u) -> None:
+        model = runner_ref[0].models[u.venue]
+        imb = mapstats.imbalance(model.current_map(), band, band)
+        if as_json:
+            print(json.dumps({"type": "bar", **u.to_dict(), "imbalance_ratio": _num(imb.ratio),
+                              "imbalance_short_usd": imb.short_usd,
+                              "imbalance_long_usd": imb.long_usd}), flush=True)
+        else:
+            print(f"{u.venue:8s} {u.ts_ms} close {u.close_usd:>12,.2f}  predicted long "
+                  f"{u.predicted_long_usd:>14,.0f}  short {u.predicted_short_usd:>14,.0f}  "
+                  f"imbalance {imb.ratio:.3f} ({u.source})", flush=True)
+
+    def on_gap(g) -> None:
+        if as_json:
+            print(json.dumps({"type": "gap", "venue": g.venue, "from_ms": g.from_ms,
+                              "to_ms": g.to_ms, "bars_backfilled": g.bars_backfilled,
+                              "reason": g.reason}), flush=True)
+        else:
+            print(f"{g.venue:8s} gap ({g.reason}): {g.bars_backfilled} bars backfilled over "
+                  f"REST, {g.from_ms}..{g.to_ms}", flush=True)
+
+    return on_bar, on_gap
+
+
+def _summary(runner, sink, band: float) -> dict:
+    from liqmap.core import mapstats
+
+    agg = runner.aggregate_map()
+    imb = mapstats.imbalance(agg, band, band)
+    return {"type": "summary", "venues": sorted(runner.models),
+            "bars": {v: len(runner.bars(v)) for v in runner.models},
+            "updates": len(sink.updates), "gaps": len(sink.gaps),
+            "liquidations": len(sink.liquidations),
+            "liquidations_lower_bound": any(e.lower_bound for e in sink.liquidations),
+            "oi_carried": {v: runner.oi_carried(v) for v in runner.models},
+            "aggregate": {"ts_ms": agg.ts_ms, "price_usd": agg.price_usd,
+                          "long_usd": float(agg.long_usd.sum()),
+                          "short_usd": float(agg.short_usd.sum()),
+                          "imbalance_ratio": _num(imb.ratio)}}
+
+
+def run_live(*, venues, symbol, timeframe, warm_bars, db, ws_urls, rest_urls, max_bars, stall_s,
+             now, band, as_json, flags, config) -> dict:
+    """Build the feeds, the runner and the sinks; run; return the summary."""
+    from liqmap.cli.cmd_engine import parse_time_ms
+    from liqmap.config import build_model
+    from liqmap.live.runner import LiveRunner
+    from liqmap.live.sinks import RecordingSink, StoreSink, TeeSink
+
+    model = build_model(flags, config_path=config)
+    ref: list = []
+    on_bar, on_gap = _printer(ref, as_json, band)
+    rec = RecordingSink(on_bar=on_bar, on_gap=on_gap)
+    store = None
+    sink = rec
+    if db:
+        from liqmap.store import DuckDBStore  # lazy: optional heavy dependency
+
+        store = DuckDBStore(db)
+        sink = TeeSink(StoreSink(store, params={"command": "live"}), rec)
+    now_ms = parse_time_ms(now)
+    runner = LiveRunner(_feeds(venues, symbol, timeframe, ws_urls, rest_urls), model,
+                        warm_bars=warm_bars, max_bars=max_bars, stall_s=stall_s, sink=sink,
+                        clock_ms=(lambda: now_ms) if now_ms is not None else None)
+    ref.append(runner)
+    try:
+        runner.run_sync()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        summary = _summary(runner, rec, band) if runner.models else {"type": "summary"}
+        if store is not None:
+            for m in runner.models.values():
+                sink.sinks[0].snapshot(m)
+            store.record_run("live", {**model.to_dict(), "venues": list(venues),
+                                      "symbol": symbol}, summary)
+            store.close()
+    return summary
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+
+    @app.command("live")
+    def live(
+        venue: List[str] = VENUES, symbol: str = SYMBOL, timeframe: str = TIMEFRAME,
+        warm_bars: int = WARM, db: Optional[str] = DB,
+        ws_url: Optional[List[str]] = WS_URL, rest_url: Optional[List[str]] = REST_URL,
+        max_bars: Optional[int] = MAX_BARS, stall_s: float = STALL, now: Optional[str] = NOW,
+        band_pct: float = BAND_PCT, as_json: bool = o.JSON, config: Optional[str] = o.CONFIG,
+        leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
+        oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
+        bin_usd: Optional[float] = o.BIN_USD, band: Optional[str] = o.BAND,
+    ) -> None:
+        """Backfill over REST, then stream closed bars (and liquidations) from one or more
+        venues; print each bar's predicted liquidations and imbalance, and gap events.
+        Each venue is estimated with its own liquidation rules; the summary sums them."""
+        flags = o.model_flags(None, leverage, side_model, None, oi_policy, half_life, None,
+                              bin_usd, band, None)
+        summary = run_live(venues=venue, symbol=symbol, timeframe=timeframe,
+                           warm_bars=warm_bars, db=db, ws_urls=ws_url, rest_urls=rest_url,
+                           max_bars=max_bars, stall_s=stall_s, now=now, band=band_pct,
+                           as_json=as_json, flags=flags, config=config)
+        if as_json:
+            print(json.dumps(summary, default=float))
+        else:
+            a = summary.get("aggregate", {})
+            print(f"done: {summary.get('updates', 0)} bar updates, {summary.get('gaps', 0)} "
+                  f"gaps, {summary.get('liquidations', 0)} liquidation events; aggregate map "
+                  f"long {a.get('long_usd', 0):,.0f} USD, short {a.get('short_usd', 0):,.0f} "
+                  f"USD, imbalance ratio {a.get('imbalance_ratio')}")

@@ -1,0 +1,322 @@
+"""Loopback venue servers speaking Binance's and Bybit's wire formats (tests, demos).
+
+One ``websockets`` server on ``127.0.0.1`` answers both the websocket (klines,
+liquidations, tickers) and the REST paths used for backfill (plain HTTP GETs are answered
+from ``process_request``). It replays a ``Bars`` series as closed bars and can misbehave
+on purpose, like a real venue:
+
+* ``drop_after``: after streaming that many bars on the first connection, the TCP
+  connection is aborted (no close frame);
+* ``refuse``: the next that many connection attempts get HTTP 503;
+* ``skip``: the next connection resumes that many bars later (those bars are only
+  available over REST);
+* ``stall``: instead of dropping, the first connection goes silent (stays open);
+* ``refuse_status``: 503 by default, 429 to act as a rate limit (``Retry-After: 0``).
+
+>>> from liqmap.io.sample import load_sample                     # doctest: +SKIP
+>>> with BinanceLoopback(load_sample(), start=100, drop_after=5) as srv:  # doctest: +SKIP
+...     srv.ws_url, srv.rest_url
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from http import HTTPStatus
+from typing import Any, Sequence
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+
+from liqmap.bars import Bars
+from liqmap.live.units import venue_spec
+
+__all__ = ["BinanceLoopback", "BybitLoopback"]
+
+
+class _Loopback:
+    """Threaded server; subclasses give the venue's frames and REST answers."""
+
+    venue = ""
+
+    def __init__(self, bars: Bars, *, start: int, drop_after: int | None = None,
+                 refuse: int = 0, skip: int = 0, liquidations: Sequence[dict] = (),
+                 bar_delay_s: float = 0.0, stall: bool = False,
+                 refuse_status: int = 503) -> None:
+        self.bars = bars
+        self.bar_ms = bars.bar_ms
+        self.spec = venue_spec(self.venue, bars.symbol)
+        self.start, self.drop_after, self.refuse, self.skip = start, drop_after, refuse, skip
+        self.liquidations = list(liquidations)
+        self.bar_delay_s = bar_delay_s
+        self.stall, self.refuse_status = stall, refuse_status
+        self.connections = 0
+        self.refused = 0
+        self.dropped = False
+        self.streamed: list[int] = []
+        self._next = start
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.port = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "_Loopback":
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("loopback server did not start")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set_result, None)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        from websockets.asyncio.server import serve
+
+        self._stop = self._loop.create_future()
+        server = await serve(self._handler, "127.0.0.1", 0, process_request=self._http,
+                             ping_interval=None, close_timeout=0.2)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        await self._stop
+        server.close()
+        try:
+            await asyncio.wait_for(server.wait_closed(), 1.0)
+        except asyncio.TimeoutError:
+            pass
+
+    @property
+    def base(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    # ------------------------------------------------------------------ HTTP side
+    def _http(self, connection, request):
+        parts = urlsplit(request.path)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            if self.dropped and self.refused < self.refuse:
+                self.refused += 1
+                resp = connection.respond(HTTPStatus(self.refuse_status), "try later\n")
+                resp.headers["Retry-After"] = "0"
+                return resp
+            return None
+        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        body = self.rest(parts.path, params)
+        if body is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "unknown path\n")
+        resp = connection.respond(HTTPStatus.OK, json.dumps(body))
+        resp.headers["Content-Type"] = "application/json"
+        return resp
+
+    def _rows(self, lo_ms: int, hi_ms: int, limit: int) -> np.ndarray:
+        ts = self.bars.ts_ms
+        idx = np.flatnonzero((ts >= lo_ms) & (ts <= hi_ms))
+        return idx[:limit]
+
+    # ------------------------------------------------------------------ websocket side
+    async def _handler(self, ws) -> None:
+        self.connections += 1
+        first = self.connections == 1
+        if not first and self.dropped and self.skip:
+            self._next += self.skip  # the bars in between exist only over REST
+            self.skip = 0
+        await self.on_open(ws)
+        sent = 0
+        consumer = asyncio.ensure_future(self._read(ws))
+        try:
+            while self._next < len(self.bars):
+                i = self._next
+                for frame in self.bar_frames(i):
+                    await ws.send(frame)
+                self.streamed.append(int(self.bars.ts_ms[i]))
+                self._next += 1
+                sent += 1
+                await asyncio.sleep(self.bar_delay_s)
+                if first and self.drop_after is not None and sent >= self.drop_after:
+                    self.dropped = True
+                    if self.stall:  # stay connected, send nothing more
+                        await consumer
+                        return
+                    ws.transport.abort()  # no close frame: a dead TCP connection
+                    return
+            await consumer
+        except Exception:  # noqa: BLE001 - the client went away
+            return
+        finally:
+            consumer.cancel()
+
+    async def _read(self, ws) -> None:
+        async for msg in ws:
+            reply = self.on_message(json.loads(msg))
+            if reply is not None:
+                await ws.send(json.dumps(reply))
+
+    async def on_open(self, ws) -> None:  # pragma: no cover - overridden
+        return None
+
+    def on_message(self, msg: Any) -> Any:
+        return None
+
+    def bar_frames(self, i: int) -> list[str]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def rest(self, path: str, params: dict) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _liqs_in(self, i: int) -> list[dict]:
+        t0 = int(self.bars.ts_ms[i])
+        return [e for e in self.liquidations if t0 <= int(e["T"]) < t0 + self.bar_ms]
+
+
+class BinanceLoopback(_Loopback):
+    """Binance USDⓈ-M: ``/stream?streams=...`` klines + ``!forceOrder@arr``, and
+    ``/fapi/v1/klines``, ``/futures/data/openInterestHist``, ``/fapi/v1/openInterest``.
+
+    ``liquidations`` are force-order ``o`` payloads (``{"s", "S", "q", "p", "ap", "z", "T"}``)
+    sent in the bar that contains their ``T``.
+    """
+
+    venue = "binance"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.base}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.base}"
+
+    def _kline(self, i: int, closed: bool) -> dict:
+        b = self.bars
+        t = int(b.ts_ms[i])
+        vol = float(b.volume[i]) if b.volume is not None else 0.0
+        return {"t": t, "T": t + self.bar_ms - 1, "s": self.spec.venue_symbol,
+                "i": f"{self.bar_ms // 60_000}m", "o": f"{b.open[i]}", "c": f"{b.close[i]}",
+                "h": f"{b.high[i]}", "l": f"{b.low[i]}", "v": f"{vol}", "n": 1, "x": closed,
+                "q": f"{vol * b.close[i]}", "V": f"{vol / 2}", "Q": "0", "B": "0"}
+
+    def bar_frames(self, i: int) -> list[str]:
+        sym = self.spec.venue_symbol
+        stream = f"{sym.lower()}@kline_{self.bar_ms // 60_000}m"
+        t = int(self.bars.ts_ms[i])
+
+        def kline(closed):
+            return json.dumps({"stream": stream, "data": {
+                "e": "kline", "E": t + (self.bar_ms if closed else 1000), "s": sym,
+                "k": self._kline(i, closed)}})
+
+        frames = [kline(False)]
+        frames += [json.dumps({"stream": "!forceOrder@arr", "data": {
+            "e": "forceOrder", "E": int(o["T"]), "o": o}}) for o in self._liqs_in(i)]
+        return frames + [kline(True)]
+
+    def rest(self, path: str, params: dict) -> Any:
+        b = self.bars
+        if path == "/fapi/v1/klines":
+            idx = self._rows(int(params.get("startTime", 0)),
+                             int(params.get("endTime", 2 ** 62)), int(params.get("limit", 500)))
+            ks = [self._kline(i, True) for i in idx]
+            return [[k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"],
+                     k["V"], k["Q"], "0"] for k in ks]
+        if path == "/futures/data/openInterestHist":
+            lo, hi = int(params.get("startTime", 0)), int(params.get("endTime", 2 ** 62))
+            idx = self._rows(lo - self.bar_ms, hi - self.bar_ms, int(params.get("limit", 30)))
+            return [{"symbol": self.spec.venue_symbol, "timestamp": int(b.ts_ms[i]) + self.bar_ms,
+                     "sumOpenInterest": f"{b.open_interest[i]}",
+                     "sumOpenInterestValue": f"{b.open_interest[i] * b.close[i]}"}
+                    for i in idx]
+        if path == "/fapi/v1/openInterest":
+            i = max(self._next - 1, 0)
+            return {"symbol": self.spec.venue_symbol, "openInterest": f"{b.open_interest[i]}",
+                    "time": int(b.ts_ms[i]) + self.bar_ms}
+        return None
+
+
+class BybitLoopback(_Loopback):
+    """Bybit v5 public linear: subscribe/ping protocol, ``kline``, ``tickers``,
+    ``allLiquidation`` topics; ``/v5/market/kline`` and ``/v5/market/open-interest``.
+
+    ``liquidations`` are ``allLiquidation`` entries (``{"T", "s", "S", "v", "p"}``).
+    """
+
+    venue = "bybit"
+
+    def __init__(self, bars: Bars, **kw) -> None:
+        super().__init__(bars, **kw)
+        self.pings = 0
+        self._subscribed: asyncio.Event | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.base}/v5/public/linear"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.base}"
+
+    async def on_open(self, ws) -> None:
+        msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if msg.get("op") != "subscribe":
+            await ws.close(1008, "subscribe first")
+            return
+        await ws.send(json.dumps({"success": True, "ret_msg": "", "conn_id": "loopback",
+                                  "req_id": msg.get("req_id", ""), "op": "subscribe"}))
+
+    def on_message(self, msg: Any) -> Any:
+        if isinstance(msg, dict) and msg.get("op") == "ping":
+            self.pings += 1
+            return {"success": True, "ret_msg": "pong", "conn_id": "loopback", "op": "ping"}
+        return None
+
+    def _k(self, i: int, confirm: bool) -> dict:
+        b = self.bars
+        t = int(b.ts_ms[i])
+        vol = float(b.volume[i]) if b.volume is not None else 0.0
+        return {"start": t, "end": t + self.bar_ms - 1, "interval": str(self.bar_ms // 60_000),
+                "open": f"{b.open[i]}", "close": f"{b.close[i]}", "high": f"{b.high[i]}",
+                "low": f"{b.low[i]}", "volume": f"{vol}", "turnover": "0", "confirm": confirm,
+                "timestamp": t + self.bar_ms}
+
+    def bar_frames(self, i: int) -> list[str]:
+        sym = self.spec.venue_symbol
+        t = int(self.bars.ts_ms[i])
+        topic = f"kline.{self.bar_ms // 60_000}.{sym}"
+        frames = [json.dumps({"topic": topic, "type": "snapshot", "ts": t + 1000,
+                              "data": [self._k(i, False)]})]
+        liq = self._liqs_in(i)
+        if liq:
+            frames.append(json.dumps({"topic": f"allLiquidation.{sym}", "type": "snapshot",
+                                      "ts": int(liq[-1]["T"]), "data": liq}))
+        ticker = {"symbol": sym, "openInterest": f"{self.bars.open_interest[i]}",
+                  "lastPrice": f"{self.bars.close[i]}"}
+        frames.append(json.dumps({"topic": f"tickers.{sym}", "type": "delta",
+                                  "ts": t + self.bar_ms, "data": ticker}))
+        frames.append(json.dumps({"topic": topic, "type": "snapshot", "ts": t + self.bar_ms,
+                                  "data": [self._k(i, True)]}))
+        return frames
+
+    def rest(self, path: str, params: dict) -> Any:
+        b = self.bars
+        if path == "/v5/market/kline":
+            idx = self._rows(int(params.get("start", 0)), int(params.get("end", 2 ** 62)),
+                             10 ** 9)[::-1][:int(params.get("limit", 200))]
+            rows = [[str(int(b.ts_ms[i]))] + [self._k(i, True)[k] for k in
+                                              ("open", "high", "low", "close", "volume",
+                                               "turnover")] for i in idx]
+            return {"retCode": 0, "retMsg": "OK", "result": {"list": rows}}
+        if path == "/v5/market/open-interest":
+            lo, hi = int(params.get("startTime", 0)), int(params.get("endTime", 2 ** 62))
+            idx = self._rows(lo - self.bar_ms, hi - self.bar_ms, 10 ** 9)[::-1]
+            rows = [{"openInterest": f"{b.open_interest[i]}",
+                     "timestamp": str(int(b.ts_ms[i]) + self.bar_ms)} for i in idx]
+            off, lim = int(params.get("cursor") or 0), int(params.get("limit", 50))
+            more = off + lim < len(rows)
+            return {"retCode": 0, "retMsg": "OK",
+                    "result": {"list": rows[off:off + lim],
+                               "nextPageCursor": str(off + lim) if more else ""}}
+        return None

@@ -1,0 +1,325 @@
+"""The live runner: backfill over REST, stream, survive drops, one model per venue.
+
+Per venue, :class:`LiveRunner` runs this loop (``asyncio``, all venues concurrently):
+
+1. **warm-up**: the last ``warm_bars`` closed bars over REST (klines + open interest),
+   fed to a fresh :class:`~liqmap.live.engine.IncrementalModel` built with the venue's
+   own liquidation rules (``LiquidationModel(venue=spec.rules)``);
+2. **stream**: closed bars only (Binance ``k.x``, Bybit ``confirm``); open interest from
+   the stream where the venue has one (Bybit ``tickers``), else polled over REST at each
+   bar close (Binance); the latest funding rate is attached; liquidation events go to
+   the sink (Binance ones marked ``lower_bound``);
+3. **reconnect** with exponential backoff (``Backoff``) when the socket drops, when no
+   message arrives for ``stall_s`` seconds, or when the venue rate-limits (its
+   ``Retry-After`` is honoured);
+4. **gap fill**: the first bar after a reconnect (or any bar that skips ahead) is compared
+   with the last bar seen; the missing bars are fetched over REST and fed to the model in
+   order *before* the new bar, and a :class:`~liqmap.live.records.GapEvent` is recorded.
+   Bars already seen are dropped, so the model sees every bar once, in order.
+
+Open interest missing for a backfilled bar (venue published none) carries the previous
+value forward (no new positions, no shrink in that bar); ``oi_carried`` counts them.
+
+>>> r = Backoff(initial_s=0.5, factor=2.0, max_s=4.0)
+>>> [r.delay(i) for i in range(5)]
+[0.5, 1.0, 2.0, 4.0, 4.0]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from liqmap._exceptions import DataError
+from liqmap.core.records import LiqMap
+from liqmap.live._ws import RateLimited, StreamClosed
+from liqmap.live.engine import IncrementalModel
+from liqmap.live.records import (BarUpdate, FundingTick, GapEvent, LiveBar, LiveLiquidation,
+                                 OiTick, bars_from_live)
+from liqmap.live.sinks import RecordingSink
+from liqmap.model import LiquidationModel
+
+__all__ = ["Backoff", "LiveRunner", "VenueFeed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential reconnect delay: ``initial_s * factor ** attempt``, capped at ``max_s``."""
+
+    initial_s: float = 1.0
+    factor: float = 2.0
+    max_s: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before reconnect attempt ``attempt`` (0-based)."""
+        return float(min(self.initial_s * self.factor ** attempt, self.max_s))
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFeed:
+    """A venue's stream client and REST client (same symbol and timeframe)."""
+
+    stream: Any
+    rest: Any
+
+    @property
+    def venue(self) -> str:
+        """ccxt venue id."""
+        return self.stream.venue
+
+
+@dataclass
+class _VenueState:
+    feed: VenueFeed
+    model: IncrementalModel | None = None
+    last_ts_ms: int | None = None
+    last_oi: float = float("nan")
+    oi_tick: OiTick | None = None
+    funding: float | None = None
+    pending: str | None = None
+    emitted: int = 0
+    oi_carried: int = 0
+    done: bool = False
+    bars: list = field(default_factory=list)
+
+
+class LiveRunner:
+    """Backfill, then stream closed bars into one incremental model per venue.
+
+    Parameters
+    ----------
+    venues : sequence of VenueFeed
+        One feed per venue (e.g. ``VenueFeed(BinanceStream(...), BinanceRest(...))``).
+    model : LiquidationModel
+        Shared parameters; each venue's copy gets ``venue=`` its own liquidation rules.
+    warm_bars : int
+        Closed bars fetched over REST before streaming.
+    max_bars : int, optional
+        Stop once every venue emitted this many bars after the warm-up (streamed or
+        backfilled); None runs until :meth:`stop`.
+    backoff : Backoff
+        Reconnect delays.
+    stall_s : float
+        No message for this long counts as a dead connection.
+    sink : object, optional
+        Receives ``warm(venue, bars)``, ``bar(update, bar, model)``, ``gap(event)``,
+        ``liquidation(event)``; default a :class:`~liqmap.live.sinks.RecordingSink`.
+    clock_ms : callable, optional
+        Current time in Unix ms (wall clock by default; tests pass a fixed one).
+    reference_price_usd : float, optional
+        Passed to each ``IncrementalModel`` (default its warm-up median close).
+    http_client : callable, optional
+        Factory of the ``httpx.AsyncClient`` used for REST.
+    """
+
+    def __init__(self, venues: Sequence[VenueFeed], model: LiquidationModel, *,
+                 warm_bars: int = 288, max_bars: int | None = None,
+                 backoff: Backoff = Backoff(), stall_s: float = 120.0, sink: Any = None,
+                 clock_ms: Callable[[], int] | None = None,
+                 reference_price_usd: float | None = None,
+                 http_client: Callable[[], Any] | None = None) -> None:
+        if not venues:
+            raise DataError("LiveRunner needs at least one venue feed", source="live")
+        if warm_bars < 2:
+            raise DataError("warm_bars must be >= 2", source="live")
+        self.model = model
+        self.warm_bars, self.max_bars = int(warm_bars), max_bars
+        self.backoff, self.stall_s = backoff, float(stall_s)
+        self.sink = sink if sink is not None else RecordingSink()
+        self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self.reference_price_usd = reference_price_usd
+        self._http = http_client or _default_client
+        self._states = {f.venue: _VenueState(f) for f in venues}
+
+    # ------------------------------------------------------------------ public
+    @property
+    def models(self) -> dict[str, IncrementalModel]:
+        """The incremental model of each venue (after the warm-up)."""
+        return {v: s.model for v, s in self._states.items() if s.model is not None}
+
+    def bars(self, venue: str) -> list[LiveBar]:
+        """Every bar fed to ``venue``'s model, in order (warm-up, streamed, backfilled)."""
+        return list(self._states[venue].bars)
+
+    def oi_carried(self, venue: str) -> int:
+        """Bars whose open interest was carried forward (none published)."""
+        return self._states[venue].oi_carried
+
+    def aggregate_map(self) -> LiqMap:
+        """Sum of the venues' current maps (each estimated with its own venue rules)."""
+        from liqmap.core import mapstats
+
+        maps = [m.current_map() for m in self.models.values()]
+        return maps[0] if len(maps) == 1 else mapstats.aggregate(maps)
+
+    def stop(self) -> None:
+        """Ask every venue loop to finish after its current message."""
+        for st in self._states.values():
+            st.done = True
+
+    async def run(self) -> None:
+        """Run every venue until ``max_bars`` or :meth:`stop`."""
+        async with self._http() as client:
+            await asyncio.gather(*(self._venue(st, client) for st in self._states.values()))
+
+    def run_sync(self) -> None:
+        """:meth:`run` in a fresh event loop."""
+        asyncio.run(self.run())
+
+    # ------------------------------------------------------------------ venue loop
+    async def _venue(self, st: _VenueState, client) -> None:
+        await self._warm(st, client)
+        attempt = 0
+        while not st.done:
+            try:
+                conn = await st.feed.stream.open()
+            except StreamClosed as exc:
+                st.pending = _add_reason(st.pending, exc)
+                await asyncio.sleep(self._delay(exc, attempt))
+                attempt += 1
+                continue
+            try:
+                attempt = await self._consume(st, client, conn, attempt)
+            except StreamClosed as exc:
+                st.pending = _add_reason(st.pending, exc)
+                await asyncio.sleep(self._delay(exc, attempt))
+                attempt += 1
+            finally:
+                await conn.close()
+
+    async def _consume(self, st: _VenueState, client, conn, attempt: int) -> int:
+        while not st.done:
+            try:
+                events = await asyncio.wait_for(conn.next_events(), self.stall_s)
+            except asyncio.TimeoutError:
+                raise StreamClosed(f"{st.feed.venue}: no message for {self.stall_s:g} s "
+                                   "(stall)") from None
+            for ev in events:
+                attempt = 0
+                await self._on_event(st, client, ev)
+                if st.done:
+                    break
+        return attempt
+
+    def _delay(self, exc: Exception, attempt: int) -> float:
+        d = self.backoff.delay(attempt)
+        if isinstance(exc, RateLimited) and exc.retry_after_s:
+            d = max(d, float(exc.retry_after_s))
+        return d
+
+    async def _on_event(self, st: _VenueState, client, ev) -> None:
+        if isinstance(ev, LiveBar):
+            await self._on_bar(st, client, ev)
+        elif isinstance(ev, LiveLiquidation):
+            self.sink.liquidation(ev)
+        elif isinstance(ev, OiTick):
+            st.oi_tick = ev
+        elif isinstance(ev, FundingTick):
+            st.funding = ev.funding_rate
+
+    # ------------------------------------------------------------------ bars
+    async def _warm(self, st: _VenueState, client) -> None:
+        rest = st.feed.rest
+        now = int(self.clock_ms())
+        last_open = (now // rest.bar_ms) * rest.bar_ms - rest.bar_ms  # last closed bar
+        bars = await self._rest(rest.fetch_bars, client,
+                                last_open - (self.warm_bars - 1) * rest.bar_ms, last_open)
+        bars = self._fill_oi(st, [b for b in bars if b.close_ms(rest.bar_ms) <= now])
+        if len(bars) < 2:
+            raise DataError(f"{st.feed.venue}: the REST warm-up returned {len(bars)} closed "
+                            "bars; check the symbol, the timeframe and the REST URL",
+                            source=f"live {st.feed.venue}")
+        model = replace(self.model, venue=rest.spec.rules)
+        st.model = IncrementalModel(model, bars_from_live(bars, source=f"live {st.feed.venue}"),
+                                    reference_price_usd=self.reference_price_usd)
+        st.bars += bars
+        st.last_ts_ms = bars[-1].ts_ms
+        self.sink.warm(st.feed.venue, bars)
+
+    async def _on_bar(self, st: _VenueState, client, bar: LiveBar) -> None:
+        bar_ms = st.feed.rest.bar_ms
+        if bar.ts_ms <= st.last_ts_ms:
+            return  # a resumed stream repeating a bar we have
+        if bar.ts_ms > st.last_ts_ms + bar_ms or st.pending is not None:
+            await self._fill_gap(st, client, bar.ts_ms - bar_ms, st.pending or "sequence")
+        if st.done:
+            return
+        bar = await self._attach(st, client, bar)
+        self._feed(st, bar)
+
+    async def _fill_gap(self, st: _VenueState, client, to_ms: int, reason: str) -> None:
+        bar_ms = st.feed.rest.bar_ms
+        from_ms = st.last_ts_ms + bar_ms
+        got = []
+        if to_ms >= from_ms:
+            got = await self._rest(st.feed.rest.fetch_bars, client, from_ms, to_ms)
+            got = self._fill_oi(st, [b for b in got if from_ms <= b.ts_ms <= to_ms])
+        st.pending = None
+        self.sink.gap(GapEvent(venue=st.feed.venue, from_ms=from_ms, to_ms=to_ms,
+                               bars_backfilled=len(got), reason=reason))
+        for b in got:
+            if not st.done:
+                self._feed(st, b)
+
+    async def _attach(self, st: _VenueState, client, bar: LiveBar) -> LiveBar:
+        rest = st.feed.rest
+        if st.feed.stream.has_oi_stream and st.oi_tick is not None:
+            bar = bar.with_oi(st.oi_tick.open_interest)
+        elif not np.isfinite(bar.open_interest):
+            bar = (await self._rest(rest.attach_oi, client, [bar]))[0]
+        if st.funding is not None:
+            bar = bar.with_oi(bar.open_interest, st.funding)
+        return self._fill_oi(st, [bar])[0]
+
+    def _fill_oi(self, st: _VenueState, bars: list[LiveBar]) -> list[LiveBar]:
+        out = []
+        last = st.last_oi
+        for b in bars:
+            if not np.isfinite(b.open_interest):
+                if not np.isfinite(last):
+                    continue  # nothing to carry yet: the bar cannot be used
+                b = b.with_oi(last)
+                st.oi_carried += 1
+            last = b.open_interest
+            out.append(b)
+        st.last_oi = last
+        return out
+
+    def _feed(self, st: _VenueState, bar: LiveBar) -> None:
+        update: BarUpdate = st.model.update(bar)
+        st.bars.append(bar)
+        st.last_ts_ms = bar.ts_ms
+        st.emitted += 1
+        self.sink.bar(update, bar, st.model)
+        if self.max_bars is not None and st.emitted >= self.max_bars:
+            st.done = True
+
+    async def _rest(self, fn, client, *args, tries: int = 5):
+        for attempt in range(tries):
+            try:
+                return await fn(client, *args)
+            except StreamClosed as exc:
+                if attempt == tries - 1:
+                    raise
+                await asyncio.sleep(self._delay(exc, attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _add_reason(pending: str | None, exc: Exception) -> str:
+    """Causes since the last good bar, in order, each once (``"stall+rate-limit"``)."""
+    if isinstance(exc, RateLimited):
+        why = "rate-limit"
+    else:
+        why = "stall" if "(stall)" in str(exc) else "disconnect"
+    seen = pending.split("+") if pending else []
+    return "+".join(seen + ([why] if why not in seen else []))
+
+
+def _default_client():
+    import httpx
+
+    return httpx.AsyncClient(timeout=10.0)
