@@ -112,6 +112,15 @@ class LiquidationModel:
             raise ConfigError("frames and entry_points must be >= 1")
         _parse_half_lives(self.half_life_hours, ())
 
+    @classmethod
+    def from_preset(cls, name: str) -> "LiquidationModel":
+        """The engine parameters of a fitted preset shipped with the package (or a preset
+        JSON path), e.g. ``"fitted-binance-btcusdt-2025-12"``; see ``liqmap.scorecard.preset``
+        for its combination coefficients and fit span."""
+        from liqmap.scorecard.preset import load_preset
+
+        return load_preset(name).model
+
     def to_dict(self) -> dict:
         """All parameters, JSON-ready."""
         d = asdict(self)

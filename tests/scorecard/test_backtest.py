@@ -93,11 +93,73 @@ def test_cli_writes_csv_and_metrics(tmp_path):
     r = CliRunner().invoke(app, ["backtest", "--window", "A", "--out", str(out), "--json",
                                  "--data-dir", str(DATA), "--start", "2026-01-25",
                                  "--end", "2026-02-10", "--warmup-hours", "24",
-                                 "--leverage", "high-leverage"])
+                                 "--leverage", "high-leverage", "--preset", "none"])
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["model"]["leverage"] == "high-leverage"
     assert (out / "window-A.csv").exists() and (out / "metrics-A.json").exists()
+    bad = CliRunner().invoke(app, ["backtest", "--out", str(out), "--data-dir", str(DATA),
+                                   "--leverage", "high-leverage"])
+    assert bad.exit_code != 0 and "--preset none" in str(bad.exception)
+
+
+@needs_data
+def test_window_c_five_minute_bars_in_thirty_minute_scoring_bars():
+    win = load_window("C", DATA)
+    assert win.bars.bar_ms == 300_000 and win.spec.score_ms == 1_800_000
+    score_ts = np.asarray(win.score_ts)
+    assert np.all(np.diff(score_ts) == 1_800_000)
+    assert score_ts[0] >= win.bars.ts_ms[0]
+    assert score_ts[-1] + 1_800_000 <= win.bars.ts_ms[-1] + 300_000
+    assert win.realized_long_usd.size == score_ts.size
+    # open interest at each bar's close agrees with Binance's own metrics archive
+    assert win.oi_rel_diff_median < 1e-3
+    assert 50_000 < float(np.median(win.bars.open_interest)) < 200_000  # BTC, not USD
+
+
+@needs_data
+def test_cli_backtest_window_c_scores_the_shipped_preset_out_of_sample(tmp_path):
+    from typer.testing import CliRunner
+
+    from liqmap.cli import app
+
+    r = CliRunner().invoke(app, ["backtest", "--window", "C", "--out", str(tmp_path),
+                                 "--json", "--data-dir", str(DATA)])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["preset"]["name"] == "fitted-binance-btcusdt-2025-12"
+    assert s["spans"]["calibration"]["n_bars"] == 0 and s["scoring_bar_ms"] == 1_800_000
+    df = pd.read_csv(tmp_path / "window-C.csv")
+    assert tuple(df.columns[:5]) == CSV_HEAD and len(df) == s["bars_scored"]
+    assert (df["ts_ms"] % 1_800_000 == 0).all()
+
+
+@needs_data
+def test_shipped_preset_equals_a_fresh_calibration(tmp_path):
+    """`liqmap calibrate` reproduces the preset shipped in liqmap/data/presets."""
+    from typer.testing import CliRunner
+
+    from liqmap.cli import app
+    from liqmap.scorecard.preset import DEFAULT_PRESET, load_preset
+
+    r = CliRunner().invoke(app, ["calibrate", "--window", "A", "--out", str(tmp_path),
+                                 "--json", "--data-dir", str(DATA)])
+    assert r.exit_code == 0, r.output
+    fresh = json.loads((tmp_path / f"{DEFAULT_PRESET}.json").read_text())
+    shipped = load_preset(DEFAULT_PRESET).to_dict()
+    assert fresh["model"] == shipped["model"]
+    assert fresh["fit_span"] == shipped["fit_span"]
+    assert fresh["selection"]["best"]["point"] == shipped["selection"]["best"]["point"]
+    for side in ("long", "short"):
+        for k, v in shipped["combine"][side].items():
+            assert fresh["combine"][side][k] == pytest.approx(v, rel=1e-9), (side, k)
+
+
+def test_cli_default_preset_name_matches_the_package():
+    from liqmap.cli.cmd_backtest import DEFAULT_PRESET as CLI_DEFAULT
+    from liqmap.scorecard.preset import DEFAULT_PRESET
+
+    assert CLI_DEFAULT == DEFAULT_PRESET
 
 
 def test_bad_window_and_warmup_are_config_errors():

@@ -1,4 +1,10 @@
-"""``liqmap backtest``: score the model against realized liquidations on a window."""
+"""``liqmap backtest`` (score a window) and ``liqmap report-scorecard`` (the HTML report).
+
+``backtest`` writes ``<out>/window-<W>.csv`` and ``<out>/metrics-<W>.json`` (one metrics
+file per window); ``report-scorecard`` reads every ``metrics-*.json``/``window-*.csv`` pair of
+the folder (plus ``studies.json`` and ``walk-forward-*.json`` when present) and writes
+``<out>/report.html``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ import typer
 
 from liqmap.cli import _options as o
 
+DEFAULT_PRESET = "fitted-binance-btcusdt-2025-12"  # = liqmap.scorecard.preset.DEFAULT_PRESET
+
 __all__ = ["register"]
 
 
@@ -20,19 +28,24 @@ def _table(summary: dict) -> None:
     console = Console()
     for span in ("calibration", "scoring"):
         sp = summary["spans"][span]
+        if not sp["n_bars"]:
+            continue
         t = Table(title=f"window {summary['window']} - {span} span "
                   f"({sp['start']} -> {sp['end']}, {sp['n_bars']} bars)")
         for c in ("side", "predictor", "spearman", "pearson_log", "r2_log", "top10%_share",
-                  "pred/real"):
+                  "pred/real", "r2_direct"):
             t.add_column(c, no_wrap=True)
         for side, preds in summary["metrics"][span].items():
             for name, m in preds.items():
                 t.add_row(side, name, *(_fmt(m[k]) for k in (
-                    "spearman", "pearson_log", "r2_log", "top_decile_share", "total_ratio")))
+                    "spearman", "pearson_log", "r2_log", "top_decile_share", "total_ratio",
+                    "r2_log_direct")))
         console.print(t)
     for side in summary["verdict"].values():
         for v in side.values():
             console.print(v["statement"])
+    tg = summary["targets"]
+    console.print(f"targets (issue, window A out of sample) all met: {tg['all_met']}")
 
 
 def _fmt(v) -> str:
@@ -44,14 +57,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command("backtest")
     def backtest(
-        window: str = typer.Option("A", "--window", "-w", help="Scorecard window (A)."),
+        window: str = typer.Option("A", "--window", "-w", help="Scorecard window: A "
+                                   "(hourly) or C (5-minute bars, 30-minute realized)."),
+        preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="Fitted preset (name or "
+                                   "JSON path) whose engine parameters and combined predictor "
+                                   "are scored; 'none' scores the raw level book of the model "
+                                   "flags instead."),
         out: str = typer.Option("scorecard", "--out", "-o", help="Folder for window-<W>.csv "
                                 "and metrics-<W>.json."),
         data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Shared data folder "
                                                "holding raw/ (default: $LIQMAP_SHARED_DATA, "
                                                "else ../shared/data)."),
-        warmup_hours: float = typer.Option(168.0, "--warmup-hours", help="Leading hours "
-                                           "not scored while the level book fills."),
+        warmup_hours: Optional[float] = typer.Option(None, "--warmup-hours", help="Leading "
+                                                     "hours not scored while the level book "
+                                                     "fills (default: A 168, C 72)."),
         start: Optional[str] = typer.Option(None, "--start", help="Only bars opening at or "
                                             "after this ISO time (UTC) or Unix ms."),
         end: Optional[str] = typer.Option(None, "--end", help="Only bars opening before "
@@ -60,17 +79,24 @@ def register(app: typer.Typer) -> None:
         leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
         oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
     ) -> None:
-        """Backtest the model hour by hour against realized liquidations (Binance+Bybit+OKX),
+        """Backtest the model bar by bar against realized liquidations (Binance+Bybit+OKX),
         with naive baselines; metrics on the calibration and out-of-sample spans."""
+        from liqmap._exceptions import ConfigError
         from liqmap.cli.cmd_engine import parse_time_ms
         from liqmap.config import build_model
         from liqmap.scorecard.backtest import run_backtest
 
         flags = o.model_flags(None, leverage, side_model, None, oi_policy, half_life, None,
                               None, "none", None)
-        model = build_model(flags, config_path=config)
-        res = run_backtest(window, model, data_dir, start_ms=parse_time_ms(start),
-                           end_ms=parse_time_ms(end), warmup_hours=warmup_hours)
+        raw = preset.lower() == "none"
+        if not raw and (config or any(v is not None for v in flags.values() if v != "none")):
+            raise ConfigError("model flags and --config apply to the raw book only: add "
+                              "--preset none, or drop them to score the fitted preset")
+        model = build_model(flags, config_path=config) if raw else None
+        res = run_backtest(window.upper(), model, data_dir, preset=None if raw else preset,
+                           start_ms=parse_time_ms(start), end_ms=parse_time_ms(end),
+                           warmup_hours=warmup_hours)
+        window = res.window
         folder = Path(out)
         csv = res.to_csv(folder / f"window-{window}.csv")
         js = res.to_json(folder / f"metrics-{window}.json")
@@ -81,3 +107,20 @@ def register(app: typer.Typer) -> None:
         else:
             _table(summary)
             print(f"wrote {csv} and {js}")
+
+    @app.command("report-scorecard")
+    def report_scorecard(
+        out: str = typer.Option("scorecard", "--out", "-o", help="Folder holding "
+                                "metrics-<W>.json and window-<W>.csv; report.html goes there."),
+        as_json: bool = o.JSON,
+    ) -> None:
+        """Write the self-contained HTML scorecard report (tables, verdicts, targets, plots,
+        fitted preset, reaction study) from the backtest outputs in --out."""
+        from liqmap.scorecard.report import write_report
+
+        info = write_report(out)
+        if as_json:
+            print(json.dumps(info, allow_nan=False))
+        else:
+            print(f"wrote {info['report']} ({len(info['windows'])} windows, "
+                  f"{len(info['plots'])} plots)")

@@ -1,15 +1,26 @@
 """Scorecard: backtests of the model against realized liquidations, with naive baselines.
 
-- :mod:`liqmap.scorecard.data`: scorecard windows (bars + realized liquidations).
+- :mod:`liqmap.scorecard.data` / :mod:`liqmap.scorecard.window_c`: scorecard windows A
+  (hourly) and C (5-minute bars, 30-minute realized).
+- :mod:`liqmap.scorecard.frame`: engine bars grouped into the realized series' bars.
 - :mod:`liqmap.scorecard.metrics`: per-side scores and the baselines.
+- :mod:`liqmap.scorecard.combine`: the combined predictor (level book + background term).
+- :mod:`liqmap.scorecard.calibrate`: the fit on the calibration span only, walk-forward.
+- :mod:`liqmap.scorecard.preset`: fitted presets shipped in ``liqmap/data/presets``.
 - :mod:`liqmap.scorecard.backtest`: :func:`run_backtest` -> :class:`BacktestResult`.
+- :mod:`liqmap.scorecard.report` / :mod:`liqmap.scorecard.plots`: the HTML report.
 """
 
 from __future__ import annotations
 
-from liqmap.scorecard.backtest import CSV_HEAD, BacktestResult, run_backtest
+from liqmap.scorecard.backtest import CSV_HEAD, TARGETS, BacktestResult, run_backtest
+from liqmap.scorecard.calibrate import GridPoint, default_grid, fit_calibration, walk_forward
+from liqmap.scorecard.combine import FORMULA, SideFit, fit_side
 from liqmap.scorecard.data import WINDOWS, WindowData, default_data_dir, load_window
 from liqmap.scorecard.metrics import Comparison, SideMetrics, baselines, compare
+from liqmap.scorecard.preset import DEFAULT_PRESET, FittedPreset, load_preset
 
-__all__ = ["CSV_HEAD", "WINDOWS", "BacktestResult", "Comparison", "SideMetrics", "WindowData",
-           "baselines", "compare", "default_data_dir", "load_window", "run_backtest"]
+__all__ = ["CSV_HEAD", "DEFAULT_PRESET", "FORMULA", "TARGETS", "WINDOWS", "BacktestResult",
+           "Comparison", "FittedPreset", "GridPoint", "SideFit", "SideMetrics", "WindowData",
+           "baselines", "compare", "default_data_dir", "default_grid", "fit_calibration",
+           "fit_side", "load_preset", "load_window", "run_backtest", "walk_forward"]

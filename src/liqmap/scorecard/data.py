@@ -15,6 +15,10 @@ The regime file misses 8 hours (each a single hour). Missing hours are not inven
 stay absent, the bar after each gap spans two hours of open-interest change and its range
 does not cover the missing hour, so it is flagged in ``after_gap`` and left out of scoring.
 
+Window C (2026-05-25 -> 2026-06-08, 5-minute bars scored on 30-minute realized) is built by
+:mod:`liqmap.scorecard.window_c`. A window's *scoring bars* are the realized series' bars
+(``score_ms``): hourly for A (one per engine bar), 30 minutes for C (six engine bars each).
+
 >>> win = load_window("A")                       # doctest: +SKIP
 >>> len(win.bars), win.gaps_ms[:1]               # doctest: +SKIP
 """
@@ -34,7 +38,7 @@ from liqmap.io.coinglass import read_realized, read_regime_bars
 
 __all__ = ["CALIBRATION_END_MS", "WINDOWS", "WindowData", "WindowSpec", "default_data_dir",
            "load_window",
-           "oi_at_close", "read_oi_5m"]
+           "one_file", "oi_at_close", "read_oi_5m"]
 
 _H_MS = 3_600_000
 _OI_TOLERANCE_MS = 10 * 60_000
@@ -58,7 +62,11 @@ class WindowSpec:
         Bars opening before this instant form the calibration span; the rest is scored
         out of sample.
     bar_ms : int
-        Bar length.
+        Engine bar length.
+    score_ms : int
+        Scoring bar length: the realized series' resolution (multiple of ``bar_ms``).
+    warmup_hours : float
+        Default leading hours left out of scoring while the book fills.
     """
 
     name: str
@@ -66,6 +74,8 @@ class WindowSpec:
     oi_glob: str
     calibration_end_ms: int
     bar_ms: int = _H_MS
+    score_ms: int = _H_MS
+    warmup_hours: float = 168.0
 
 
 WINDOWS = {
@@ -74,6 +84,14 @@ WINDOWS = {
         regime_glob="raw/coinglass_ismethanhtung/coinglass_BTC_regime_1h_*.csv.gz",
         oi_glob="raw/binance_um_hlreaper/BTCUSDT_metrics_oi_5m_*.csv.gz",
         calibration_end_ms=CALIBRATION_END_MS),
+    # C: everything is out of sample (calibration_end before the window); ``regime_glob``
+    # holds the 30-minute realized series, ``oi_glob`` the Binance 5-minute perp file.
+    "C": WindowSpec(
+        name="C",
+        regime_glob="raw/coinglass_ismethanhtung/coinglass_BTC_regime_30m_*.csv.gz",
+        oi_glob="raw/coinglass_ismethanhtung/binance_fapi_BTCUSDT_5m_*.csv.gz",
+        calibration_end_ms=CALIBRATION_END_MS, bar_ms=5 * 60_000, score_ms=_H_MS // 2,
+        warmup_hours=72.0),
 }
 
 
@@ -86,11 +104,12 @@ class WindowData:
     spec : WindowSpec
         The window definition.
     bars : Bars
-        Hourly bars: spot OHLC, Binance open interest (BTC) at each bar's close, funding.
-    realized_long_usd, realized_short_usd : (T,) float64
-        Realized liquidations in the bar, USD, Binance+Bybit+OKX.
-    after_gap : (T,) bool
-        True for a bar that follows a missing bar (not scored).
+        Engine bars (window A: hourly spot OHLC, Binance open interest (BTC) at each bar's
+        close, funding; window C: 5-minute Binance perpetual bars).
+    realized_long_usd, realized_short_usd : (S,) float64
+        Realized liquidations per scoring bar, USD, Binance+Bybit+OKX.
+    after_gap : (S,) bool
+        True for a scoring bar that follows a missing bar (not scored).
     gaps_ms : tuple of int
         Open times of the missing bars.
     oi_rel_diff_median : float
@@ -108,6 +127,12 @@ class WindowData:
     gaps_ms: tuple[int, ...]
     oi_rel_diff_median: float
     notes: tuple[str, ...]
+    score_ts_ms: np.ndarray | None = None
+
+    @property
+    def score_ts(self) -> np.ndarray:
+        """Open times of the scoring bars (the engine bars' when they coincide)."""
+        return self.bars.ts_ms if self.score_ts_ms is None else self.score_ts_ms
 
 
 def default_data_dir() -> Path:
@@ -118,7 +143,14 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
-def _one_file(data_dir: Path, pattern: str) -> Path:
+def one_file(data_dir: Path, pattern: str) -> Path:
+    """The last file (by name) under ``data_dir`` matching ``pattern``.
+
+    Raises
+    ------
+    DataError
+        If none matches (says how to point at the shared data folder).
+    """
     hits = sorted(data_dir.glob(pattern))
     if not hits:
         raise DataError(f"no file matches {pattern!r}; pass --data-dir (or set "
@@ -165,7 +197,7 @@ def load_window(window: str = "A", data_dir=None, *, start_ms: int | None = None
     Parameters
     ----------
     window : str
-        Window id; only ``"A"`` is defined.
+        Window id: ``"A"`` or ``"C"``.
     data_dir : path-like, optional
         Shared data folder (holding ``raw/``); default :func:`default_data_dir`.
     start_ms, end_ms : int, optional
@@ -179,8 +211,12 @@ def load_window(window: str = "A", data_dir=None, *, start_ms: int | None = None
         raise ConfigError(f"unknown window {window!r}: use one of {tuple(WINDOWS)}")
     spec = WINDOWS[window]
     root = Path(data_dir) if data_dir is not None else default_data_dir()
-    regime = _one_file(root, spec.regime_glob)
-    oi_path = _one_file(root, spec.oi_glob)
+    if window == "C":
+        from liqmap.scorecard.window_c import load_window_c
+
+        return load_window_c(spec, root, start_ms=start_ms, end_ms=end_ms)
+    regime = one_file(root, spec.regime_glob)
+    oi_path = one_file(root, spec.oi_glob)
     raw = read_regime_bars(regime)
     real = read_realized(regime)
     if not np.array_equal(real.ts_ms, raw.ts_ms):

@@ -10,7 +10,14 @@ Every predictor (the model, or a baseline) is scored the same way, per side and 
 - ``top_decile_share``: share of the span's realized USD that falls in the predictor's top
   10 % of bars (ties at the cut share the remaining places, i.e. the expected value under
   random tie-breaking);
-- ``total_ratio``: predicted / realized totals (only for predictors in USD, else NaN).
+- ``total_ratio``: predicted / realized totals (only for predictors in USD, else NaN);
+- ``r2_log_direct``: R-squared of ``log1p(realized)`` against ``log1p(x)`` itself, no line
+  fitted at all (only for predictors in USD, else NaN): the out-of-sample figure of a
+  predictor that claims to be in USD, such as the fitted combined model.
+
+A window without a calibration span (window C is entirely out of sample) has no data to fit
+the scale and line on: they are then fitted on the scored span itself, so ``r2_log`` is an
+in-sample figure (equal to ``pearson_log`` squared) for every predictor alike.
 
 ``s`` is the median of the predictor's positive values on the calibration span: a unit-free
 scale fitted on calibration data only, so baselines in fractions and the model in USD are
@@ -48,7 +55,7 @@ class SideMetrics:
 
     Attributes
     ----------
-    spearman, pearson_log, r2_log, top_decile_share, total_ratio : float
+    spearman, pearson_log, r2_log, top_decile_share, total_ratio, r2_log_direct : float
         See the module docstring.
     n_bars : int
         Bars scored.
@@ -60,6 +67,7 @@ class SideMetrics:
     top_decile_share: float
     total_ratio: float
     n_bars: int
+    r2_log_direct: float = float("nan")
 
     def to_dict(self) -> dict:
         """JSON-ready (NaN becomes None)."""
@@ -152,14 +160,16 @@ def side_metrics(pred, realized_usd, *, scale: float, line: tuple[float, float],
     return SideMetrics(
         spearman=_corr(stats.spearmanr, x, y), pearson_log=_corr(stats.pearsonr, xl, yl),
         r2_log=r2(yl, line[0] + line[1] * xl) if y.size else float("nan"),
-        top_decile_share=top_decile_share(x, y), total_ratio=ratio, n_bars=int(y.size))
+        top_decile_share=top_decile_share(x, y), total_ratio=ratio, n_bars=int(y.size),
+        r2_log_direct=r2(yl, np.log1p(x)) if usd and y.size else float("nan"))
 
 
 def score_predictor(pred, realized_usd, calib_mask, score_mask, *,
                     usd: bool = False) -> dict[str, SideMetrics]:
     """Score one predictor on the calibration and scoring spans.
 
-    The scale and the log line are fitted on ``calib_mask`` bars only.
+    The scale and the log line are fitted on ``calib_mask`` bars only (on ``score_mask``
+    bars, in sample, when fewer than 3 calibration bars exist).
 
     Returns
     -------
@@ -170,8 +180,9 @@ def score_predictor(pred, realized_usd, calib_mask, score_mask, *,
     cm, sm = np.asarray(calib_mask, bool), np.asarray(score_mask, bool)
     if np.any(cm & sm):
         raise DataError("calibration and scoring spans overlap")
-    scale = log_scale(x[cm])
-    line = fit_log_line(np.log1p(x[cm] / scale), np.log1p(y[cm]))
+    fit_on = cm if cm.sum() >= 3 else sm
+    scale = log_scale(x[fit_on])
+    line = fit_log_line(np.log1p(x[fit_on] / scale), np.log1p(y[fit_on]))
     return {"calibration": side_metrics(x[cm], y[cm], scale=scale, line=line, usd=usd),
             "scoring": side_metrics(x[sm], y[sm], scale=scale, line=line, usd=usd)}
 

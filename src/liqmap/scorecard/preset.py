@@ -1,0 +1,153 @@
+"""Fitted presets: a calibrated level-book configuration plus its combination coefficients.
+
+A fitted preset is a JSON file shipped in ``liqmap/data/presets/<name>.json`` (or written
+by ``liqmap calibrate``). It holds the engine parameters chosen on the calibration span
+(leverage weights, side model and strength, decay half-life, open-interest policy), the
+per-side coefficients of the combined predictor (:mod:`liqmap.scorecard.combine`), the span
+and data it was fitted on, the selection record and the code version.
+
+>>> p = load_preset("fitted-binance-btcusdt-2025-12")      # doctest: +SKIP
+>>> p.model.leverage, p.fit_span["end"]                   # doctest: +SKIP
+>>> LiquidationModel.from_preset("fitted-binance-btcusdt-2025-12")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from liqmap._exceptions import ConfigError
+from liqmap.model import LiquidationModel
+from liqmap.scorecard.combine import FORMULA, SideFit
+
+__all__ = ["DEFAULT_PRESET", "FittedPreset", "load_preset", "model_from_dict", "preset_names"]
+
+DEFAULT_PRESET = "fitted-binance-btcusdt-2025-12"
+_SIDES = ("long", "short")
+
+
+def model_from_dict(d: dict) -> LiquidationModel:
+    """A ``LiquidationModel`` from :meth:`LiquidationModel.to_dict` output."""
+    kw = dict(d)
+    if "band_presets" in kw:
+        kw["band_presets"] = tuple(kw["band_presets"])
+    try:
+        return LiquidationModel(**kw)
+    except TypeError as exc:
+        raise ConfigError(f"preset model parameters do not fit this liqmap version: {exc}"
+                          ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class FittedPreset:
+    """Engine parameters plus combination coefficients, with their provenance.
+
+    Attributes
+    ----------
+    name : str
+        Preset name (file stem).
+    model : LiquidationModel
+        Engine parameters (band ``none``: a point estimate).
+    sides : dict
+        ``{"long": SideFit, "short": SideFit}``.
+    fit_span : dict
+        ``start``, ``end`` (ISO, last bar fitted), ``calibration_end`` (first instant not
+        used), ``warmup_hours``, ``n_bars``.
+    window : str
+        Scorecard window fitted on.
+    sources : tuple of str
+        Data files and notes.
+    selection : dict
+        How the engine parameters were chosen (criterion, folds, grid size, top points).
+    code_version : str
+        ``liqmap.__version__`` that produced the fit.
+    formula : str
+        The combined model in words (``combine.FORMULA``).
+    """
+
+    name: str
+    model: LiquidationModel
+    sides: dict
+    fit_span: dict
+    window: str
+    sources: tuple[str, ...]
+    selection: dict
+    code_version: str
+    formula: str = field(default=FORMULA)
+
+    def combine(self, book: dict, background: dict) -> dict:
+        """Predicted USD per side from the book and background series (same length)."""
+        return {sd: self.sides[sd].predict(book[sd], background[sd]) for sd in _SIDES}
+
+    def to_dict(self) -> dict:
+        """JSON-ready, keys in a fixed order."""
+        return {"name": self.name, "window": self.window, "fit_span": self.fit_span,
+                "formula": self.formula, "model": self.model.to_dict(),
+                "combine": {sd: self.sides[sd].to_dict() for sd in _SIDES},
+                "selection": self.selection, "sources": list(self.sources),
+                "code_version": self.code_version}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FittedPreset":
+        """Inverse of :meth:`to_dict`."""
+        try:
+            return cls(name=d["name"], model=model_from_dict(d["model"]),
+                       sides={sd: SideFit.from_dict(d["combine"][sd]) for sd in _SIDES},
+                       fit_span=d["fit_span"], window=d["window"],
+                       sources=tuple(d["sources"]), selection=d["selection"],
+                       code_version=d["code_version"], formula=d["formula"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"fitted preset is missing or has a bad field ({exc}); "
+                              "re-create it with `liqmap calibrate`") from None
+
+    def to_json(self, path) -> Path:
+        """Write the preset (creates the folder); returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def from_json(cls, path) -> "FittedPreset":
+        """Read a preset file."""
+        try:
+            d = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read fitted preset {path} ({exc}); pass a file "
+                              "written by `liqmap calibrate`") from None
+        return cls.from_dict(d)
+
+
+def _preset_dir():
+    return resources.files("liqmap") / "data" / "presets"
+
+
+def preset_names() -> tuple[str, ...]:
+    """Names of the fitted presets shipped with the package."""
+    d = _preset_dir()
+    if not d.is_dir():
+        return ()
+    return tuple(sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".json")))
+
+
+def load_preset(name_or_path: str = DEFAULT_PRESET) -> FittedPreset:
+    """A shipped preset by name, or a preset JSON file by path.
+
+    Raises
+    ------
+    ConfigError
+        Unknown name (lists the shipped ones).
+    """
+    p = Path(name_or_path)
+    if p.suffix == ".json" and p.exists():
+        return FittedPreset.from_json(p)
+    f = _preset_dir() / f"{name_or_path}.json"
+    if not f.is_file():
+        raise ConfigError(f"unknown fitted preset {name_or_path!r}: use one of "
+                          f"{preset_names()} or a path to a preset JSON")
+    return FittedPreset.from_dict(json.loads(f.read_text()))

@@ -1,0 +1,220 @@
+"""The scorecard report: one self-contained HTML page (PNG figures embedded as base64).
+
+:func:`write_report` reads, from the scorecard folder, every ``metrics-<W>.json`` and its
+``window-<W>.csv`` (written by ``liqmap backtest``), ``walk-forward-<W>.json`` when present
+(``liqmap calibrate --walk-forward``) and ``studies.json`` when present (``liqmap
+study-levels``), and writes ``report.html`` plus the PNGs under ``plots/``. Per window and
+span: the metrics table (model, raw book, each baseline), the verdict sentence per baseline,
+the issue's targets and whether each is met, predicted vs realized over time, the log-log
+scatter and the calibration curve; then the fitted preset and the reaction study.
+
+>>> write_report("scorecard")["report"]                   # doctest: +SKIP
+'scorecard/report.html'
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from html import escape
+from pathlib import Path
+
+from liqmap._exceptions import DataError
+
+__all__ = ["write_report"]
+
+_METRICS = ("spearman", "pearson_log", "r2_log", "top_decile_share", "total_ratio",
+            "r2_log_direct")
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}
+.met{color:#070;font-weight:600}.miss{color:#b00;font-weight:600}img{max-width:100%}
+code{background:#f3f3f3;padding:1px 4px}.note{color:#555;font-size:.9em}"""
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return escape(str(v))
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def _metrics_table(metrics: dict) -> str:
+    head = "".join(f"<th>{m}</th>" for m in _METRICS)
+    rows = []
+    for side, preds in metrics.items():
+        for name, m in preds.items():
+            label = f"<b>{name}</b>" if name == "model" else escape(name)
+            cells = "".join(f"<td>{_fmt(m.get(k))}</td>" for k in _METRICS)
+            rows.append(f"<tr><td>{side}</td><td>{label}</td>{cells}</tr>")
+    return (f"<table><tr><th>side</th><th>predictor</th>{head}<th></th></tr>"
+            + "".join(rows) + "</table>").replace("<th></th>", "")
+
+
+def _targets(tg: dict) -> str:
+    rows = []
+    for side in ("long", "short"):
+        for name, t in tg[side].items():
+            cls, word = ("met", "met") if t["met"] else ("miss", "not met")
+            rows.append(f"<tr><td>{side}</td><td>{name}</td><td>{_fmt(t['value'])}</td>"
+                        f"<td>{escape(t['target'])}</td><td class='{cls}'>{word}</td></tr>")
+    return ("<table><tr><th>side</th><th>target</th><th>value</th><th>required</th>"
+            "<th></th></tr>" + "".join(rows) + "</table>"
+            f"<p>All targets met: <b>{'yes' if tg['all_met'] else 'no'}</b>.</p>")
+
+
+def _verdicts(summary: dict) -> str:
+    items = [f"<li>The model {'beats' if v['beats'] else 'does not beat'} the "
+             f"<b>{escape(b)}</b> baseline on the {side} side out of sample "
+             f"({len(v['wins'])}/4 metrics better: {escape(', '.join(v['wins']) or 'none')}).</li>"
+             for side, vs in summary["verdict"].items() for b, v in vs.items()]
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def _window_section(summary: dict, plots: dict) -> str:
+    w = summary["window"]
+    sp = summary["spans"]
+    bar = summary.get("scoring_bar_ms", 3_600_000) // 60_000
+    out = [f"<h2>Window {escape(w)}</h2>",
+           f"<p>Prediction: {escape(summary.get('prediction', 'raw level book'))}. Scoring bars "
+           f"of {bar} minutes ({summary['bars_scored']} scored, warm-up "
+           f"{summary['warmup_hours']:g} h). Log-R² line fitted on the "
+           f"{escape(summary.get('r2_log_fitted_on', 'calibration span'))}.</p>",
+           "<ul class='note'>" + "".join(f"<li>{escape(n)}</li>" for n in summary["notes"])
+           + "</ul>"]
+    for span in ("calibration", "scoring"):
+        if not sp[span]["n_bars"]:
+            out.append(f"<p>No {span} span in this window.</p>")
+            continue
+        title = "out of sample" if span == "scoring" else "in sample"
+        out.append(f"<h3>{span.capitalize()} span ({title}): {sp[span]['start']} → "
+                   f"{sp[span]['end']}, {sp[span]['n_bars']} bars</h3>")
+        out.append(_metrics_table(summary["metrics"][span]))
+    out.append("<h3>Verdict against each baseline (out of sample)</h3>" + _verdicts(summary))
+    label = "the issue's targets (defined for window A)" if w != "A" else "the issue's targets"
+    out.append(f"<h3>Targets: {label}</h3>" + _targets(summary["targets"]))
+    titles = {"timeseries": "Predicted vs realized over time", "scatter": "Scatter (log-log)",
+              "calibration_curve": "Calibration curve (scoring span)"}
+    for kind, path in plots.items():
+        out.append(f"<h3>{titles[kind]}</h3>{_img(path)}")
+    return "\n".join(out)
+
+
+def _preset_section(preset: dict | None) -> str:
+    if preset is None:
+        return "<h2>Fitted preset</h2><p>The backtests scored the raw level book.</p>"
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{_fmt(v)}</td></tr>"
+                   for k, v in preset["model"].items() if k not in ("band_presets",))
+    comb = "".join(f"<tr><td>{sd}</td>" + "".join(f"<td>{_fmt(v)}</td>" for v in f.values())
+                   + "</tr>" for sd, f in preset["combine"].items())
+    chead = "".join(f"<th>{k}</th>" for k in next(iter(preset["combine"].values())))
+    span = preset["fit_span"]
+    best = preset["selection"]["best"]
+    return (f"<h2>Fitted preset <code>{escape(preset['name'])}</code></h2>"
+            f"<p>Fitted on window {escape(preset['window'])}, bars {span['start']} → "
+            f"{span['end']} ({span['n_bars']} bars; nothing at or after "
+            f"{span['calibration_end']}), code version {escape(preset['code_version'])}.</p>"
+            f"<p>Model: <code>{escape(preset['formula'])}</code></p>"
+            f"<p>Selection: {escape(preset['selection']['criterion'])}; "
+            f"{preset['selection']['grid_size']} grid points; best CV log-R² "
+            f"{_fmt(best['cv_r2_log'])} (offset {best['offset']}).</p>"
+            f"<table><tr><th>engine parameter</th><th>value</th></tr>{rows}</table>"
+            f"<table><tr><th>side</th>{chead}</tr>{comb}</table>"
+            "<ul class='note'>" + "".join(f"<li>{escape(s)}</li>" for s in preset["sources"])
+            + "</ul>")
+
+
+def _walk_forward_section(folder: Path) -> str:
+    parts = []
+    for f in sorted(folder.glob("walk-forward-*.json")):
+        wf = json.loads(f.read_text())
+        w = f.stem.split("-")[-1]
+        fits = "".join(f"<li>fit before {escape(x['fit_end'])} → predicts "
+                       f"{escape(x['predicts'][0])} … {escape(x['predicts'][1])}: "
+                       f"{escape(json.dumps(x['best']['point']))}</li>" for x in wf["fits"])
+        parts.append(f"<h2>Walk-forward, window {escape(w)} (reported separately)</h2>"
+                     f"<p>Monthly re-fits, each on past bars only; {wf['n_bars_scored']} "
+                     f"out-of-sample bars pooled.</p><ul class='note'>{fits}</ul>"
+                     + _metrics_table(wf["metrics"]) + "<ul>" + "".join(
+                         f"<li>{escape(s)}</li>" for v in wf["verdict"].values()
+                         for s in v.values()) + "</ul>")
+    return "\n".join(parts)
+
+
+def _studies_section(folder: Path) -> str:
+    path = folder / "studies.json"
+    head = "<h2>Reaction study</h2>"
+    if not path.exists():
+        return (head + "<p>No <code>studies.json</code> in this folder. Produce it with "
+                "<code>liqmap study-levels --out " + escape(str(folder)) + "</code>, then run "
+                "<code>liqmap report-scorecard</code> again.</p>")
+    try:
+        studies = json.loads(path.read_text())["studies"]
+        if not isinstance(studies, list) or not all(isinstance(s, dict) for s in studies):
+            raise ValueError("'studies' must be a list of objects")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"studies.json is not {{'studies': [...]}} ({exc}); re-create it with "
+                        "liqmap study-levels", source=str(path)) from None
+    rows = "".join(
+        f"<tr><td>{escape(str(s.get('name')))}</td><td>{_fmt(s.get('effect'))}</td>"
+        f"<td>{_fmt(s.get('ci_low'))} … {_fmt(s.get('ci_high'))}</td><td>{_fmt(s.get('n'))}"
+        f"</td><td style='text-align:left'>{escape(str(s.get('statement', '')))}</td></tr>"
+        for s in studies)
+    return (head + "<table><tr><th>study</th><th>effect</th><th>95% CI</th><th>n</th>"
+            f"<th>statement</th></tr>{rows}</table>")
+
+
+def write_report(folder="scorecard") -> dict:
+    """Write ``<folder>/report.html`` from the backtest outputs in ``folder``.
+
+    Returns
+    -------
+    dict
+        ``report`` (path), ``windows`` (ids), ``plots`` (paths).
+
+    Raises
+    ------
+    DataError
+        When the folder holds no ``metrics-<W>.json`` with its ``window-<W>.csv``.
+    """
+    import pandas as pd
+
+    from liqmap.scorecard.plots import window_plots
+
+    folder = Path(folder)
+    pairs = [(m, folder / f"window-{m.stem.split('-', 1)[1]}.csv")
+             for m in sorted(folder.glob("metrics-*.json"))]
+    pairs = [(m, c) for m, c in pairs if c.exists()]
+    if not pairs:
+        raise DataError("no metrics-<W>.json with its window-<W>.csv here; run `liqmap "
+                        "backtest --window A --out DIR` first", source=str(folder))
+    sections, plots, windows, preset = [], [], [], None
+    for mpath, cpath in pairs:
+        summary = json.loads(mpath.read_text())
+        figs = window_plots(pd.read_csv(cpath), summary["window"], folder / "plots")
+        sections.append(_window_section(summary, figs))
+        plots += [str(p) for p in figs.values()]
+        windows.append(summary["window"])
+        preset = preset or summary.get("preset")
+    body = "\n".join([
+        "<h1>liqmap scorecard</h1>",
+        "<p>Predicted liquidations per bar against realized liquidations (Coinglass, "
+        "Binance+Bybit+OKX, a lower bound), with naive baselines computed in the same run. "
+        "Calibration uses bars before 2026-02-01 only; everything after is out of sample. "
+        "‘beats’ means better on all four of spearman, pearson_log, r2_log and "
+        "top_decile_share.</p>",
+        *sections, _preset_section(preset), _walk_forward_section(folder),
+        _studies_section(folder)])
+    html = (f"<!doctype html><html><head><meta charset='utf-8'><title>liqmap scorecard"
+            f"</title><style>{_CSS}</style></head><body>{body}</body></html>")
+    out = folder / "report.html"
+    tmp = out.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    return {"report": str(out), "windows": windows, "plots": plots}
