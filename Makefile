@@ -20,12 +20,14 @@ demo: $(STAMP)
 
 ## The whole test suite (no network)
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+	$(PY) -m pytest -q -n 2 --dist loadgroup -p no:cacheprovider
 
 ## Speed benchmarks (engine vs its reference twin, measured in the same run)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_cascade.py
+	$(PY) benchmarks/bench_live.py
+	$(PY) benchmarks/bench_scaleout.py
 
 ## Backtest against realized liquidations (needs ../shared/data): scorecard/window-A.csv + metrics
 scorecard: $(STAMP)
