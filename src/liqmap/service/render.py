@@ -1,0 +1,151 @@
+"""Views to JSON: the bodies of the API's answers (shapes in :mod:`liqmap.service.schemas`).
+
+Heavy bodies (heatmap, map) are rendered once per view and key to ``bytes`` and cached;
+the others are small dicts. Non-finite numbers become ``null`` (strict JSON).
+
+>>> dumps({"a": float("inf"), "b": [1.0, float("nan")]})
+b'{"a":null,"b":[1.0,null]}'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+
+import numpy as np
+
+from liqmap.core import mapstats
+from liqmap.core.records import LiqMap
+
+__all__ = ["cascade_body", "dumps", "floats", "heatmap_body", "map_body", "realized_body",
+           "realized_events"]
+
+MAX_HEATMAP_EVENTS = 2000
+MAX_EVENTS = 10_000
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def dumps(obj) -> bytes:
+    """Compact strict JSON (non-finite floats as null)."""
+    return json.dumps(_clean(obj), separators=(",", ":"), allow_nan=False).encode()
+
+
+def floats(a, decimals: int = 2) -> list:
+    """A float array as a JSON-ready list, rounded, non-finite as None."""
+    a = np.asarray(a, dtype=float)
+    if np.isfinite(a).all():
+        return np.round(a, decimals).tolist()
+    return [None if not math.isfinite(x) else round(x, decimals) for x in a.tolist()]
+
+
+def realized_events(liq, limit: int) -> tuple[list[dict], bool]:
+    """Events as dicts (time order); the ``limit`` largest by notional when there are more."""
+    if liq is None or len(liq) == 0:
+        return [], False
+    idx = np.arange(len(liq))
+    truncated = idx.size > limit
+    if truncated:
+        idx = np.sort(np.argsort(-np.asarray(liq.notional_usd), kind="stable")[:limit])
+    ts, px = liq.ts_ms[idx].tolist(), floats(liq.price[idx])
+    side, usd = liq.side[idx].tolist(), floats(liq.notional_usd[idx])
+    return [{"ts_ms": t, "price_usd": p, "side": "long" if s > 0 else "short",
+             "notional_usd": u} for t, p, s, u in zip(ts, px, side, usd)], truncated
+
+
+def _pick_frames(n: int, resolution: int) -> np.ndarray:
+    if n <= resolution:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, resolution).round().astype(np.int64))
+
+
+def heatmap_body(view, resolution: int) -> bytes:
+    """The heatmap answer: at most ``resolution`` frames (evenly picked), whole USD values."""
+    idx = _pick_frames(view.hm_ts_ms.size, resolution)
+    b = view.price_bars
+    events, _ = realized_events(view.realized, MAX_HEATMAP_EVENTS)
+    return dumps({
+        "venue": view.key.venue, "symbol": view.key.symbol, "lookback": view.key.lookback,
+        "data_version": view.version, "ts_ms": view.hm_ts_ms[idx].tolist(),
+        "price_bins_usd": floats(view.hm_bins_usd),
+        "long_usd": np.round(view.hm_long_usd[idx]).tolist(),
+        "short_usd": np.round(view.hm_short_usd[idx]).tolist(),
+        "price": {"ts_ms": b.ts_ms.tolist(), "close_usd": floats(b.close),
+                  "high_usd": floats(b.high), "low_usd": floats(b.low)},
+        "realized": events, "lookback_clamped": view.lookback_clamped,
+    })
+
+
+def _trim(m: LiqMap) -> slice:
+    """Bins from the first to the last holding notional (the price bin always kept)."""
+    used = np.flatnonzero((m.long_usd > 0) | (m.short_usd > 0))
+    at = int(np.clip(np.searchsorted(m.price_bins_usd, m.price_usd), 0,
+                     m.price_bins_usd.size - 1))
+    if not used.size:
+        return slice(at, at + 1)
+    return slice(min(int(used[0]), at), max(int(used[-1]), at) + 1)
+
+
+def map_body(view, m: LiqMap) -> bytes:
+    """The map answer (bins trimmed to where there is notional) with its summary."""
+    cum_long, cum_short = mapstats.cumulative(m)
+    s = _trim(m)
+    return dumps({
+        "venue": view.key.venue, "symbol": view.key.symbol, "lookback": view.key.lookback,
+        "data_version": view.version, "ts_ms": int(m.ts_ms), "price_usd": m.price_usd,
+        "price_bins_usd": floats(m.price_bins_usd[s]), "long_usd": floats(m.long_usd[s]),
+        "short_usd": floats(m.short_usd[s]), "cumulative_long_usd": floats(cum_long[s]),
+        "cumulative_short_usd": floats(cum_short[s]), "summary": mapstats.summary(m),
+    })
+
+
+def head(view, m: LiqMap) -> dict:
+    """The fields every map-derived answer starts with."""
+    return {"venue": view.key.venue, "symbol": view.key.symbol, "ts_ms": int(m.ts_ms),
+            "price_usd": float(m.price_usd)}
+
+
+def cascade_body(view, m: LiqMap, res) -> dict:
+    """``CascadeResult`` as the cascade answer, with a per-step path."""
+    ref = res.reference_price_usd
+    liq = res.liq_long_usd.sum(axis=1) + res.liq_short_usd.sum(axis=1)
+    path = [{"step": i, "t_s": float(t), "price_usd": float(p),
+             "move_pct": 100.0 * (float(p) / ref - 1.0), "liquidated_usd": float(q)}
+            for i, (t, p, q) in enumerate(zip(res.t_s, res.price_usd, liq))]
+    return {**{k: v for k, v in head(view, m).items() if k != "price_usd"},
+            "reference_price_usd": ref, "shock_pct": res.shock_pct,
+            "final_move_pct": res.move_pct, "peak_move_pct": res.peak_move_pct,
+            "amplification": res.amplification,
+            "liquidated_long_usd": float(res.liq_long_usd.sum()),
+            "liquidated_short_usd": float(res.liq_short_usd.sum()),
+            "truncated": bool(res.truncated), "path": path}
+
+
+def realized_body(venue, symbol, start_ms, end_ms, liq, bars) -> dict:
+    """Realized events in ``[start_ms, end_ms)`` and their totals per bar of ``bars``."""
+    events, truncated = realized_events(liq, MAX_EVENTS)
+    sel = bars.window(start_ms, end_ms)
+    if liq is not None and len(sel):
+        long_usd, short_usd = liq.per_bar(sel.ts_ms, max(sel.bar_ms, 1))
+    else:
+        long_usd = short_usd = np.zeros(len(sel))
+    return {"venue": venue, "symbol": symbol, "start_ms": int(start_ms), "end_ms": int(end_ms),
+            "available": liq is not None, "events": events, "events_truncated": truncated,
+            "per_bar": {"ts_ms": sel.ts_ms.tolist(), "long_usd": floats(long_usd),
+                        "short_usd": floats(short_usd)}}
+
+
+def record(obj) -> dict:
+    """A core record (``Cluster``, ``MaxPain``, ``Imbalance``) as a clean dict."""
+    return _clean(asdict(obj))

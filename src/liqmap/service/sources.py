@@ -1,0 +1,214 @@
+"""Where the service reads its data: the bundled samples or a store.
+
+A :class:`DataSource` answers four questions: what it holds (:meth:`DataSource.catalog`,
+which also carries a ``version`` that changes whenever the data does), the bars of one
+venue and symbol, and the realized liquidations of one venue and symbol (if any).
+
+- :class:`BundledSource` serves the sample shipped inside the package
+  (:func:`liqmap.io.load_sample`); it never changes, so its version is constant.
+- :class:`StoreSource` reads through the :class:`liqmap.store._base.Store` protocol (the
+  DuckDB store by default); its version is derived from what the store reports per series,
+  so new rows written by a live collector change it.
+
+Errors: a source raises :class:`liqmap.RetryLaterError` when it is temporarily unable to
+answer (store locked, disk gone) and :class:`liqmap.InputError` when the question is wrong
+(unknown venue or symbol). :class:`StoreSource` turns every other exception of the store
+into ``RetryLaterError``, so the service answers 503 and tries again on the next request.
+
+>>> src = BundledSource()
+>>> cat = src.catalog()
+>>> cat.venues, cat.symbols
+(('binance',), ('BTC/USDT:USDT',))
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from liqmap._exceptions import ConfigError, InputError, RetryLaterError
+from liqmap.bars import Bars
+from liqmap.realized import RealizedLiquidations
+
+__all__ = ["BundledSource", "Catalog", "DataSource", "Series", "StoreSource"]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One bar series a source holds: venue, symbol and its first/last bar open time."""
+
+    venue: str
+    symbol: str
+    first_ts_ms: int
+    last_ts_ms: int
+    bars: int
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """What a source holds at one moment, with the version of that content.
+
+    Attributes
+    ----------
+    name : str
+        Human-readable source name (``"bundled:btcusdt-5m-2025-12"``, ``"duckdb:/x.db"``).
+    version : str
+        Changes whenever any series changes; equal versions mean equal data.
+    series : tuple of Series
+        Every bar series, sorted by venue and symbol.
+    """
+
+    name: str
+    version: str
+    series: tuple[Series, ...]
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        """Venues with at least one bar series, sorted."""
+        return tuple(sorted({s.venue for s in self.series}))
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Symbols of any venue, in catalog order (the first is the default)."""
+        return tuple(dict.fromkeys(s.symbol for s in self.series))
+
+    def venues_for(self, symbol: str) -> tuple[str, ...]:
+        """Venues that hold ``symbol``."""
+        return tuple(s.venue for s in self.series if s.symbol == symbol)
+
+    def get(self, venue: str, symbol: str) -> Series | None:
+        """The series of ``venue`` and ``symbol``, or None."""
+        for s in self.series:
+            if s.venue == venue and s.symbol == symbol:
+                return s
+        return None
+
+
+class DataSource(ABC):
+    """What the service needs from a data source (all methods may block; the service
+    calls them in worker threads with a deadline)."""
+
+    @abstractmethod
+    def catalog(self) -> Catalog:
+        """The series held now and the data version."""
+
+    @abstractmethod
+    def bars(self, venue: str, symbol: str) -> Bars:
+        """All bars of ``venue`` and ``symbol`` (InputError when none are held)."""
+
+    def realized(self, venue: str, symbol: str, start_ms: int | None = None,
+                 end_ms: int | None = None) -> RealizedLiquidations | None:
+        """Realized liquidations in ``[start_ms, end_ms)``, or None when the source has none."""
+        return None
+
+    def close(self) -> None:
+        """Release resources (default: nothing)."""
+
+
+def _digest(parts) -> str:
+    return hashlib.sha256(repr(tuple(parts)).encode()).hexdigest()[:16]
+
+
+class BundledSource(DataSource):
+    """The sample bundled with liqmap (default ``btcusdt-5m-2025-12``), read once.
+
+    Parameters
+    ----------
+    sample : str
+        A name from :func:`liqmap.io.list_samples`.
+
+    Examples
+    --------
+    >>> BundledSource().bars("binance", "BTC/USDT:USDT").bar_ms
+    300000
+    """
+
+    def __init__(self, sample: str | None = None):
+        from liqmap.io.sample import DEFAULT_SAMPLE, load_sample
+
+        self.sample = sample or DEFAULT_SAMPLE
+        self.name = f"bundled:{self.sample}"
+        self._bars = load_sample(self.sample)
+        b = self._bars
+        series = Series(b.venue, b.symbol, int(b.ts_ms[0]), int(b.ts_ms[-1]), len(b))
+        self._catalog = Catalog(self.name, _digest(("bundled", series)),
+                                (series,))
+
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def bars(self, venue: str, symbol: str) -> Bars:
+        if (venue, symbol) != (self._bars.venue, self._bars.symbol):
+            raise ConfigError(f"the bundled sample holds {self._bars.venue} "
+                              f"{self._bars.symbol} only, not {venue} {symbol}")
+        return self._bars
+
+
+class StoreSource(DataSource):
+    """Read bars and realized liquidations from a :class:`~liqmap.store._base.Store`.
+
+    Parameters
+    ----------
+    store : Store
+        Any object with the store protocol (``series``, ``read_bars``, ``read_realized``).
+    name : str, optional
+        Name shown by ``/api/v1/health`` (default: the store's class name).
+
+    opener : callable, optional
+        Instead of ``store``: a function returning one, called on first use and again
+        after the store failed to open (so a locked file at start-up is retried).
+
+    Notes
+    -----
+    The version is a digest of ``store.series()`` (rows and time span per table, venue and
+    symbol): appending bars or liquidations changes it.
+    """
+
+    def __init__(self, store=None, *, name: str | None = None, opener=None):
+        if (store is None) == (opener is None):
+            raise ConfigError("give a store or an opener, not both or neither")
+        self.store = store
+        self._opener = opener
+        self.name = name or ("store" if store is None else f"store:{type(store).__name__}")
+
+    @classmethod
+    def from_path(cls, path, *, read_only: bool = True) -> "StoreSource":
+        """A source over the DuckDB file ``path``, opened lazily (read-only by default)."""
+        from liqmap.store import open_store
+
+        return cls(opener=lambda: open_store(path, read_only=read_only), name=f"duckdb:{path}")
+
+    def _call(self, what: str, method: str, *args):
+        try:
+            if self.store is None:
+                self.store = self._opener()
+            return getattr(self.store, method)(*args)
+        except (InputError, RetryLaterError):
+            raise
+        except Exception as exc:  # the store's own driver errors: treat as temporary
+            raise RetryLaterError(f"store failed while reading {what}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+
+    def catalog(self) -> Catalog:
+        infos = self._call("its catalog", "series")
+        bars = sorted((i for i in infos if i.table == "bars"),
+                      key=lambda i: (i.venue, i.symbol))
+        series = tuple(Series(i.venue, i.symbol, int(i.first_ts_ms), int(i.last_ts_ms),
+                              int(i.rows)) for i in bars)
+        key = sorted((i.table, i.venue, i.symbol, i.rows, i.first_ts_ms, i.last_ts_ms)
+                     for i in infos)
+        return Catalog(self.name, _digest(key), series)
+
+    def bars(self, venue: str, symbol: str) -> Bars:
+        return self._call(f"bars of {venue} {symbol}", "read_bars", venue, symbol)
+
+    def realized(self, venue: str, symbol: str, start_ms: int | None = None,
+                 end_ms: int | None = None) -> RealizedLiquidations | None:
+        liq = self._call(f"realized liquidations of {venue} {symbol}",
+                         "read_realized", venue, symbol, start_ms, end_ms)
+        return liq if len(liq) else None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self._call("close", "close")

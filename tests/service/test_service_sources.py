@@ -1,0 +1,109 @@
+"""Data sources of the service: the DuckDB store through StoreSource, and `liqmap serve`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from liqmap.io.sample import load_sample
+from liqmap.realized import RealizedLiquidations
+from liqmap.service import BundledSource, StoreSource, create_app
+
+API = "/api/v1"
+FULL = load_sample()
+BARS = FULL.take(slice(-900, -300))  # two days, with bars after them for the live test
+
+
+def _liqs(bars, n=40):
+    rng = np.random.default_rng(7)
+    i = rng.integers(0, len(bars), n)
+    ts = np.sort(bars.ts_ms[i] + 1_000)
+    side = np.where(rng.random(n) < 0.5, 1, -1)
+    qty = rng.uniform(0.01, 2.0, n)
+    px = bars.close[np.searchsorted(bars.ts_ms, ts, side="right") - 1]
+    return RealizedLiquidations(ts_ms=ts, side=side, price=px, qty_coin=qty,
+                                notional_usd=qty * px, venue=bars.venue, symbol=bars.symbol)
+
+
+@pytest.fixture()
+def store():
+    duck = pytest.importorskip("liqmap.store")
+    s = duck.DuckDBStore(":memory:")
+    s.write_bars(BARS)
+    yield s
+    s.close()
+
+
+def test_store_source_serves_bars_and_realized(store):
+    liq = _liqs(BARS)
+    store.write_realized(liq)
+    c = TestClient(create_app(StoreSource(store), warm=False, admin_token=""))
+    h = c.get(f"{API}/health").json()
+    assert h["venues"] == ["binance", "aggregate"]
+    assert h["data_to_ms"] == int(BARS.ts_ms[-1])
+    end = int(BARS.ts_ms[-1]) + 300_000
+    d = c.get(f"{API}/realized", params={"start_ms": int(BARS.ts_ms[0]), "end_ms": end}).json()
+    assert d["available"] is True and len(d["events"]) == len(liq)
+    assert sum(d["per_bar"]["long_usd"]) == pytest.approx(liq.long_usd)
+    assert sum(d["per_bar"]["short_usd"]) == pytest.approx(liq.short_usd)
+    hm = c.get(f"{API}/heatmap", params={"lookback": "3d", "resolution": 50}).json()
+    assert len(hm["realized"]) == len(liq)
+    assert {e["side"] for e in hm["realized"]} == {"long", "short"}
+
+
+def test_new_rows_change_the_version_and_the_answer(store):
+    src = StoreSource(store)
+    c = TestClient(create_app(src, warm=False, admin_token="", catalog_ttl_s=0.0))
+    first = c.get(f"{API}/map", params={"lookback": "12h"}).json()
+    more = FULL.take(slice(-300, -288))
+    assert len(more) == 12
+    store.write_bars(more)
+    second = c.get(f"{API}/map", params={"lookback": "12h"}).json()
+    assert second["data_version"] != first["data_version"]
+    assert second["ts_ms"] == int(more.ts_ms[-1])
+
+
+def test_store_source_opens_lazily_and_wraps_driver_errors():
+    calls = []
+
+    def opener():
+        calls.append(1)
+        raise OSError("file is locked")
+
+    src = StoreSource(opener=opener, name="duckdb:x")
+    from liqmap._exceptions import RetryLaterError
+
+    with pytest.raises(RetryLaterError, match="file is locked"):
+        src.catalog()
+    with pytest.raises(RetryLaterError):
+        src.catalog()
+    assert len(calls) == 2  # a failed open is retried on the next call
+
+
+def test_bundled_source_rejects_other_series():
+    from liqmap._exceptions import InputError
+
+    with pytest.raises(InputError, match="bundled sample holds binance"):
+        BundledSource().bars("okx", "BTC/USDT:USDT")
+
+
+def test_serve_command_helpers(tmp_path, monkeypatch):
+    from liqmap.cli.cmd_serve import build_source, is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LIQMAP_DB", raising=False)
+    assert isinstance(build_source(None, None), BundledSource)
+    src = build_source(tmp_path / "x.duckdb", None)
+    assert isinstance(src, StoreSource) and src.name.endswith("x.duckdb")
+
+
+def test_serve_command_is_registered():
+    from typer.testing import CliRunner
+
+    from liqmap.cli import app
+
+    out = CliRunner().invoke(app, ["serve", "--help"])
+    assert out.exit_code == 0 and "--admin-token" in out.output and "127.0.0.1" in out.output
