@@ -1,0 +1,210 @@
+"""Store commands: ingest bars and liquidations, export/import Parquet, show the store.
+
+``--db`` defaults to ``$LIQMAP_DB``, else ``./liqmap.duckdb``. Every input file is read
+and checked before anything is written, so a bad file leaves the store as it was; each
+file is then written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from liqmap._exceptions import InputError
+from liqmap.cli import _options as o
+
+__all__ = ["register"]
+
+DB = typer.Option(None, "--db", help="DuckDB store file (default: $LIQMAP_DB, else "
+                  "./liqmap.duckdb).")
+VENUE = typer.Option(None, "--venue", help="ccxt venue id recorded with the data "
+                     "(default binance).")
+SYMBOL = typer.Option(None, "--symbol", help="ccxt unified symbol recorded with the data "
+                      "(default BTC/USDT:USDT).")
+
+
+def _names(venue: Optional[str], symbol: Optional[str]) -> dict:
+    return {"venue": venue or "binance", "symbol": symbol or "BTC/USDT:USDT"}
+
+
+def _series(store) -> list[dict]:
+    return [{"table": s.table, "venue": s.venue, "symbol": s.symbol, "rows": s.rows,
+             "first_ts_ms": s.first_ts_ms, "last_ts_ms": s.last_ts_ms} for s in store.series()]
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _print_series(rows: list[dict], db: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"liqmap store {db}")
+    for col in ("table", "venue", "symbol", "rows", "first", "last"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for r in rows:
+        table.add_row(r["table"], r["venue"], r["symbol"], f"{r['rows']:,}",
+                      _utc(r["first_ts_ms"]), _utc(r["last_ts_ms"]))
+    Console().print(table if rows else f"liqmap store {db} is empty")
+
+
+def _report(result: dict, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        print(json.dumps(result, allow_nan=False))
+        return
+    for line in lines:
+        print(line)
+    _print_series(result["series"], result["db"])
+
+
+def _load_bars(files: list[Path], sample: Optional[str], metrics: Optional[list[str]],
+               funding: Optional[list[str]], names: dict, oi_unit: str,
+               contract_size: Optional[float], repair: bool) -> list:
+    from liqmap.io import load_bars, load_binance_bars, load_sample
+
+    if sample is not None:
+        if files or metrics:
+            raise InputError("give either --sample or bar files, not both")
+        return [load_sample(sample)]
+    if not files:
+        raise InputError("give one or more bar files (or --sample NAME)")
+    if metrics:
+        return [load_binance_bars([str(f) for f in files], metrics, funding or None,
+                                  repair=repair, **names)]
+    if funding:
+        raise InputError("--funding goes with Binance klines files and --metrics")
+    return [load_bars(f, oi_unit=oi_unit, contract_size=contract_size, repair=repair, **names)
+            for f in files]
+
+
+def _liquidation_format(path: Path) -> str:
+    if not path.is_file():
+        raise InputError(f"{path}: file not found; check the path")
+    with path.open(encoding="utf-8") as fh:
+        first = fh.readline().strip().split(",")
+    if first[0] == "time" or len(first) == 10:
+        return "snapshot"
+    if first[0] == "symbol_stripped" or len(first) >= 12:
+        return "forceorder"
+    raise InputError(f"{path}: neither a Binance liquidationSnapshot (10 fields) nor a "
+                     "forceOrder recording (12 fields); give --format")
+
+
+def _load_liquidations(path: Path, fmt: str, names: dict, symbol_stripped: str,
+                       contract_value_usd: Optional[float]):
+    from liqmap.io import load_forceorder_csv, load_liquidation_snapshot
+
+    kind = _liquidation_format(path) if fmt == "auto" else fmt
+    if kind == "snapshot":
+        return load_liquidation_snapshot(path, contract_value_usd=contract_value_usd, **names)
+    if kind == "forceorder":
+        return load_forceorder_csv(path, symbol_stripped=symbol_stripped, **names)
+    raise InputError(f"--format must be auto, snapshot or forceorder, got {fmt!r}")
+
+
+def _register_ingest(app: typer.Typer) -> None:
+    @app.command("ingest-bars")
+    def ingest_bars(
+        files: Optional[list[Path]] = typer.Argument(None, help="Bar files (CSV, CSV.gz, "
+                                                     "Parquet; Binance klines with --metrics)."),
+        venue: Optional[str] = VENUE, symbol: Optional[str] = SYMBOL, db: Optional[str] = DB,
+        sample: Optional[str] = typer.Option(None, "--sample", help="Ingest a bundled sample "
+                                             "instead of files (e.g. btcusdt-5m-2025-12)."),
+        metrics: Optional[list[str]] = typer.Option(None, "--metrics", help="Binance metrics "
+                                                    "CSV(s): FILEs are then archive klines."),
+        funding: Optional[list[str]] = typer.Option(None, "--funding", help="Binance "
+                                                    "fundingRate CSV(s), with --metrics."),
+        oi_unit: str = o.OI_UNIT, contract_size: Optional[float] = o.CONTRACT_SIZE,
+        repair: bool = o.REPAIR, as_json: bool = o.JSON,
+    ) -> None:
+        """Load bar files (or a bundled sample) and upsert them into the store."""
+        from liqmap.store import open_store
+
+        loaded = _load_bars(files or [], sample, metrics, funding, _names(venue, symbol),
+                            oi_unit, contract_size, repair)
+        with open_store(db) as store:
+            inputs = [{"source": b.source, "venue": b.venue, "symbol": b.symbol,
+                       "rows": store.write_bars(b)} for b in loaded]
+            result = {"db": store.path, "inputs": inputs, "series": _series(store)}
+        _report(result, as_json, [f"{i['rows']:,} bars of {i['venue']} {i['symbol']} from "
+                                  f"{i['source']}" for i in inputs])
+
+    @app.command("ingest-liquidations")
+    def ingest_liquidations(
+        files: list[Path] = typer.Argument(..., help="Binance liquidationSnapshot or "
+                                           "forceOrder recording CSVs."),
+        venue: Optional[str] = VENUE, symbol: Optional[str] = SYMBOL, db: Optional[str] = DB,
+        fmt: str = typer.Option("auto", "--format", help="auto, snapshot or forceorder."),
+        symbol_stripped: str = typer.Option("BTC", "--symbol-stripped", help="forceOrder "
+                                            "recordings: symbol as written, USDT removed."),
+        contract_value_usd: Optional[float] = typer.Option(
+            None, "--contract-value-usd", help="COIN-M snapshot files: USD per contract."),
+        as_json: bool = o.JSON,
+    ) -> None:
+        """Store realized liquidations, de-duplicated (repeated rows are stored once)."""
+        from liqmap.store import open_store
+
+        names = _names(venue, symbol)
+        loaded = [_load_liquidations(f, fmt, names, symbol_stripped, contract_value_usd)
+                  for f in files]
+        with open_store(db) as store:
+            inputs = [{"source": liq.source, "rows_read": len(liq),
+                       "rows_new": store.write_realized(liq)} for liq in loaded]
+            result = {"db": store.path, "inputs": inputs, "series": _series(store)}
+        _report(result, as_json, [f"{i['rows_new']:,} new of {i['rows_read']:,} liquidations "
+                                  f"from {i['source']}" for i in inputs])
+
+
+def _register_parquet(app: typer.Typer) -> None:
+    @app.command("export-parquet")
+    def export_cmd(
+        out: Path = typer.Option(..., "--out", "-o", help="Export folder (hive partitions "
+                                 "<table>/venue=/symbol=/date=)."),
+        db: Optional[str] = DB,
+        table: Optional[list[str]] = typer.Option(None, "--table", help="bars, realized, "
+                                                  "snapshots, runs (repeatable; default all)."),
+        as_json: bool = o.JSON,
+    ) -> None:
+        """Export the store as Parquet that DuckDB, pyarrow, Dask or Spark read."""
+        from liqmap.store import TABLES, export_parquet, open_store
+
+        with open_store(db, read_only=True) as store:
+            counts = export_parquet(store, out, tables=table or TABLES)
+            result = {"db": store.path, "out": str(out), "rows": counts,
+                      "series": _series(store)}
+        _report(result, as_json, [f"exported {n:,} {t} rows to {out}" for t, n in counts.items()])
+
+    @app.command("import-parquet")
+    def import_cmd(
+        folder: Path = typer.Argument(..., help="A folder written by export-parquet."),
+        db: Optional[str] = DB, as_json: bool = o.JSON,
+    ) -> None:
+        """Import an export-parquet folder (idempotent: nothing is stored twice)."""
+        from liqmap.store import import_parquet, open_store
+
+        with open_store(db) as store:
+            counts = import_parquet(store, folder)
+            result = {"db": store.path, "in": str(folder), "rows": counts,
+                      "series": _series(store)}
+        _report(result, as_json, [f"read {n:,} {t} rows from {folder}" for t, n in counts.items()])
+
+    @app.command("show-store")
+    def show_store(db: Optional[str] = DB, as_json: bool = o.JSON) -> None:
+        """What the store holds: rows and time span per table, venue and symbol."""
+        from liqmap.store import open_store
+
+        with open_store(db, read_only=True) as store:
+            result = {"db": store.path, "series": _series(store),
+                      "runs": len(store.list_runs())}
+        _report(result, as_json, [])
+
+
+def register(app: typer.Typer) -> None:
+    """Add the store commands to ``app``."""
+    _register_ingest(app)
+    _register_parquet(app)

@@ -1,0 +1,382 @@
+"""The default store: one embedded DuckDB file (or ``:memory:``).
+
+Tables: ``bars``, ``realized``, ``snapshots``, ``runs`` and ``liqmap_schema`` (the schema
+version). Every ``write_*`` is one transaction (``BEGIN`` ... ``COMMIT``, ``ROLLBACK`` on
+any error) and an idempotent upsert on the natural key:
+
+- ``bars``: ``(venue, symbol, ts_ms)``; the last write wins for every column the batch
+  carries; an optional column the batch does not carry (``None``) keeps its stored value.
+- ``realized``: ``(venue, symbol, ts_ms, side, price, qty_coin)``; the first write wins
+  (repeats within a batch and rows already stored are skipped).
+- ``snapshots``: ``(venue, symbol, ts_ms)``; the last write wins.
+- ``runs``: ``run_id``.
+
+A process killed during a write loses nothing committed before and leaves no half batch:
+DuckDB replays its write-ahead log on the next open and drops the uncommitted transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from liqmap._exceptions import InputError, RetryLaterError
+from liqmap.bars import Bars
+from liqmap.realized import RealizedLiquidations
+from liqmap.store import _records as rec
+from liqmap.store._base import MapSnapshot, SeriesInfo
+
+__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "DuckDBStore", "open_store"]
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "liqmap.duckdb"
+SERIES_TABLES = ("bars", "realized", "snapshots")
+
+_KEY = "venue VARCHAR NOT NULL, symbol VARCHAR NOT NULL, ts_ms BIGINT NOT NULL"
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS liqmap_schema (version INTEGER NOT NULL, "
+    "created_ms BIGINT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS bars ({_KEY}, open DOUBLE NOT NULL, high DOUBLE NOT NULL, "
+    "low DOUBLE NOT NULL, close DOUBLE NOT NULL, open_interest DOUBLE NOT NULL, volume DOUBLE, "
+    "taker_buy_volume DOUBLE, taker_delta DOUBLE, funding_rate DOUBLE, "
+    "PRIMARY KEY (venue, symbol, ts_ms))",
+    f"CREATE TABLE IF NOT EXISTS realized ({_KEY}, side TINYINT NOT NULL, price DOUBLE NOT NULL,"
+    " qty_coin DOUBLE NOT NULL, notional_usd DOUBLE NOT NULL, "
+    "PRIMARY KEY (venue, symbol, ts_ms, side, price, qty_coin))",
+    f"CREATE TABLE IF NOT EXISTS snapshots ({_KEY}, price_usd DOUBLE NOT NULL, "
+    "price_bins_usd DOUBLE[] NOT NULL, long_usd DOUBLE[] NOT NULL, short_usd DOUBLE[] NOT NULL, "
+    "params VARCHAR NOT NULL, PRIMARY KEY (venue, symbol, ts_ms))",
+    "CREATE SEQUENCE IF NOT EXISTS runs_seq",
+    "CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, "
+    "seq BIGINT NOT NULL DEFAULT nextval('runs_seq'), kind VARCHAR NOT NULL, "
+    "ts_ms BIGINT NOT NULL, params VARCHAR NOT NULL, summary VARCHAR NOT NULL)",
+)
+_BAR_COLS = ("ts_ms",) + rec.BAR_REQUIRED + rec.BAR_OPTIONAL
+_BAR_SET = ", ".join([f"{c} = excluded.{c}" for c in rec.BAR_REQUIRED]
+                     + [f"{c} = COALESCE(excluded.{c}, bars.{c})" for c in rec.BAR_OPTIONAL])
+_REALIZED_COLS = rec.REALIZED_KEY + ("notional_usd",)
+_SNAP_COLS = "venue, symbol, ts_ms, price_usd, price_bins_usd, long_usd, short_usd, params"
+
+
+def _open_error(path: str, exc: duckdb.Error) -> Exception:
+    text = str(exc)
+    if "lock" in text.lower():
+        return RetryLaterError(f"store {path} is in use by another process ({text}); close "
+                               "that process or retry when it is done")
+    if isinstance(exc, duckdb.IOException) and "not a valid duckdb" not in text.lower():
+        return RetryLaterError(f"cannot open store {path}: {text}; check the disk and retry")
+    return InputError(f"cannot open store {path}: {text}; give a liqmap DuckDB file")
+
+
+class DuckDBStore:
+    """liqmap's default :class:`~liqmap.store.Store`: an embedded DuckDB database.
+
+    Parameters
+    ----------
+    path : str or Path
+        Database file (created with its folder's files when absent) or ``":memory:"``.
+    read_only : bool
+        Open without write access (several readers may share a file); writes raise
+        :class:`~liqmap.InputError`.
+
+    Raises
+    ------
+    RetryLaterError
+        When another process holds the file's lock or the file cannot be read now.
+    InputError
+        When the file is not a liqmap store, is newer than this liqmap, or (read-only)
+        does not exist.
+
+    Examples
+    --------
+    >>> from liqmap.io import load_sample
+    >>> bars = load_sample()
+    >>> with DuckDBStore() as store:
+    ...     written = store.write_bars(bars)
+    ...     back = store.read_bars("binance", "BTC/USDT:USDT")
+    >>> written == len(back) == len(bars)
+    True
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False):
+        self._path = str(path)
+        self._read_only = bool(read_only)
+        self._lock = threading.RLock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if self._path != ":memory:":
+            self._check_path(Path(self._path))
+        try:
+            self._con = duckdb.connect(self._path, read_only=self._read_only)
+        except duckdb.Error as exc:
+            raise _open_error(self._path, exc) from None
+        try:
+            self._prepare_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_path(self, path: Path) -> None:
+        if self._read_only and not path.is_file():
+            raise InputError(f"no store at {path}; ingest data first (liqmap ingest-bars) "
+                             "or give --db / LIQMAP_DB")
+        if not path.parent.is_dir():
+            raise InputError(f"folder {path.parent} does not exist; create it or give another "
+                             "path for the store")
+
+    def _prepare_schema(self) -> None:
+        con = self._conn()
+        have = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        if "liqmap_schema" not in have:
+            if self._read_only or have:
+                raise InputError(f"{self._path} is not a liqmap store (no liqmap_schema table)"
+                                 "; give the file liqmap created")
+            with self._transaction() as tx:
+                for ddl in _DDL:
+                    tx.execute(ddl)
+                tx.execute("INSERT INTO liqmap_schema VALUES (?, ?)",
+                           [SCHEMA_VERSION, time.time_ns() // 1_000_000])
+        version = con.execute("SELECT max(version) FROM liqmap_schema").fetchall()[0][0]
+        if version is None or version > SCHEMA_VERSION:
+            raise InputError(f"{self._path} has schema version {version}; this liqmap reads "
+                             f"version {SCHEMA_VERSION}; upgrade liqmap")
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The database file (or ``":memory:"``)."""
+        return self._path
+
+    def _conn(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise InputError(f"store {self._path} is closed; open it again")
+        return self._con
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction: COMMIT when the block ends, ROLLBACK on any error.
+
+        DuckDB I/O and write-conflict errors become :class:`RetryLaterError`.
+        """
+        with self._lock:
+            con = self._conn()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # a failed COMMIT has already rolled back
+                if isinstance(exc, (duckdb.IOException, duckdb.TransactionException)):
+                    raise RetryLaterError(f"store {self._path}: write failed, nothing of this "
+                                          f"batch was stored ({exc}); retry") from exc
+                raise
+
+    def _writable(self) -> None:
+        if self._read_only:
+            raise InputError(f"store {self._path} is open read-only; open it without "
+                             "read_only to write")
+
+    def _insert(self, con: duckdb.DuckDBPyConnection, batch, sql: str, params: list) -> None:
+        name = f"liqmap_batch_{uuid.uuid4().hex}"
+        con.register(name, batch)
+        try:
+            con.execute(sql.format(batch=name), params).fetchall()
+        finally:
+            con.unregister(name)
+
+    def _select(self, table: str, cols: tuple[str, ...], venue: str, symbol: str,
+                start_ms: int | None, end_ms: int | None, order: str) -> dict:
+        sql = f"SELECT {', '.join(cols)} FROM {table} WHERE venue = ? AND symbol = ?"
+        params: list = [venue, symbol]
+        if start_ms is not None:
+            sql += " AND ts_ms >= ?"
+            params.append(int(start_ms))
+        if end_ms is not None:
+            sql += " AND ts_ms < ?"
+            params.append(int(end_ms))
+        with self._lock:
+            return self._conn().execute(f"{sql} ORDER BY {order}", params).fetchnumpy()
+
+    def _source(self, table: str, venue: str, symbol: str) -> str:
+        return f"liqmap store {self._path} ({table} {venue} {symbol})"
+
+    # -- bars -------------------------------------------------------------------------
+
+    def write_bars(self, bars: Bars) -> int:
+        """Upsert ``bars`` in one transaction; return the number of rows written.
+
+        The last write wins per ``(venue, symbol, ts_ms)``; optional columns that are
+        ``None`` on ``bars`` keep the values already stored.
+        """
+        self._writable()
+        batch = rec.bars_batch(bars)
+        if batch.num_rows == 0:
+            return 0
+        sql = (f"INSERT INTO bars (venue, symbol, {', '.join(_BAR_COLS)}) SELECT ?, ?, "
+               f"{', '.join(_BAR_COLS)} FROM {{batch}} ON CONFLICT DO UPDATE SET {_BAR_SET}")
+        with self._transaction() as con:
+            self._insert(con, batch, sql, [bars.venue, bars.symbol])
+        return batch.num_rows
+
+    def read_bars(self, venue: str, symbol: str, start_ms: int | None = None,
+                  end_ms: int | None = None) -> Bars:
+        """Bars with ``start_ms <= ts_ms < end_ms``, sorted by time.
+
+        Raises :class:`~liqmap.InputError` when no bars of ``venue``/``symbol`` are stored
+        at all (an empty window of a stored series gives empty ``Bars``).
+        """
+        cols = self._select("bars", _BAR_COLS, venue, symbol, start_ms, end_ms, "ts_ms")
+        if len(cols["ts_ms"]) == 0 and not self._has("bars", venue, symbol):
+            stored = [f"{s.venue} {s.symbol}" for s in self.series() if s.table == "bars"]
+            raise InputError(f"no bars stored for {venue} {symbol} in {self._path}; stored: "
+                             f"{stored or 'none'}; ingest them first (liqmap ingest-bars)")
+        return rec.bars_from_columns(cols, venue, symbol, self._source("bars", venue, symbol))
+
+    def _has(self, table: str, venue: str, symbol: str) -> bool:
+        with self._lock:
+            return self._conn().execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE venue = ? AND symbol = ? "
+                "LIMIT 1)", [venue, symbol]).fetchall()[0][0] > 0
+
+    # -- realized liquidations --------------------------------------------------------
+
+    def write_realized(self, liq: RealizedLiquidations) -> int:
+        """Insert liquidations not stored yet (one transaction); return how many were new."""
+        self._writable()
+        batch = rec.realized_batch(liq)
+        if batch.num_rows == 0:
+            return 0
+        cols = ", ".join(_REALIZED_COLS)
+        sql = (f"INSERT INTO realized (venue, symbol, {cols}) SELECT ?, ?, {cols} FROM {{batch}}"
+               " ON CONFLICT DO NOTHING")
+        count = "SELECT count(*) FROM realized WHERE venue = ? AND symbol = ?"
+        key = [liq.venue, liq.symbol]
+        with self._transaction() as con:
+            before = con.execute(count, key).fetchall()[0][0]
+            self._insert(con, batch, sql, key)
+            after = con.execute(count, key).fetchall()[0][0]
+        return int(after - before)
+
+    def read_realized(self, venue: str, symbol: str, start_ms: int | None = None,
+                      end_ms: int | None = None) -> RealizedLiquidations:
+        """Liquidations with ``start_ms <= ts_ms < end_ms`` (may be empty), by time."""
+        cols = self._select("realized", _REALIZED_COLS, venue, symbol, start_ms, end_ms,
+                            ", ".join(rec.REALIZED_KEY))
+        return rec.realized_from_columns(cols, venue, symbol,
+                                         self._source("realized", venue, symbol))
+
+    # -- map snapshots ----------------------------------------------------------------
+
+    def write_snapshot(self, snap: MapSnapshot) -> int:
+        """Upsert one map snapshot (last write wins per venue, symbol, ts_ms); return 1."""
+        self._writable()
+        row = rec.snapshot_row(snap)
+        with self._transaction() as con:
+            con.execute(f"INSERT INTO snapshots ({_SNAP_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT DO UPDATE SET price_usd = excluded.price_usd, "
+                        "price_bins_usd = excluded.price_bins_usd, long_usd = excluded.long_usd,"
+                        " short_usd = excluded.short_usd, params = excluded.params", list(row))
+        return 1
+
+    def read_snapshots(self, venue: str, symbol: str, start_ms: int | None = None,
+                       end_ms: int | None = None) -> list[MapSnapshot]:
+        """Snapshots with ``start_ms <= ts_ms < end_ms``, oldest first."""
+        sql = f"SELECT {_SNAP_COLS} FROM snapshots WHERE venue = ? AND symbol = ?"
+        params: list = [venue, symbol]
+        for bound, op in ((start_ms, ">="), (end_ms, "<")):
+            if bound is not None:
+                sql += f" AND ts_ms {op} ?"
+                params.append(int(bound))
+        with self._lock:
+            rows = self._conn().execute(sql + " ORDER BY ts_ms", params).fetchall()
+        return [rec.snapshot_from_row(r) for r in rows]
+
+    # -- runs -------------------------------------------------------------------------
+
+    def record_run(self, kind: str, params: dict, summary: dict, *, run_id: str | None = None,
+                   ts_ms: int | None = None) -> str:
+        """Record a model/backtest run; return its id.
+
+        ``run_id`` and ``ts_ms`` are normally left out (a new id, now); Parquet import
+        passes them so that importing twice stores a run once.
+        """
+        self._writable()
+        if not isinstance(kind, str) or not kind.strip():
+            raise InputError(f"run kind must be a non-empty string such as 'backtest', got "
+                             f"{kind!r}")
+        row = [run_id or uuid.uuid4().hex, kind,
+               time.time_ns() // 1_000_000 if ts_ms is None else int(ts_ms),
+               rec.to_json(params, "run params"), rec.to_json(summary, "run summary")]
+        with self._transaction() as con:
+            con.execute("INSERT INTO runs (run_id, kind, ts_ms, params, summary) VALUES "
+                        "(?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET kind = excluded.kind, "
+                        "ts_ms = excluded.ts_ms, params = excluded.params, "
+                        "summary = excluded.summary", row)
+        return row[0]
+
+    def list_runs(self, kind: str | None = None) -> list[dict]:
+        """Recorded runs, newest first: ``{"run_id", "kind", "ts_ms", "params", "summary"}``."""
+        sql = "SELECT run_id, kind, ts_ms, params, summary FROM runs"
+        params = [] if kind is None else [kind]
+        if kind is not None:
+            sql += " WHERE kind = ?"
+        with self._lock:
+            rows = self._conn().execute(sql + " ORDER BY ts_ms DESC, seq DESC", params).fetchall()
+        return [{"run_id": r[0], "kind": r[1], "ts_ms": int(r[2]), "params": json.loads(r[3]),
+                 "summary": json.loads(r[4])} for r in rows]
+
+    # -- inventory --------------------------------------------------------------------
+
+    def series(self) -> list[SeriesInfo]:
+        """What is stored, per table (bars, realized, snapshots), venue and symbol."""
+        sql = " UNION ALL ".join(
+            f"SELECT '{t}', venue, symbol, count(*), min(ts_ms), max(ts_ms) FROM {t} "
+            "GROUP BY venue, symbol" for t in SERIES_TABLES)
+        with self._lock:
+            rows = self._conn().execute(sql + " ORDER BY 1, 2, 3").fetchall()
+        return [SeriesInfo(table=r[0], venue=r[1], symbol=r[2], rows=int(r[3]),
+                           first_ts_ms=int(r[4]), last_ts_ms=int(r[5])) for r in rows]
+
+    def close(self) -> None:
+        """Release the database (idempotent)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def __enter__(self) -> "DuckDBStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self._read_only else "read-write"
+        state = "closed" if self._con is None else mode
+        return f"DuckDBStore({self._path!r}, {state})"
+
+
+def open_store(path: str | Path | None = None, *, read_only: bool = False) -> DuckDBStore:
+    """Open the store at ``path``, else ``$LIQMAP_DB``, else ``./liqmap.duckdb``.
+
+    Examples
+    --------
+    >>> store = open_store(":memory:")
+    >>> store.series()
+    []
+    """
+    if path is None:
+        path = os.environ.get("LIQMAP_DB") or DEFAULT_DB
+    return DuckDBStore(path, read_only=read_only)
