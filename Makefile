@@ -28,10 +28,16 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_cascade.py
 	$(PY) benchmarks/bench_live.py
 	$(PY) benchmarks/bench_scaleout.py
+	$(PY) benchmarks/bench_store.py
 
-## Backtest against realized liquidations (needs ../shared/data): scorecard/window-A.csv + metrics
+## The whole scorecard from ../shared/data: window A and C CSVs + metrics JSON, the calibration
+## re-fit with walk-forward, the level-reaction study, and scorecard/report.html
 scorecard: $(STAMP)
 	$(VENV)/bin/liqmap backtest --window A --out scorecard
+	$(VENV)/bin/liqmap backtest --window C --out scorecard
+	$(VENV)/bin/liqmap calibrate --window A --out scorecard --walk-forward
+	$(VENV)/bin/liqmap study-levels --window A --out scorecard
+	$(VENV)/bin/liqmap report-scorecard --out scorecard
 
 clean:
 	rm -rf $(VENV) out build dist src/*.egg-info
