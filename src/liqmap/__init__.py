@@ -7,6 +7,8 @@ keeps it complete):
 - ``CascadeSimulator`` -> ``.run(maps, shock_pct)`` -> ``CascadeResult``
 - ``Bars``, ``LiqMap``, ``Heatmap``, ``RealizedLiquidations`` records
 - ``load_sample``, ``load_bars`` loaders; ``liquidation_price`` venue formulas
+- ``DuckDBStore`` / ``open_store`` (the store), ``MapSnapshot``; ``IncrementalModel`` and
+  ``LiveRunner`` (live mode); ``map_tasks`` (Dask scale-out); ``create_app`` (the API service)
 - exceptions: ``LiqmapError`` > ``InputError`` (> ``DataError``, ``ConfigError``) | ``RetryLaterError``
 """
 
@@ -24,6 +26,9 @@ _LAZY = {
     "LiqMap": "liqmap.core.records", "LiquidationModel": "liqmap.model",
     "RealizedLiquidations": "liqmap.realized", "liquidation_price": "liqmap.core.liqprice",
     "load_bars": "liqmap.io.generic", "load_sample": "liqmap.io.sample",
+    "DuckDBStore": "liqmap.store", "open_store": "liqmap.store", "MapSnapshot": "liqmap.store",
+    "IncrementalModel": "liqmap.live", "LiveRunner": "liqmap.live",
+    "map_tasks": "liqmap.scaleout", "create_app": "liqmap.service.app",
 }
 
 
@@ -48,16 +53,23 @@ __all__ = [
     "ConfigError",
     "CurveResult",
     "DataError",
+    "DuckDBStore",
     "Estimate",
     "Heatmap",
+    "IncrementalModel",
     "InputError",
     "LiqMap",
     "LiqmapError",
     "LiquidationModel",
+    "LiveRunner",
+    "MapSnapshot",
     "RealizedLiquidations",
     "RetryLaterError",
     "__version__",
+    "create_app",
     "liquidation_price",
     "load_bars",
     "load_sample",
+    "map_tasks",
+    "open_store",
 ]
