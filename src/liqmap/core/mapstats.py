@@ -46,6 +46,7 @@ __all__ = [
     "cumulative",
     "densest_zone",
     "imbalance",
+    "jsonable",
     "max_pain",
     "rebin",
     "summary",
@@ -307,16 +308,20 @@ def max_pain(
     )
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain Python values with non-finite floats as None (strict JSON)."""
+def jsonable(value: Any) -> Any:
+    """Plain Python values with non-finite floats as None (strict JSON).
+
+    >>> jsonable({"a": [np.float64("nan"), np.int64(2), np.bool_(True)]})
+    {'a': [None, 2, True]}
+    """
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
     return value
 
 
@@ -349,4 +354,4 @@ def summary(m: LiqMap) -> dict[str, Any]:
         "densest_zone": {sd: asdict(densest_zone(m, sd)) for sd in _SIDES},
         "max_pain": asdict(max_pain(m)),
     }
-    return _jsonable(out)
+    return jsonable(out)

@@ -16,6 +16,7 @@ from dataclasses import asdict
 import numpy as np
 
 from liqmap.core import mapstats
+from liqmap.core.mapstats import jsonable
 from liqmap.core.records import LiqMap
 
 __all__ = ["cascade_body", "dumps", "floats", "heatmap_body", "map_body", "realized_body",
@@ -25,21 +26,11 @@ MAX_HEATMAP_EVENTS = 2000
 MAX_EVENTS = 10_000
 
 
-def _clean(value):
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def dumps(obj) -> bytes:
     """Compact strict JSON (non-finite floats as null)."""
-    return json.dumps(_clean(obj), separators=(",", ":"), allow_nan=False).encode()
+    return json.dumps(jsonable(obj), separators=(",", ":"), allow_nan=False).encode()
 
 
 def floats(a, decimals: int = 2) -> list:
@@ -148,4 +139,4 @@ def realized_body(venue, symbol, start_ms, end_ms, liq, bars) -> dict:
 
 def record(obj) -> dict:
     """A core record (``Cluster``, ``MaxPain``, ``Imbalance``) as a clean dict."""
-    return _clean(asdict(obj))
+    return jsonable(asdict(obj))

@@ -253,7 +253,7 @@ def market_state_body(view) -> dict:
     d = st.to_dict()
     fu = d.get("funding") or {}
     oi0, oi1 = d["oi_start_coin"], d["oi_end_coin"]
-    return render._clean({
+    return render.jsonable({
         "venue": view.key.venue, "symbol": view.key.symbol, "lookback": view.key.lookback,
         "data_version": view.version, "start_ms": d["start_ms"], "end_ms": d["end_ms"],
         "oi_change_pct": 100.0 * (oi1 / oi0 - 1.0) if oi0 else math.nan,

@@ -28,6 +28,7 @@ import numpy as np
 
 from liqmap.bars import Bars
 from liqmap.core import mapstats
+from liqmap.core.mapstats import jsonable
 from liqmap.model import LiquidationModel
 from liqmap.studies.reaction import (
     Effect,
@@ -114,7 +115,7 @@ class LevelStudy:
                     "ci_high": e.ci_high, "n": e.n, "statement": statement(e, p),
                     "mean_event": e.mean_event, "mean_control": e.mean_control,
                     "unit": _UNITS.get(e.name, "")} for e in self.effects]
-        return _jsonable({"studies": studies, "params": self.params, "window": self.window,
+        return jsonable({"studies": studies, "params": self.params, "window": self.window,
                           **self.details})
 
     def write(self, out_dir) -> dict[str, str]:
@@ -202,13 +203,3 @@ def statement(e: Effect, p: ReactionParams = ReactionParams()) -> str:
             f" {verdict} the controls.")
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

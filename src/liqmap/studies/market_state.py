@@ -36,6 +36,7 @@ import numpy as np
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.bars import Bars
 from liqmap.core import mapstats
+from liqmap.core.mapstats import jsonable
 from liqmap.core.records import LiqMap
 from liqmap.model import LiquidationModel
 
@@ -105,7 +106,7 @@ class MarketState:
 
     def to_dict(self) -> dict:
         """Plain dict (non-finite numbers become None)."""
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
     def sentences(self) -> list[str]:
         """The figures in plain sentences."""
@@ -314,13 +315,3 @@ def _sentences(st: MarketState) -> list[str]:
     return out
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, (np.integer, np.bool_)):
-        return value.item()
-    return value
