@@ -10,8 +10,12 @@ import pytest
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.scorecard.calibrate import (default_grid, fit_calibration, month_starts,
                                         simplex_leverage, slice_before, walk_forward)
-from liqmap.scorecard.combine import fit_side
 from liqmap.core.leverage import get_preset
+from liqmap.scorecard.combine import FEATURES, SideFit, fit_side
+from liqmap.scorecard.frame import score_frame
+from liqmap.scorecard.metrics import baselines, score_predictor
+
+SIDES = ("long", "short")
 
 CAL_END_MS = 1_769_904_000_000
 
@@ -70,17 +74,70 @@ def test_grid_goes_through_map_fn_and_picks_the_best(window, small_grid):
     assert cal.summary(top=2)["top"][0]["cv_r2_log"] == max(scores)
 
 
+def _inputs(rng, n):
+    return {f: rng.lognormal(10 + i, 1.0, n) for i, f in enumerate(FEATURES)}
+
+
 def test_fit_side_recovers_a_known_model_and_matches_totals():
     rng = np.random.default_rng(5)
-    book, bg = rng.lognormal(12, 1.5, 2000), rng.lognormal(14, 1, 2000)
-    sb, se = np.median(book), np.median(bg)
-    y = np.expm1(10 + 0.3 * np.log1p(book / sb) + 1.2 * np.log1p(bg / se))
-    fit = fit_side(book, bg, y)
-    assert fit.b_book == pytest.approx(0.3, abs=1e-9)
-    assert fit.c_background == pytest.approx(1.2, abs=1e-9)
-    assert fit.predict(book, bg).sum() == pytest.approx(y.sum(), rel=1e-9)
+    x = _inputs(rng, 2000)
+    true = (0.3, 1.2, -0.4)
+    y = np.expm1(10 + sum(c * np.log1p(x[f] / np.median(x[f])) for c, f in zip(true, FEATURES)))
+    fit = fit_side(x, y)
+    np.testing.assert_allclose(fit.coef, true, atol=1e-9)
+    assert fit.intercept == pytest.approx(10, abs=1e-9)
+    assert fit.predict(x).sum() == pytest.approx(y.sum(), rel=1e-9)
+    assert SideFit.from_dict(fit.to_dict()) == fit
     with pytest.raises(DataError):
-        fit_side(book[:5], bg[:5], y[:5])
+        fit_side({f: v[:5] for f, v in x.items()}, y[:5])
+    with pytest.raises(DataError, match="excursion"):
+        fit_side({"book_usd": x["book_usd"]}, y)
+
+
+def test_metric_transform_of_the_output_is_linear_in_the_log_fit():
+    """log1p(pred / median(pred)) -- the scorecard's own transform -- is an affine function of
+    the fitted log estimate on the fitting rows, so the metric sees the least-squares fit."""
+    rng = np.random.default_rng(6)
+    x = _inputs(rng, 801)  # odd: the median is one row's value
+    y = np.expm1(9 + 0.8 * np.log1p(x["excursion"] / np.median(x["excursion"]))
+                 + rng.normal(0, 1.0, 801))
+    fit = fit_side(x, y, offset=0.1)
+    pred, y_hat = fit.predict(x), fit.log_predict(x)
+    seen = np.log1p(pred / np.median(pred))
+    slope, icpt = np.polyfit(y_hat, seen, 1)
+    np.testing.assert_allclose(seen, icpt + slope * y_hat, atol=1e-9)
+    assert slope > 0 and pred.min() == 0.0 and np.median(pred) == pytest.approx(fit.smear)
+
+
+def test_the_fit_nests_each_baseline_in_sample(window):
+    """With offset 1 the excursion and range x OI baselines are regressors in the metric's
+    own transform, so the model's in-sample r2_log / pearson_log cannot be below theirs."""
+    fr = score_frame(window())
+    rows = fr.scored & ~fr.is_scoring
+    book = {sd: np.random.default_rng(7).lognormal(12, 1, fr.ts_ms.size) for sd in SIDES}
+    inputs = fr.inputs(book)
+    base = baselines(fr.open_usd, fr.high_usd, fr.low_usd, fr.oi_open_coin)
+    none = np.zeros(int(rows.sum()), bool)
+    for i, sd in enumerate(SIDES):
+        sub = {f: v[rows] for f, v in inputs[sd].items()}
+        y = fr.realized[sd][rows]
+        model = score_predictor(fit_side(sub, y, 1.0).predict(sub), y, ~none, none,
+                                usd=True)["calibration"]
+        for name in ("excursion", "range_x_oi_usd"):
+            b = score_predictor(base[name][i][rows], y, ~none, none)["calibration"]
+            assert model.r2_log >= b.r2_log - 1e-9, (sd, name)
+            assert model.pearson_log >= b.pearson_log - 1e-9, (sd, name)
+
+
+def test_selection_records_the_baselines_cv(window, small_grid):
+    sel = fit_calibration(window(), grid=small_grid[:1], n_folds=3).preset.selection
+    assert set(sel["baselines_cv"]) == set(SIDES)
+    for sd in SIDES:
+        assert set(sel["baselines_cv"][sd]) == {"excursion", "excursion_x_oi_usd",
+                                                "range_x_oi_usd"}
+        for v in sel["baselines_cv"][sd].values():
+            assert -1 < v["r2_log"] < 1 and -1 <= v["spearman"] <= 1
+        assert np.isfinite(sel["best"]["r2_log"][sd])
 
 
 def test_default_grid_is_valid_and_simplex_sums_to_one():

@@ -23,14 +23,15 @@ def result(window, small_grid):
     return run_backtest(data=data, preset=preset), preset
 
 
-def test_preset_prediction_is_the_combination_of_book_and_background(result):
+def test_preset_prediction_is_the_combination_of_book_and_baselines(result):
     res, preset = result
     assert res.ts_ms.size == res.predicted["long"].size == res.book["long"].size
-    # the combination applied by hand to the backtest's own book and background columns
-    bg = {sd: res.baseline_scores["excursion_x_oi_usd"][sd] for sd in ("long", "short")}
-    again = preset.combine(res.book, bg)
+    # the combination applied by hand to the backtest's own book and baseline columns
     for sd in ("long", "short"):
-        np.testing.assert_allclose(res.predicted[sd], again[sd], rtol=1e-12)
+        inputs = {"book_usd": res.book[sd], "excursion": res.baseline_scores["excursion"][sd],
+                  "range_x_oi_usd": res.baseline_scores["range_x_oi_usd"][sd]}
+        again = preset.sides[sd].predict(inputs)
+        np.testing.assert_allclose(res.predicted[sd], again, rtol=1e-12)
     # totals are matched on the calibration span by construction (smearing factor)
     cal = ~res.is_scoring
     assert res.predicted["long"][cal].sum() == pytest.approx(res.realized["long"][cal].sum(),

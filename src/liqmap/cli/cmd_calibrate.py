@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
                                                 "LocalCluster) or a scheduler address."),
         as_json: bool = o.JSON,
     ) -> None:
-        """Fit leverage weights, side model, decay, OI policy and the book+background
+        """Fit leverage weights, side model, decay, OI policy and the book+baselines
         combination on the calibration span (before 2026-02-01) only."""
         from liqmap.scorecard.calibrate import fit_calibration
         from liqmap.scorecard.calibrate import walk_forward as run_wf
@@ -111,8 +111,9 @@ def register(app: typer.Typer) -> None:
         print(f"best of {cal.preset.selection['grid_size']} grid points: {best['point']} "
               f"(offset {best['offset']}, CV log-R2 {best['cv_r2_log']:.3f})")
         for sd, f in cal.preset.to_dict()["combine"].items():
-            print(f"{sd}: a={f['intercept']:.3f} b_book={f['b_book']:.3f} "
-                  f"c_background={f['c_background']:.3f} k={f['smear']:.3f}")
+            print(f"{sd}: a={f['intercept']:.3f} " + " ".join(
+                f"{k}={v:.3f}" for k, v in f.items() if k.startswith("c_"))
+                + f" k={f['smear']:.3g}")
         for sd in result.get("walk_forward", {}).get("verdict", {}).values():
             for v in sd.values():
                 print(v)

@@ -4,7 +4,8 @@
   (hourly) and C (5-minute bars, 30-minute realized).
 - :mod:`liqmap.scorecard.frame`: engine bars grouped into the realized series' bars.
 - :mod:`liqmap.scorecard.metrics`: per-side scores and the baselines.
-- :mod:`liqmap.scorecard.combine`: the combined predictor (level book + background term).
+- :mod:`liqmap.scorecard.combine`: the combined predictor (level book + excursion +
+  range x open interest).
 - :mod:`liqmap.scorecard.calibrate`: the fit on the calibration span only, walk-forward.
 - :mod:`liqmap.scorecard.preset`: fitted presets shipped in ``liqmap/data/presets``.
 - :mod:`liqmap.scorecard.backtest`: :func:`run_backtest` -> :class:`BacktestResult`.

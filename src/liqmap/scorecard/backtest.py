@@ -7,9 +7,9 @@ at the calibration end (2026-02-01) and scores the model and the naive baselines
 spans (:mod:`liqmap.scorecard.metrics`).
 
 With a fitted preset (``preset=``, :mod:`liqmap.scorecard.preset`) the model's prediction is
-the combined predictor of :mod:`liqmap.scorecard.combine` (book + background, coefficients
-from the calibration span) and the raw book is scored too, as ``book``; without one the
-prediction is the raw book of ``model``.
+the combined predictor of :mod:`liqmap.scorecard.combine` (book + excursion + range x open
+interest, coefficients from the calibration span) and the raw book is scored too, as
+``book``; without one the prediction is the raw book of ``model``.
 
 Targets (issue "Scorecard", out of sample, window A, hourly): Spearman at least 0.05 above
 the excursion baseline on both sides, ``r2_log >= 0.5`` on both sides, and predicted totals
@@ -164,8 +164,8 @@ class BacktestResult:
         return {
             "window": self.window, "model": self.model.to_dict(),
             "preset": None if self.preset is None else self.preset.to_dict(),
-            "prediction": "combined (book + background), fitted preset" if self.preset
-            else "raw level book",
+            "prediction": "combined (book + excursion + range x OI), fitted preset"
+            if self.preset else "raw level book",
             "engine_bar_ms": int(d.spec.bar_ms), "scoring_bar_ms": int(d.spec.score_ms),
             "bars_in_window": len(d.bars), "bars_scored": int(self.ts_ms.size),
             "warmup_hours": self.warmup_hours,
@@ -256,7 +256,7 @@ def run_backtest(window: str = "A", model: LiquidationModel | None = None, data_
     data = data or load_window(window, data_dir, start_ms=start_ms, end_ms=end_ms)
     frame = score_frame(data, warmup_hours)
     book = book_series(model, data, frame)
-    pred = book if preset is None else preset.combine(book, frame.excursion_x_oi_usd())
+    pred = book if preset is None else preset.combine(frame.inputs(book))
     k = frame.scored
     sel = lambda d: {sd: np.asarray(d[sd])[k] for sd in SIDES}  # noqa: E731
     base = {b: sel(v) for b, v in _baselines_of(frame).items()}

@@ -9,11 +9,15 @@ so no later value can reach the fit), then
    (warming up from the window's first bar) and the combined predictor of
    :mod:`liqmap.scorecard.combine` is scored by a **blocked, forward-chaining time-series CV**
    inside the calibration span (``n_folds`` contiguous blocks; fold ``k`` fits on blocks
-   ``< k`` and predicts block ``k``); the criterion is the mean out-of-fold R-squared of
-   ``log1p(realized_usd)`` over folds and sides; each point is tried with each log
-   ``offset`` of ``OFFSETS`` and keeps its better one;
+   ``< k`` and predicts block ``k``); each fold is scored by the scorecard's own metric code
+   (:func:`liqmap.scorecard.metrics.score_predictor`, its scale and line fitted on the
+   fold's training rows, as the backtest fits them on the calibration span) and the
+   criterion is the mean out-of-fold ``r2_log`` over folds and sides (out-of-fold
+   ``spearman`` is recorded too); each point is tried with each log ``offset`` of
+   ``OFFSETS`` and keeps its better one;
 2. takes the best point (first in grid order on ties) and fits the combination on all scored
-   calibration bars.
+   calibration bars; the same CV of each naive baseline (:func:`baseline_cv`) is stored in
+   the preset's selection record, as the bar the model is compared with.
 
 The grid is evaluated through ``map_fn(fn, points)`` (``map`` by default), so a scale-out
 mapper such as ``liqmap.scaleout.map_tasks`` can run it on a cluster.
@@ -22,7 +26,7 @@ mapper such as ``liqmap.scaleout.map_tasks`` can run it on a cluster.
 bars before its month, and predicts that month.
 
 >>> cal = fit_calibration(load_window("A"))                 # doctest: +SKIP
->>> cal.preset.model.leverage, cal.preset.selection["cv_r2_log"]   # doctest: +SKIP
+>>> cal.preset.model.leverage, cal.preset.selection["best"]["cv_r2_log"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from datetime import datetime, timezone
 from functools import partial
 
 import numpy as np
-from scipy import stats
 
 from liqmap import __version__
 from liqmap._exceptions import ConfigError
@@ -41,12 +44,13 @@ from liqmap.model import LiquidationModel
 from liqmap.scorecard.combine import fit_side
 from liqmap.scorecard.data import WindowData
 from liqmap.scorecard.frame import ScoreFrame, score_frame
-from liqmap.scorecard.metrics import r2
+from liqmap.scorecard.metrics import baselines, score_predictor
 from liqmap.scorecard.preset import DEFAULT_PRESET, FittedPreset
 
-__all__ = ["Calibration", "GridPoint", "PointScore", "WalkForward", "book_series",
-           "default_grid", "evaluate_grid", "evaluate_point", "fit_calibration", "month_starts",
-           "simplex_leverage", "slice_before", "walk_forward"]
+__all__ = ["CRITERION", "Calibration", "GridPoint", "PointScore", "WalkForward",
+           "baseline_cv", "book_series", "default_grid", "evaluate_grid", "evaluate_point",
+           "fit_calibration", "month_starts", "simplex_leverage", "slice_before",
+           "walk_forward"]
 
 SIDES = ("long", "short")
 LEVERAGE_GROUPS = ((2.0, 3.0, 5.0), (10.0, 20.0, 25.0), (50.0, 100.0))
@@ -55,6 +59,9 @@ SIDE_OPTIONS = (("candle", 1.0), ("candle", 0.5), ("funding", 1.0), ("neutral", 
 HALF_LIVES = (None, 24.0, 72.0, 168.0, 720.0)
 OI_POLICIES = ("proportional", "leverage-first")
 OFFSETS = (1.0, 0.1)
+CRITERION = ("mean out-of-fold r2_log (liqmap.scorecard.metrics.score_predictor: scale and "
+             "line fitted on each fold's training rows), blocked forward-chaining CV inside "
+             "the calibration span, both sides")
 
 
 def _iso(ms: int) -> str:
@@ -150,29 +157,56 @@ def book_series(model: LiquidationModel, data: WindowData, frame: ScoreFrame) ->
             "short": frame.to_score(est.predicted_short_usd)}
 
 
-def _cv_side(book, bg, real, rows: np.ndarray, n_folds: int,
-             offset: float) -> tuple[float, float]:
+def _fold_scores(pred_fn, real: np.ndarray, rows: np.ndarray,
+                 n_folds: int) -> tuple[float, float]:
+    """Mean out-of-fold ``(r2_log, spearman)``; ``pred_fn(train, idx)`` fits on rows
+    ``train`` and returns the prediction of rows ``idx`` (train then test); each fold scored by :func:`score_predictor` (scale and line fitted on the fold's training
+    rows, as the backtest fits them on the calibration span)."""
     blocks = np.array_split(rows, n_folds)
     r2s, rhos = [], []
     for k in range(1, n_folds):
         train, test = np.concatenate(blocks[:k]), blocks[k]
-        fit = fit_side(book[train], bg[train], real[train], offset)
-        y_hat = fit.log_predict(book[test], bg[test])
-        r2s.append(r2(np.log1p(real[test]), y_hat))
-        ok = np.ptp(y_hat) > 0 and np.ptp(real[test]) > 0
-        rhos.append(float(stats.spearmanr(y_hat, real[test])[0]) if ok else float("nan"))
+        idx = np.concatenate([train, test])
+        fit_on = np.arange(idx.size) < train.size
+        res = score_predictor(pred_fn(train, idx), real[idx], fit_on, ~fit_on,
+                              usd=True)["scoring"]
+        r2s.append(res.r2_log)
+        rhos.append(res.spearman)
     return float(np.nanmean(r2s)), float(np.nanmean(rhos))
+
+
+def _cv_side(inputs: dict, real: np.ndarray, rows: np.ndarray, n_folds: int,
+             offset: float) -> tuple[float, float]:
+    def pred(train, idx):
+        fit = fit_side({f: v[train] for f, v in inputs.items()}, real[train], offset)
+        return fit.predict({f: v[idx] for f, v in inputs.items()})
+
+    return _fold_scores(pred, real, rows, n_folds)
+
+
+def baseline_cv(frame: ScoreFrame, n_folds: int = 4) -> dict:
+    """The same blocked CV for each naive baseline: ``{side: {baseline: {r2_log,
+    spearman}}}`` (the bar the combined predictor is compared with)."""
+    base = baselines(frame.open_usd, frame.high_usd, frame.low_usd, frame.oi_open_coin)
+    rows = np.flatnonzero(frame.scored)
+    out = {}
+    for i, sd in enumerate(SIDES):
+        out[sd] = {}
+        for name, v in base.items():
+            r2_, rho = _fold_scores(lambda train, idx, x=v[i]: x[idx], frame.realized[sd],
+                                    rows, n_folds)
+            out[sd][name] = {"r2_log": r2_, "spearman": rho}
+    return out
 
 
 def evaluate_point(point: GridPoint, data: WindowData, frame: ScoreFrame,
                    n_folds: int = 4) -> PointScore:
     """Blocked forward-chaining CV of one grid point on ``frame.scored`` bars."""
-    book = book_series(point.model(), data, frame)
-    bg = frame.excursion_x_oi_usd()
+    inputs = frame.inputs(book_series(point.model(), data, frame))
     rows = np.flatnonzero(frame.scored)
     best = None
     for off in OFFSETS:
-        res = {sd: _cv_side(book[sd], bg[sd], frame.realized[sd], rows, n_folds, off)
+        res = {sd: _cv_side(inputs[sd], frame.realized[sd], rows, n_folds, off)
                for sd in SIDES}
         r2s = {sd: res[sd][0] for sd in SIDES}
         sc = PointScore(point=point, offset=off, cv_r2_log=float(np.mean(list(r2s.values()))),
@@ -262,14 +296,12 @@ def fit_calibration(data: WindowData, *, calibration_end_ms: int | None = None, 
     best = _best(scores)
     model = replace(best.point.model(), frames=LiquidationModel().frames,
                     bin_usd=_fixed_bin(past))
-    book = book_series(model, past, frame)
-    bg = frame.excursion_x_oi_usd()
+    inputs = frame.inputs(book_series(model, past, frame))
     rows = frame.scored
-    sides = {sd: fit_side(book[sd][rows], bg[sd][rows], frame.realized[sd][rows], best.offset)
-             for sd in SIDES}
-    selection = {"criterion": "mean out-of-fold R2 of log1p(realized_usd), blocked "
-                 "forward-chaining CV inside the calibration span, both sides",
-                 "n_folds": n_folds, "grid_size": len(scores), "best": best.to_dict(),
+    sides = {sd: fit_side({f: v[rows] for f, v in inputs[sd].items()},
+                          frame.realized[sd][rows], best.offset) for sd in SIDES}
+    selection = {"criterion": CRITERION, "n_folds": n_folds, "grid_size": len(scores),
+                 "best": best.to_dict(), "baselines_cv": baseline_cv(frame, n_folds),
                  "grid": "liqmap.scorecard.calibrate.default_grid" if grid is None
                  else "custom"}
     preset = FittedPreset(name=name, model=model, sides=sides, fit_span=_span(frame, end, warm),
@@ -307,7 +339,7 @@ def month_starts(first_ms: int, last_ms: int) -> list[int]:
 def _predict_until(preset: FittedPreset, data: WindowData, end_ms: int, warm: float):
     part = slice_before(data, end_ms)
     fr = score_frame(part, warm)
-    pred = preset.combine(book_series(preset.model, part, fr), fr.excursion_x_oi_usd())
+    pred = preset.combine(fr.inputs(book_series(preset.model, part, fr)))
     return fr.ts_ms, pred
 
 

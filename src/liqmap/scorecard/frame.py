@@ -1,7 +1,7 @@
 """Scoring bars of a window: engine bars grouped into the realized series' bars.
 
 A :class:`ScoreFrame` holds, per scoring bar, the prices and open interest the baselines and
-the background term need, the realized liquidations and which bars are scored. Engine
+the combined predictor need, the realized liquidations and which bars are scored. Engine
 outputs (per engine bar) are summed into scoring bars with :meth:`ScoreFrame.to_score`.
 For window A both bar sizes are one hour and the grouping is the identity.
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from liqmap._exceptions import ConfigError
+from liqmap.scorecard.combine import design_inputs
 from liqmap.scorecard.data import WindowData
 
 __all__ = ["ScoreFrame", "score_frame"]
@@ -69,9 +70,15 @@ class ScoreFrame:
         return {"long": (o - self.low_usd) / o, "short": (self.high_usd - o) / o}
 
     def excursion_x_oi_usd(self) -> dict:
-        """Excursion times open interest at the open, USD (the background regressor)."""
+        """Excursion times open interest at the open, USD."""
         oi_usd = self.oi_open_coin * self.open_usd
         return {sd: v * oi_usd for sd, v in self.excursion().items()}
+
+    def inputs(self, book: dict) -> dict:
+        """The combined predictor's regressors ``{side: {feature: (S,)}}`` given the book's
+        per-scoring-bar USD (:func:`liqmap.scorecard.combine.design_inputs`)."""
+        return design_inputs(book, self.open_usd, self.high_usd, self.low_usd,
+                             self.oi_open_coin)
 
 
 def _bucket_of(bar_ts: np.ndarray, bar_ms: int, score_ts: np.ndarray,

@@ -77,9 +77,10 @@ class FittedPreset:
     code_version: str
     formula: str = field(default=FORMULA)
 
-    def combine(self, book: dict, background: dict) -> dict:
-        """Predicted USD per side from the book and background series (same length)."""
-        return {sd: self.sides[sd].predict(book[sd], background[sd]) for sd in _SIDES}
+    def combine(self, inputs: dict) -> dict:
+        """Predicted USD per side from ``{side: {feature: array}}`` (see
+        :func:`liqmap.scorecard.combine.design_inputs`)."""
+        return {sd: self.sides[sd].predict(inputs[sd]) for sd in _SIDES}
 
     def to_dict(self) -> dict:
         """JSON-ready, keys in a fixed order."""

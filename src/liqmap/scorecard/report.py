@@ -36,7 +36,7 @@ def _fmt(v) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
-        return f"{v:.3f}"
+        return f"{v:.4g}" if v and not 1e-2 <= abs(v) < 1e6 else f"{v:.3f}"
     return escape(str(v))
 
 
@@ -106,14 +106,32 @@ def _window_section(summary: dict, plots: dict) -> str:
     return "\n".join(out)
 
 
+def _cv_table(selection: dict) -> str:
+    """Out-of-fold CV (calibration span) of the chosen model against each baseline."""
+    base, best = selection.get("baselines_cv"), selection["best"]
+    if not base:
+        return ""
+    rows = [("model", {sd: {"r2_log": best["r2_log"][sd], "spearman": best["spearman"][sd]}
+                       for sd in base})]
+    rows += [(b, {sd: base[sd][b] for sd in base}) for b in next(iter(base.values()))]
+    head = "".join(f"<th>{sd} {m}</th>" for sd in base for m in ("r2_log", "spearman"))
+    body = "".join(f"<tr><td>{escape(name)}</td>" + "".join(
+        f"<td>{_fmt(v[sd][m])}</td>" for sd in base for m in ("r2_log", "spearman"))
+        + "</tr>" for name, v in rows)
+    return ("<p>Calibration-span CV (out of fold, the selection's folds):</p>"
+            f"<table><tr><th>predictor</th>{head}</tr>{body}</table>")
+
+
 def _preset_section(preset: dict | None) -> str:
     if preset is None:
         return "<h2>Fitted preset</h2><p>The backtests scored the raw level book.</p>"
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{_fmt(v)}</td></tr>"
                    for k, v in preset["model"].items() if k not in ("band_presets",))
-    comb = "".join(f"<tr><td>{sd}</td>" + "".join(f"<td>{_fmt(v)}</td>" for v in f.values())
-                   + "</tr>" for sd, f in preset["combine"].items())
-    chead = "".join(f"<th>{k}</th>" for k in next(iter(preset["combine"].values())))
+    sides = list(preset["combine"])
+    comb = "".join(f"<tr><td>{escape(k)}</td>" + "".join(
+        f"<td>{_fmt(preset['combine'][sd][k])}</td>" for sd in sides) + "</tr>"
+        for k in preset["combine"][sides[0]])
+    chead = "".join(f"<th>{sd}</th>" for sd in sides)
     span = preset["fit_span"]
     best = preset["selection"]["best"]
     return (f"<h2>Fitted preset <code>{escape(preset['name'])}</code></h2>"
@@ -125,7 +143,8 @@ def _preset_section(preset: dict | None) -> str:
             f"{preset['selection']['grid_size']} grid points; best CV log-R² "
             f"{_fmt(best['cv_r2_log'])} (offset {best['offset']}).</p>"
             f"<table><tr><th>engine parameter</th><th>value</th></tr>{rows}</table>"
-            f"<table><tr><th>side</th>{chead}</tr>{comb}</table>"
+            f"<table><tr><th>coefficient</th>{chead}</tr>{comb}</table>"
+            + _cv_table(preset["selection"]) +
             "<ul class='note'>" + "".join(f"<li>{escape(s)}</li>" for s in preset["sources"])
             + "</ul>")
 
