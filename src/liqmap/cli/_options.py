@@ -26,6 +26,8 @@ AT = typer.Option(None, "--at", help="End of the window: ISO time (UTC) or Unix 
                   "Default: the last bar.")
 OUT = typer.Option("out", "--out", "-o", help="Folder for PNG and HTML output.")
 JSON = typer.Option(False, "--json", help="Print the numbers as one JSON object.")
+DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
+                        "(default: $LIQMAP_SHARED_DATA, else ../shared/data).")
 NO_PLOTS = typer.Option(False, "--no-plots", help="Skip writing PNG/HTML files.")
 CONFIG = typer.Option(None, "--config", help="TOML file with a [model] table "
                       "(layered: defaults -> file -> LIQMAP_* env -> flags).")

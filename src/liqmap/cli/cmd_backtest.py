@@ -65,9 +65,7 @@ def register(app: typer.Typer) -> None:
                                    "flags instead."),
         out: str = typer.Option("scorecard", "--out", "-o", help="Folder for window-<W>.csv "
                                 "and metrics-<W>.json."),
-        data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Shared data folder "
-                                               "holding raw/ (default: $LIQMAP_SHARED_DATA, "
-                                               "else ../shared/data)."),
+        data_dir: Optional[str] = o.DATA_DIR,
         warmup_hours: Optional[float] = typer.Option(None, "--warmup-hours", help="Leading "
                                                      "hours not scored while the level book "
                                                      "fills (default: A 168, C 72)."),

@@ -72,9 +72,7 @@ def register(app: typer.Typer) -> None:
         window: str = typer.Option("A", "--window", "-w", help="Window to fit on (A)."),
         out: str = typer.Option("scorecard", "--out", "-o", help="Folder for the preset JSON "
                                 "and calibration-<W>.json."),
-        data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Shared data folder "
-                                               "holding raw/ (default: $LIQMAP_SHARED_DATA, "
-                                               "else ../shared/data)."),
+        data_dir: Optional[str] = o.DATA_DIR,
         name: str = typer.Option("fitted-binance-btcusdt-2025-12", "--name",
                                  help="Preset name (file stem)."),
         walk_forward: bool = typer.Option(False, "--walk-forward", help="Also re-fit at each "

@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 
+from liqmap.cli import _options as o
+
 __all__ = ["register"]
 
-_DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
-                         "(default: $LIQMAP_SHARED_DATA or ../shared/data).")
 _TOL = typer.Option(0.05, "--isolated-tol", help="Tolerance on the implied isolated margin "
                     "for a position to count as isolated-looking.")
 _JSON = typer.Option(False, "--json", help="Print one JSON object.")
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check-hyperliquid")
     def check_hyperliquid_cmd(
-        data_dir: Optional[str] = _DATA_DIR,
+        data_dir: Optional[str] = o.DATA_DIR,
         isolated_tol: float = _TOL,
         as_json: bool = _JSON,
     ) -> None:

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from liqmap.cli import _options as o
+
 from liqmap._exceptions import ConfigError
 
 __all__ = ["load_source", "register"]
@@ -16,8 +18,6 @@ _WINDOW = typer.Option(None, "--window", "-w", help="Scorecard window from the s
 _SAMPLE = typer.Option(None, "--sample", help="Bundled sample name (e.g. btcusdt-5m-2025-12).")
 _INPUT = typer.Option(None, "--input", "-i", help="Bar file (CSV, CSV.gz, Parquet) with "
                       "open_interest in base units.")
-_DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
-                         "(default: $LIQMAP_SHARED_DATA, else ../shared/data).")
 _START = typer.Option(None, "--start", help="Window start: ISO time (UTC) or Unix ms.")
 _END = typer.Option(None, "--end", help="Window end (exclusive): ISO time (UTC) or Unix ms.")
 _POINTS = typer.Option(5, "--points", help="Times at which the map's imbalance is read "
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
     @app.command("market-state")
     def market_state_cmd(
         window: Optional[str] = _WINDOW, sample: Optional[str] = _SAMPLE,
-        input_path: Optional[str] = _INPUT, data_dir: Optional[str] = _DATA_DIR,
+        input_path: Optional[str] = _INPUT, data_dir: Optional[str] = o.DATA_DIR,
         start: Optional[str] = _START, end: Optional[str] = _END, points: int = _POINTS,
         as_json: bool = _JSON,
     ) -> None:

@@ -7,13 +7,13 @@ from typing import Optional
 
 import typer
 
+from liqmap.cli import _options as o
+
 __all__ = ["register"]
 
 _WINDOW = typer.Option(None, "--window", "-w", help="Scorecard window from the shared data (A).")
 _SAMPLE = typer.Option(None, "--sample", help="Bundled sample name instead of a window.")
 _INPUT = typer.Option(None, "--input", "-i", help="Bar file instead of a window.")
-_DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
-                         "(default: $LIQMAP_SHARED_DATA, else ../shared/data).")
 _OUT = typer.Option("scorecard", "--out", "-o", help="Folder for studies.json, studies.png "
                     "and studies.html.")
 _JSON = typer.Option(False, "--json", help="Print studies.json's content.")
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
     @app.command("study-levels")
     def study_levels_cmd(
         window: Optional[str] = _WINDOW, sample: Optional[str] = _SAMPLE,
-        input_path: Optional[str] = _INPUT, data_dir: Optional[str] = _DATA_DIR,
+        input_path: Optional[str] = _INPUT, data_dir: Optional[str] = o.DATA_DIR,
         out: str = _OUT, as_json: bool = _JSON,
     ) -> None:
         """What price does at the map's clusters vs random levels at the same distance

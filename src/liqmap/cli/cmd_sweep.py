@@ -163,9 +163,7 @@ def register(app: typer.Typer) -> None:
                                               "reach a scheduler address before giving up."),
         out: str = typer.Option("sweep", "--out", "-o", help="Folder for sweep.csv and "
                                 "sweep.json."),
-        data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Shared data folder "
-                                               "holding raw/ (default: $LIQMAP_SHARED_DATA, "
-                                               "else ../shared/data)."),
+        data_dir: Optional[str] = o.DATA_DIR,
         warmup_hours: Optional[float] = typer.Option(None, "--warmup-hours", help="Leading "
                                                      "hours not scored in backtests (default:"
                                                      " the window's own)."),
