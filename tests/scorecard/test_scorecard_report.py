@@ -82,6 +82,12 @@ def test_report_has_tables_verdicts_targets_plots_and_studies(result, tmp_path):
     write_report(tmp_path)
     html = (tmp_path / "report.html").read_text()
     assert "Price reverts after large clusters." in html and "liqmap study-levels" not in html
+    assert html.count("data:image/png;base64,") == 3  # no studies.png yet: no study plot
+    png = sorted(tmp_path.rglob("*.png"))[0]
+    (tmp_path / "studies.png").write_bytes(png.read_bytes())
+    write_report(tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4
     (tmp_path / "studies.json").write_text("[1, 2]")
     with pytest.raises(DataError):
         write_report(tmp_path)

@@ -185,8 +185,10 @@ def _studies_section(folder: Path) -> str:
         f"<td>{_fmt(s.get('ci_low'))} … {_fmt(s.get('ci_high'))}</td><td>{_fmt(s.get('n'))}"
         f"</td><td style='text-align:left'>{escape(str(s.get('statement', '')))}</td></tr>"
         for s in studies)
+    png = folder / "studies.png"
+    plot = f"<p>{_img(png)}</p>" if png.exists() else ""
     return (head + "<table><tr><th>study</th><th>effect</th><th>95% CI</th><th>n</th>"
-            f"<th>statement</th></tr>{rows}</table>")
+            f"<th>statement</th></tr>{rows}</table>" + plot)
 
 
 def write_report(folder="scorecard") -> dict:
