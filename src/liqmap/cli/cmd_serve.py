@@ -1,4 +1,9 @@
-"""``liqmap serve``: run the JSON API and the dashboard (uvicorn)."""
+"""``liqmap serve``: run the JSON API and the dashboard (uvicorn).
+
+``liqmap serve --live --venue binance --symbol BTC/USDT:USDT`` streams closed bars into the
+server's memory (:mod:`liqmap.service.live_source`) and pushes each one over
+``/api/v1/stream``; the venue options are those of ``liqmap live``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,18 @@ import ipaddress
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-__all__ = ["register", "build_source", "is_loopback"]
+from liqmap.cli import cmd_live as _live
+
+__all__ = ["register", "build_live", "build_source", "is_loopback"]
+
+LIVE = typer.Option(False, "--live", help="Stream --venue/--symbol bars into memory and "
+                    "push each closed bar over /api/v1/stream (with --db: also write there).")
+LIVE_WARM = typer.Option(2016, "--warm-bars", help="With --live: closed bars fetched over "
+                         "REST before streaming (2016 = 7 days of 5m bars).")
 
 
 def is_loopback(host: str) -> bool:
@@ -38,6 +50,48 @@ def build_source(db: Optional[Path], sample: Optional[str]):
     return StoreSource.from_path(db, read_only=True)
 
 
+def build_live(*, venues, symbol, timeframe, warm_bars, ws_urls, rest_urls, stall_s, now,
+               db: Optional[Path] = None, max_bars: Optional[int] = None):
+    """A :class:`LiveSource` and the :class:`LiveFeed` that fills it (not started).
+
+    With ``db`` the bars, realized liquidations and map snapshots are also written to
+    that DuckDB file (this process is then its only writer).
+    """
+    from liqmap.cli.cmd_engine import parse_time_ms
+    from liqmap.live.runner import LiveRunner
+    from liqmap.live.sinks import StoreSink, TeeSink
+    from liqmap.model import LiquidationModel
+    from liqmap.service.live_source import LiveFeed, LiveSource
+
+    feeds = _live._feeds(list(venues), symbol, timeframe, ws_urls, rest_urls)
+    src = LiveSource(name=f"live:{','.join(venues)}")
+    sink, store_sink = src.sink(), None
+    if db is not None:
+        from liqmap.store import DuckDBStore
+
+        store_sink = StoreSink(DuckDBStore(db), params={"command": "serve --live"})
+        sink = TeeSink(sink, store_sink)  # memory first: a failing store cannot hide a bar
+    now_ms = parse_time_ms(now)
+    runner = LiveRunner(feeds, LiquidationModel(), warm_bars=warm_bars, max_bars=max_bars,
+                        stall_s=stall_s, sink=sink,
+                        clock_ms=(lambda: now_ms) if now_ms is not None else None)
+
+    def on_exit() -> None:
+        if store_sink is None:
+            return
+        try:
+            for m in runner.models.values():
+                store_sink.snapshot(m)
+            store_sink.store.record_run("serve-live", {"venues": list(venues),
+                                                       "symbol": symbol},
+                                        {"bars": {v: len(runner.bars(v)) for v in runner.models},
+                                         "gaps": len(src.gaps)})
+        finally:
+            store_sink.store.close()
+
+    return src, LiveFeed(runner, src, on_exit=on_exit)
+
+
 def _check_source(src) -> None:
     """Fail now on a wrong source (InputError); only warn when it is busy (RetryLaterError)."""
     from liqmap._exceptions import RetryLaterError
@@ -59,7 +113,8 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, "--port", help="TCP port."),
         db: Optional[Path] = typer.Option(None, "--db", help="DuckDB store to serve (read-only)."
                                           " Default: $LIQMAP_DB or ./liqmap.duckdb if present, "
-                                          "else the bundled sample."),
+                                          "else the bundled sample. With --live: the file "
+                                          "the streamed bars are also written to."),
         sample: Optional[str] = typer.Option(None, "--sample", help="Bundled sample to serve "
                                              "when there is no store."),
         scorecard_dir: Path = typer.Option(Path("scorecard"), "--scorecard-dir",
@@ -69,19 +124,32 @@ def register(app: typer.Typer) -> None:
                                                   "token (or set LIQMAP_ADMIN_TOKEN)."),
         deadline_s: float = typer.Option(2.0, "--deadline", help="Seconds a request waits "
                                          "for the store before answering 503."),
+        live: bool = LIVE, venue: List[str] = _live.VENUES, symbol: str = _live.SYMBOL,
+        timeframe: str = _live.TIMEFRAME, warm_bars: int = LIVE_WARM,
+        ws_url: Optional[List[str]] = _live.WS_URL, rest_url: Optional[List[str]] = _live.REST_URL,
+        stall_s: float = _live.STALL, now: Optional[str] = _live.NOW,
     ) -> None:
         """Serve the JSON API (/api/v1, docs at /docs) and the dashboard (/)."""
         import uvicorn
 
+        from liqmap._exceptions import ConfigError
         from liqmap.service import create_app
 
         if not is_loopback(host):
             print(f"liqmap serve: warning: binding to {host} exposes the API beyond this "
                   "machine; it has no authentication for reads", file=sys.stderr)
-        src = build_source(db, sample)
-        _check_source(src)
+        feed = None
+        if live:
+            if sample is not None:
+                raise ConfigError("--sample serves a bundled file; drop it with --live")
+            src, feed = build_live(venues=venue, symbol=symbol, timeframe=timeframe,
+                                   warm_bars=warm_bars, ws_urls=ws_url, rest_urls=rest_url,
+                                   stall_s=stall_s, now=now, db=db)
+        else:
+            src = build_source(db, sample)
+            _check_source(src)
         app_ = create_app(src, scorecard_dir=scorecard_dir, admin_token=admin_token,
-                          deadline_s=deadline_s)
+                          deadline_s=deadline_s, live=feed)
         print(f"liqmap serve: http://{host}:{port}/ (API docs at /docs), source "
               f"{getattr(src, 'name', type(src).__name__)}", file=sys.stderr)
         uvicorn.run(app_, host=host, port=port, log_level="warning")

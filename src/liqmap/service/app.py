@@ -3,7 +3,8 @@
 Read-only JSON API under ``/api/v1`` (shapes in :mod:`liqmap.service.schemas`), the
 dashboard at ``/`` and its files under ``/static``, server-sent events at
 ``/api/v1/stream``. Without a source the bundled sample is served; ``liqmap serve --db``
-serves a DuckDB store.
+serves a DuckDB store; ``liqmap serve --live`` streams venues into memory
+(:mod:`liqmap.service.live_source`).
 
 Errors: bad parameters answer 422 with a message naming the valid values; a slow or failing
 source answers 503 ``{"detail", "retry_after_s"}`` with ``Retry-After`` and the next request
@@ -215,7 +216,7 @@ def _meta_routes(app: FastAPI, svc: Service) -> None:
 def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = None,
                deadline_s: float = 2.0, catalog_ttl_s: float = 1.0,
                stream_poll_s: float = 1.0, heartbeat_s: float = 5.0,
-               warm: bool = True) -> FastAPI:
+               warm: bool = True, live=None) -> FastAPI:
     """Build the API app.
 
     Parameters
@@ -235,6 +236,10 @@ def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = Non
         Version polling and heartbeat period of ``/api/v1/stream``.
     warm : bool
         Compute the default view at startup.
+    live : object, optional
+        Background work with ``start()`` and ``stop()`` run for the app's lifetime: a
+        :class:`~liqmap.service.live_source.LiveFeed` appending to ``source`` (a
+        :class:`~liqmap.service.live_source.LiveSource`) for ``liqmap serve --live``.
     """
     from liqmap.service.routes import data_routes
     from liqmap.service.sources import BundledSource
@@ -249,11 +254,17 @@ def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        if live is not None:
+            live.start()
         task = asyncio.create_task(_warm(svc)) if warm else None
-        yield
-        if task is not None:
-            task.cancel()
-        rt.close()
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+            if live is not None:
+                await asyncio.to_thread(live.stop)
+            rt.close()
 
     app = FastAPI(title="liqmap API", version="1", lifespan=lifespan,
                   description=__doc__.split("\n\n>>>")[0])
