@@ -12,7 +12,7 @@ from liqmap.cli import _options as o
 __all__ = ["register"]
 
 VENUES = typer.Option(["binance"], "--venue", help="Venue to stream (repeat for several): "
-                      "binance (USDⓈ-M), bybit (v5 linear).")
+                      "binance (USDⓈ-M), bybit (v5 linear), okx (v5 USDT swaps).")
 SYMBOL = typer.Option("BTC/USDT:USDT", "--symbol", help="ccxt perpetual symbol.")
 TIMEFRAME = typer.Option("5m", "--timeframe", help="Bar interval (ccxt timeframe).")
 WARM = typer.Option(288, "--warm-bars", help="Closed bars fetched over REST before streaming.")
@@ -36,9 +36,11 @@ def _feeds(venues: list[str], symbol: str, timeframe: str, ws_urls, rest_urls):
     from liqmap._exceptions import ConfigError
     from liqmap.live.binance import BinanceRest, BinanceStream
     from liqmap.live.bybit import BybitRest, BybitStream
+    from liqmap.live.okx import OkxRest, OkxStream
     from liqmap.live.runner import VenueFeed
 
-    clients = {"binance": (BinanceStream, BinanceRest), "bybit": (BybitStream, BybitRest)}
+    clients = {"binance": (BinanceStream, BinanceRest), "bybit": (BybitStream, BybitRest),
+               "okx": (OkxStream, OkxRest)}
     for name, urls in (("--ws-url", ws_urls), ("--rest-url", rest_urls)):
         if urls and len(urls) != len(venues):
             raise ConfigError(f"give one {name} per --venue ({len(venues)}), in the same order")
@@ -47,7 +49,7 @@ def _feeds(venues: list[str], symbol: str, timeframe: str, ws_urls, rest_urls):
     feeds = []
     for i, v in enumerate(venues):
         if v not in clients:
-            raise ConfigError(f"no live client for venue {v!r}: use {' or '.join(clients)}")
+            raise ConfigError(f"no live client for venue {v!r}: use {', '.join(clients)}")
         stream, rest = clients[v]
         feeds.append(VenueFeed(stream(symbol, timeframe, url=ws_urls[i] if ws_urls else None),
                                rest(symbol, timeframe, url=rest_urls[i] if rest_urls else None)))

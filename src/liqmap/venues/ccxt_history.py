@@ -47,6 +47,11 @@ class VenueConfig:
         Largest page the venue returns per request.
     funding_interval_h : float
         Hours between funding settlements when the market does not say.
+    funding_until : str
+        How a funding page's upper bound reaches the venue: ``"until"`` (ccxt's own
+        param) or ``"after"`` (OKX's exclusive ``after`` cursor, which ccxt 4.5 does not
+        set from ``until``: without it OKX answers ``before`` alone with its *latest*
+        settlements, and every older window comes back empty).
     """
 
     venue: str
@@ -55,14 +60,20 @@ class VenueConfig:
     oi_limit: int
     funding_limit: int
     funding_interval_h: float = 8.0
+    funding_until: str = "until"
 
 
 VENUES: dict[str, VenueConfig] = {
     "bybit": VenueConfig("bybit", ("linear", "inverse"), 1000, 200, 200),
-    "okx": VenueConfig("okx", ("swap",), 100, 100, 100),
+    "okx": VenueConfig("okx", ("swap",), 100, 100, 100, funding_until="after"),
     "hyperliquid": VenueConfig("hyperliquid", ("swap",), 5000, 500, 500, 1.0),
     "binanceusdm": VenueConfig("binanceusdm", ("linear",), 1500, 500, 1000),
 }
+
+
+def _until(key: str, until_ms: int) -> dict:
+    """ccxt params bounding a page at ``until_ms`` (inclusive) the venue's way."""
+    return {"after": until_ms + 1} if key == "after" else {"until": until_ms}
 
 
 def _rebase(url: str, api_url: str) -> str:
@@ -239,8 +250,9 @@ class CcxtHistory:
         """ccxt ``FundingRateHistory`` records settled in [start, end)."""
         self._require("fetchFundingRateHistory")
         self.market(symbol)
+        key = self.config.funding_until
         page = lambda s, n, u: self.call("fetch_funding_rate_history", symbol, s, n,  # noqa: E731
-                                         {"until": u})
+                                         _until(key, u))
         return paginate(page, lambda r: int(r["timestamp"]), start_ms, end_ms, _HOUR_MS,
                         self.config.funding_limit)
 
