@@ -196,6 +196,8 @@ def test_okx_download_writes_bitcoin_open_interest_and_resumes(okx_server, tmp_p
     np.testing.assert_allclose(bars.funding_rate, f.last_funding_rate[0])  # the 00:00 settlement
     oi_csv = pd.read_csv(out / root / "open_interest-5m/2025-12-01.csv")
     np.testing.assert_allclose(oi_csv.open_interest_value, m.sum_open_interest_value, rtol=1e-9)
+    # OKX reports contracts; the coin column multiplies by ctVal (0.01 BTC)
+    np.testing.assert_allclose(oi_csv.open_interest_base, m.sum_open_interest, rtol=1e-12)
     n = len(okx_server.log)
     again = download("okx", SYM, "2025-12-01", "2025-12-01", datasets, out, exchange=ex,
                      now_ms=NOW, sleep=lambda s: None)

@@ -30,7 +30,7 @@ from liqmap.io.oi_units import convert_oi_to_base
 __all__ = ["LIVE_VENUES", "VenueSpec", "spec_from_ccxt_market", "venue_spec"]
 
 #: Venues with a live stream client in ``liqmap.live``; others need a ccxt stream.
-LIVE_VENUES = ("binance", "bybit")
+LIVE_VENUES = ("binance", "bybit", "okx")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ Layout under the output root (``<id>`` is the venue's market id, e.g. ``BTCUSDT`
     <venue>/<id>/bars-5m/2025-12-01.parquet        fetch_ohlcv + open interest (+ funding),
                                                   liqmap's bar layout (liqmap.io.load_bars)
     <venue>/<id>/ohlcv-5m/2025-12-01.parquet       fetch_ohlcv alone (no open interest asked)
-    <venue>/<id>/open_interest-5m/2025-12-01.csv   ts_ms, open_interest_amount, open_interest_value
+    <venue>/<id>/open_interest-5m/2025-12-01.csv   ts_ms, open_interest_amount (venue units),
+                                                  open_interest_base (coins), open_interest_value
     <venue>/<id>/funding/2025-12-01.csv            ts_ms, funding_rate, funding_interval_h
     <venue>/<id>/liquidations/2025-12-01.parquet   RealizedLiquidations columns
     <venue>/<id>/leverage_tiers/<fetch day>.json   ccxt LeverageTier records
@@ -194,8 +195,11 @@ class CcxtDays:
         recs = [r for r in self._series("oi", start, end, cache) if start <= r["timestamp"] < end]
         if not recs:
             return None
+        size = float(self.hist.market(self.symbol).get("contractSize") or 1.0)
+        amount = pd.to_numeric(pd.Series([r.get("openInterestAmount") for r in recs]))
         return pd.DataFrame({"ts_ms": [int(r["timestamp"]) for r in recs],
-                             "open_interest_amount": [r.get("openInterestAmount") for r in recs],
+                             "open_interest_amount": amount,  # as the venue reports it
+                             "open_interest_base": amount * size,  # coins (x contract size)
                              "open_interest_value": [r.get("openInterestValue") for r in recs]})
 
     def _frame_funding(self, start: int, end: int, cache: dict) -> pd.DataFrame | None:
