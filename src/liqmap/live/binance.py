@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.io._align import OI_STAMP_JITTER_MS, asof_at_close
+from liqmap.live._rest import RestBars
 from liqmap.live._ws import Connection, get_json, open_ws, timeframe_ms
 from liqmap.live.records import FundingTick, LiveBar, LiveLiquidation
 from liqmap.live.units import VenueSpec, venue_spec
@@ -166,7 +166,7 @@ class BinanceStream:
 # ----------------------------------------------------------------------------- REST
 
 
-class BinanceRest:
+class BinanceRest(RestBars):
     """Binance USDⓈ-M REST backfill: klines and open-interest history (``httpx``).
 
     Parameters
@@ -224,26 +224,6 @@ class BinanceRest:
                            {"symbol": self.spec.venue_symbol})
         return int(r["time"]), float(r["openInterest"])
 
-    async def fetch_bars(self, client, since_ms: int, until_ms: int) -> list[LiveBar]:
-        """Closed bars opening in ``[since_ms, until_ms]`` with open interest at close."""
-        bars = await self.fetch_ohlcv(client, since_ms, until_ms)
-        if not bars:
-            return []
-        return await self.attach_oi(client, bars)
-
-    async def attach_oi(self, client, bars: list[LiveBar]) -> list[LiveBar]:
-        """Each bar with the open interest at its close (history, else the current value)."""
-        close = np.array([b.close_ms(self.bar_ms) for b in bars], dtype=np.int64)
-        ts, oi = await self.fetch_open_interest_history(
-            client, int(close[0]) - self.bar_ms, int(close[-1]) + OI_STAMP_JITTER_MS)
-        vals = asof_at_close(close, ts, oi, jitter_ms=OI_STAMP_JITTER_MS,
-                             max_age_ms=2 * self.bar_ms) if ts.size else np.full(close.size,
-                                                                                 np.nan)
-        if np.isnan(vals[-1]):
-            t_now, oi_now = await self.fetch_open_interest(client)
-            if t_now >= close[-1] - OI_STAMP_JITTER_MS:
-                vals[-1] = oi_now
-        return [b.with_oi(v) for b, v in zip(bars, vals)]
 
 
 def subscribe_message(streams: list[str], req_id: int = 1) -> str:

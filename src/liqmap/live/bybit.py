@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.io._align import OI_STAMP_JITTER_MS, asof_at_close
+from liqmap.live._rest import RestBars
 from liqmap.live._ws import Connection, get_json, open_ws, timeframe_ms
 from liqmap.live.records import FundingTick, LiveBar, LiveLiquidation, OiTick
 from liqmap.live.units import VenueSpec, venue_spec
@@ -141,8 +141,11 @@ class BybitStream:
         return conn
 
 
-class BybitRest:
+class BybitRest(RestBars):
     """Bybit v5 REST backfill: ``/v5/market/kline`` and ``/v5/market/open-interest``."""
+
+    current_oi_fallback = False  # Bybit's OI history is its only REST source
+
 
     venue = "bybit"
 
@@ -200,17 +203,3 @@ class BybitRest:
                 break
         return np.array(ts, dtype=np.int64), np.array(oi, dtype=np.float64)
 
-    async def fetch_bars(self, client, since_ms: int, until_ms: int) -> list[LiveBar]:
-        """Closed bars opening in ``[since_ms, until_ms]`` with open interest at close."""
-        bars = await self.fetch_ohlcv(client, since_ms, until_ms)
-        return await self.attach_oi(client, bars) if bars else []
-
-    async def attach_oi(self, client, bars: list[LiveBar]) -> list[LiveBar]:
-        """Each bar with the open interest at its close (NaN where none is published)."""
-        close = np.array([b.close_ms(self.bar_ms) for b in bars], dtype=np.int64)
-        ts, oi = await self.fetch_open_interest_history(
-            client, int(close[0]) - self.bar_ms, int(close[-1]) + OI_STAMP_JITTER_MS)
-        vals = (asof_at_close(close, ts, oi, jitter_ms=OI_STAMP_JITTER_MS,
-                              max_age_ms=2 * self.bar_ms) if ts.size
-                else np.full(close.size, np.nan))
-        return [b.with_oi(v) for b, v in zip(bars, vals)]

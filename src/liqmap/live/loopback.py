@@ -131,7 +131,9 @@ class _Loopback:
         try:
             while self._next < len(self.bars):
                 i = self._next
-                for frame in self.bar_frames(i):
+                frames = self.bar_frames(i)
+                await self.flush()
+                for frame in frames:
                     await ws.send(frame)
                 self.streamed.append(int(self.bars.ts_ms[i]))
                 self._next += 1
@@ -160,6 +162,10 @@ class _Loopback:
         return None
 
     def on_message(self, msg: Any) -> Any:
+        return None
+
+    async def flush(self) -> None:
+        """Wait until frames a bar queued for other sockets are sent (before its candle)."""
         return None
 
     def bar_frames(self, i: int) -> list[str]:  # pragma: no cover - overridden
@@ -422,6 +428,10 @@ class OkxLoopback(_Loopback):
     def _liqs_in(self, i: int) -> list[dict]:
         t0 = int(self.bars.ts_ms[i])
         return [e for e in self.liquidations if t0 <= int(e["ts"]) < t0 + self.bar_ms]
+
+    async def flush(self) -> None:
+        while any(not q.empty() for q in self._public):
+            await asyncio.sleep(0.001)
 
     def bar_frames(self, i: int) -> list[str]:
         inst, t = self.spec.venue_symbol, int(self.bars.ts_ms[i])

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.io._align import OI_STAMP_JITTER_MS, asof_at_close
+from liqmap.live._rest import RestBars
 from liqmap.live._ws import StreamClosed, get_json, open_ws, timeframe_ms
 from liqmap.live.records import LiveBar, LiveLiquidation, OiTick
 from liqmap.live.units import VenueSpec, venue_spec
@@ -181,7 +181,8 @@ class OkxConnection:
             if name not in self._recv.values():
                 self._recv[asyncio.ensure_future(ws.recv())] = name
         done, _ = await asyncio.wait(self._recv, return_when=asyncio.FIRST_COMPLETED)
-        task = next(iter(done))
+        # liquidations and OI of a bar before the candle that closes it, when both are in
+        task = next((t for t in done if self._recv[t] == "public"), next(iter(done)))
         name = self._recv.pop(task)
         try:
             raw = task.result()
@@ -277,7 +278,7 @@ class OkxStream:
 # ----------------------------------------------------------------------------- REST
 
 
-class OkxRest:
+class OkxRest(RestBars):
     """OKX v5 REST backfill: history candles and open interest, in base coin.
 
     Parameters
@@ -349,21 +350,3 @@ class OkxRest:
                             source="okx rest")
         return int(rows[0]["ts"]), self.spec.to_base(float(rows[0]["oi"]), 1.0)
 
-    async def fetch_bars(self, client, since_ms: int, until_ms: int) -> list[LiveBar]:
-        """Closed bars opening in ``[since_ms, until_ms]`` with open interest at close."""
-        bars = await self.fetch_ohlcv(client, since_ms, until_ms)
-        return await self.attach_oi(client, bars) if bars else []
-
-    async def attach_oi(self, client, bars: list[LiveBar]) -> list[LiveBar]:
-        """Each bar with the open interest at its close (history, else the current value)."""
-        close = np.array([b.close_ms(self.bar_ms) for b in bars], dtype=np.int64)
-        ts, oi = await self.fetch_open_interest_history(
-            client, int(close[0]) - self.bar_ms, int(close[-1]) + OI_STAMP_JITTER_MS)
-        vals = (asof_at_close(close, ts, oi, jitter_ms=OI_STAMP_JITTER_MS,
-                              max_age_ms=2 * self.bar_ms) if ts.size
-                else np.full(close.size, np.nan))
-        if np.isnan(vals[-1]):
-            t_now, oi_now = await self.fetch_open_interest(client)
-            if t_now >= close[-1] - OI_STAMP_JITTER_MS:
-                vals[-1] = oi_now
-        return [b.with_oi(v) for b, v in zip(bars, vals)]
