@@ -3,7 +3,6 @@ source that changes while requests run never yields a mixed answer; SSE pushes u
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
@@ -12,7 +11,6 @@ from dataclasses import replace
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from liqmap._exceptions import RetryLaterError
@@ -171,24 +169,6 @@ def test_admin_refresh_during_reads_keeps_answers_whole():
             _consistent(r.result().json())
 
 
-@contextlib.contextmanager
-def _server(app):
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def _events(lines):
     """(event, data) pairs and heartbeat comments from an SSE line iterator."""
     event = None
@@ -201,11 +181,11 @@ def _events(lines):
             yield event, json.loads(line[len("data: "):])
 
 
-def test_sse_pushes_an_update_when_the_data_version_changes():
+def test_sse_pushes_an_update_when_the_data_version_changes(serve):
     src = FakeSource()
     app = create_app(src, catalog_ttl_s=0.0, warm=False, admin_token="", stream_poll_s=0.05,
                      heartbeat_s=0.2)
-    with _server(app) as base, httpx.Client(base_url=base, timeout=20) as http:
+    with serve(app) as base, httpx.Client(base_url=base, timeout=20) as http:
         with http.stream("GET", f"{API}/stream", params={"lookback": "12h"}) as r:
             assert r.status_code == 200
             assert r.headers["content-type"].startswith("text/event-stream")

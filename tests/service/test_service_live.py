@@ -7,15 +7,12 @@ update of the previous one, so the order of events is fixed without any sleep.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
-import time
 
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 
 from liqmap._exceptions import ConfigError, RetryLaterError
 from liqmap.io.sample import load_sample
@@ -148,23 +145,6 @@ class Gate:
         pass
 
 
-@contextlib.contextmanager
-def _server(app):
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-
-
 def _updates(lines):
     event = None
     for line in lines:
@@ -176,7 +156,7 @@ def _updates(lines):
             yield data
 
 
-def test_serve_live_pushes_each_closed_bar_over_sse(bars):
+def test_serve_live_pushes_each_closed_bar_over_sse(bars, serve):
     src, gate = LiveSource(name="live:binance"), Gate()
     with BinanceLoopback(bars, start=START) as srv:
         runner = LiveRunner([VenueFeed(BinanceStream(url=srv.ws_url),
@@ -188,7 +168,7 @@ def test_serve_live_pushes_each_closed_bar_over_sse(bars):
         app = create_app(src, live=feed, catalog_ttl_s=0.0, stream_poll_s=0.05,
                          heartbeat_s=60.0, warm=False, admin_token="")
         try:
-            with _server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+            with serve(app) as base, httpx.Client(base_url=base, timeout=30) as http:
                 assert feed.running
                 assert src.wait_for_bars(30), f"no warm-up: {feed.error!r}"
                 with http.stream("GET", f"{API}/stream", params={"lookback": "12h"}) as r:

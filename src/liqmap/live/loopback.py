@@ -95,6 +95,10 @@ class _Loopback:
     def base(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.base}"
+
     # ------------------------------------------------------------------ HTTP side
     def _http(self, connection, request):
         parts = urlsplit(request.path)
@@ -193,10 +197,6 @@ class BinanceLoopback(_Loopback):
     def ws_url(self) -> str:
         return f"ws://{self.base}"
 
-    @property
-    def rest_url(self) -> str:
-        return f"http://{self.base}"
-
     def _kline(self, i: int, closed: bool) -> dict:
         b = self.bars
         t = int(b.ts_ms[i])
@@ -260,10 +260,6 @@ class BybitLoopback(_Loopback):
     @property
     def ws_url(self) -> str:
         return f"ws://{self.base}/v5/public/linear"
-
-    @property
-    def rest_url(self) -> str:
-        return f"http://{self.base}"
 
     async def on_open(self, ws) -> None:
         msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -354,10 +350,6 @@ class OkxLoopback(_Loopback):
     @property
     def ws_url(self) -> str:
         return f"ws://{self.base}"
-
-    @property
-    def rest_url(self) -> str:
-        return f"http://{self.base}"
 
     def _contracts(self, qty_coin: float) -> str:
         return f"{qty_coin / self.spec.contract_size:.6f}"
