@@ -37,6 +37,7 @@ scorecard: $(STAMP)
 	$(VENV)/bin/liqmap backtest --window C --out scorecard
 	$(VENV)/bin/liqmap calibrate --window A --out scorecard --walk-forward
 	$(VENV)/bin/liqmap study-levels --window A --out scorecard
+	$(VENV)/bin/liqmap study-predictors --window A --out scorecard
 	$(VENV)/bin/liqmap report-scorecard --out scorecard
 
 clean:

@@ -2,8 +2,9 @@
 
 :func:`write_report` reads, from the scorecard folder, every ``metrics-<W>.json`` and its
 ``window-<W>.csv`` (written by ``liqmap backtest``), ``walk-forward-<W>.json`` when present
-(``liqmap calibrate --walk-forward``) and ``studies.json`` when present (``liqmap
-study-levels``), and writes ``report.html`` plus the PNGs under ``plots/``. Per window and
+(``liqmap calibrate --walk-forward``), ``studies.json`` (``liqmap study-levels``) and
+``predictors-<W>.json`` (``liqmap study-predictors``) when present, and writes
+``report.html`` plus the PNGs under ``plots/``. Per window and
 span: the metrics table (model, raw book, each baseline), the verdict sentence per baseline,
 the issue's targets and whether each is met, predicted vs realized over time, the log-log
 scatter and the calibration curve; then the fitted preset and the reaction study.
@@ -191,6 +192,34 @@ def _studies_section(folder: Path) -> str:
             f"<th>statement</th></tr>{rows}</table>" + plot)
 
 
+def _predictors_section(folder: Path) -> str:
+    """``predictors-<W>.json`` (``liqmap study-predictors``) as a table, when present."""
+    parts = []
+    for path in sorted(folder.glob("predictors-*.json")):
+        try:
+            d = json.loads(path.read_text())
+            rows = "".join(
+                f"<tr><td>{escape(str(v['name']))}</td><td>{_fmt(v['r2_log']['long'])}</td>"
+                f"<td>{_fmt(v['r2_log']['short'])}</td><td>{_fmt(v['spearman']['long'])}</td>"
+                f"<td>{_fmt(v['spearman']['short'])}</td></tr>" for v in d["variants"])
+            share, count = d["small_bar_error_share"], d["small_bar_count"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"not a predictor study ({exc}); re-create it with liqmap "
+                            "study-predictors", source=str(path)) from None
+        w = path.stem.split("-", 1)[1]
+        parts.append(
+            f"<h2>Other predictors, window {escape(w)}: calibration span only</h2>"
+            f"<p>Out-of-fold CV on the {d['n_bars']} calibration bars before "
+            f"{escape(d['calibration_end'])} (the CV that chose the preset); the scoring span "
+            "is not read. Each row adds to the shipped three regressors. Bars with under $1k "
+            f"realized ({count['long']} long, {count['short']} short) carry "
+            f"{share['long']:.0%} (long) and {share['short']:.0%} (short) of the shipped "
+            "fit's out-of-fold squared log error.</p><table><tr><th>variant</th>"
+            "<th>r2_log long</th><th>r2_log short</th><th>spearman long</th>"
+            f"<th>spearman short</th></tr>{rows}</table>")
+    return "\n".join(parts)
+
+
 def write_report(folder="scorecard") -> dict:
     """Write ``<folder>/report.html`` from the backtest outputs in ``folder``.
 
@@ -231,7 +260,7 @@ def write_report(folder="scorecard") -> dict:
         "‘beats’ means better on all four of spearman, pearson_log, r2_log and "
         "top_decile_share.</p>",
         *sections, _preset_section(preset), _walk_forward_section(folder),
-        _studies_section(folder)])
+        _predictors_section(folder), _studies_section(folder)])
     html = (f"<!doctype html><html><head><meta charset='utf-8'><title>liqmap scorecard"
             f"</title><style>{_CSS}</style></head><body>{body}</body></html>")
     out = folder / "report.html"
