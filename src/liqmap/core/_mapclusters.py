@@ -1,4 +1,8 @@
-"""Peaks of a liquidation map (``clusters``); re-exported by ``liqmap.core.mapstats``."""
+"""Peaks of a liquidation map (``clusters``); re-exported by ``liqmap.core.mapstats``.
+
+Also holds ``side_band_values``, the per-side low/high band arrays that ``clusters``,
+``mapstats.densest_zone`` and ``mapstats.max_pain`` read their bands from.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,43 @@ from liqmap.core._mapgrid import (
 )
 from liqmap.core.records import Cluster, LiqMap
 
-__all__ = ["clusters"]
+__all__ = ["clusters", "side_band_values"]
 
 _SIDES = ("long", "short")
+
+
+def side_band_values(
+    m: LiqMap, side: str, max_distance_pct: float | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Low and high band notional of one side, zero outside ``side_mask``; None without band.
+
+    The band exists when the side has both arrays (``long_low_usd``/``long_high_usd`` or
+    ``short_low_usd``/``short_high_usd``).
+
+    Examples
+    --------
+    >>> m = LiqMap(0, 100.0, np.array([99.0, 101.0]), np.array([2.0, 0.0]), np.zeros(2),
+    ...            long_low_usd=np.array([1.0, 0.0]), long_high_usd=np.array([3.0, 0.0]))
+    >>> [a.tolist() for a in side_band_values(m, "long")]
+    [[1.0, 0.0], [3.0, 0.0]]
+    >>> side_band_values(m, "short") is None
+    True
+    """
+    low, high = getattr(m, f"{side}_low_usd"), getattr(m, f"{side}_high_usd")
+    if low is None or high is None:
+        return None
+    keep = side_mask(m, side, max_distance_pct)
+    return (np.where(keep, np.asarray(low, dtype=np.float64), 0.0),
+            np.where(keep, np.asarray(high, dtype=np.float64), 0.0))
+
+
+def window_sums(arrays, lo: int, hi: int) -> list[float | None]:
+    """``math.fsum`` of ``a[lo: hi + 1]`` for each array (None for a None array).
+
+    Correctly rounded sums keep the order of the exact sums: band arrays that bracket the
+    central one bin by bin give low <= central <= high exactly, not only up to rounding.
+    """
+    return [None if a is None else math.fsum(a[lo: hi + 1]) for a in arrays]
 
 
 def _smooth(vals: np.ndarray, sigma_bins: float) -> np.ndarray:
@@ -69,6 +107,7 @@ def _side_clusters(m: LiqMap, side: str, sep_pct: float, smooth_pct: float,
     s = _smooth(vals, smooth_pct / 100.0 * p / b)
     mask = side_mask(m, side, max_distance_pct)
     s = np.where(mask, s, -np.inf)
+    band = side_band_values(m, side, max_distance_pct) or (None, None)
     forbid = _forbidden_bins(sep_pct / 100.0 * p / b)
     suppressed = np.zeros(vals.size, dtype=bool)
     claimed = np.zeros(vals.size, dtype=bool)
@@ -79,10 +118,12 @@ def _side_clusters(m: LiqMap, side: str, sep_pct: float, smooth_pct: float,
         suppressed[max(i - forbid, 0): i + forbid + 1] = True
         lo, hi = _extent(s, int(i), claimed)
         claimed[lo: hi + 1] = True
+        central, low, high = window_sums((vals, *band), lo, hi)
         out.append(Cluster(
-            side=side, price_usd=float(c[i]), notional_usd=float(vals[lo: hi + 1].sum()),
+            side=side, price_usd=float(c[i]), notional_usd=central,
             from_usd=float(c[lo] - b / 2), to_usd=float(c[hi] + b / 2),
             distance_pct=float(pct_from(c[i], p)),
+            notional_low_usd=low, notional_high_usd=high,
         ))
     return out
 
@@ -107,6 +148,11 @@ def clusters(
     height or at the valley towards the next peak, whichever comes first, and extents
     never overlap. ``notional_usd`` is the raw (unsmoothed) notional summed over the
     extent, ``from_usd``/``to_usd`` its outer bin edges, ``price_usd`` the peak bin centre.
+
+    **Band.** Detection runs on the central map only. When the map has the side's band
+    arrays, ``notional_low_usd`` / ``notional_high_usd`` are the low and high band arrays
+    summed over the same extent (so a band that brackets the central map bin by bin gives
+    ``notional_low_usd <= notional_usd <= notional_high_usd``); without them both are None.
 
     Parameters
     ----------

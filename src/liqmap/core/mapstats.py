@@ -19,13 +19,13 @@ Conventions shared by every function here
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
 
 from liqmap._exceptions import ConfigError
-from liqmap.core._mapclusters import clusters
+from liqmap.core._mapclusters import clusters, side_band_values, window_sums
 from liqmap.core._mapgrid import (
     EDGE_TOL,
     aggregate,
@@ -205,6 +205,12 @@ def densest_zone(
     centre from the price. With no bin in range the zone is empty (zero notional, nan
     edges).
 
+    **Band.** The window is chosen on the central map. When the map has the side's band
+    arrays, ``notional_low_usd`` / ``notional_high_usd`` are the low and high band arrays
+    summed over that same window (None without band). All three sums are correctly
+    rounded (``math.fsum``), so a band that brackets the central map bin by bin gives
+    ``notional_low_usd <= notional_usd <= notional_high_usd`` exactly.
+
     Parameters
     ----------
     m : LiqMap
@@ -227,13 +233,20 @@ def densest_zone(
     >>> z = densest_zone(m, "short", width_pct=2.0)
     >>> (z.from_usd, z.to_usd, z.notional_usd, z.distance_pct)
     (103.5, 105.5, 10.0, 4.5)
+    >>> mb = replace(m, short_low_usd=m.short_usd / 2, short_high_usd=m.short_usd * 3,
+    ...              long_low_usd=m.long_usd, long_high_usd=m.long_usd)
+    >>> z = densest_zone(mb, "short", width_pct=2.0)
+    >>> (z.notional_low_usd, z.notional_usd, z.notional_high_usd)
+    (5.0, 10.0, 30.0)
     """
     check_map(m)
     check_side(side, _SIDES)
     check_positive(width_pct=width_pct, max_distance_pct=max_distance_pct)
     keep = np.flatnonzero(side_mask(m, side, max_distance_pct))
+    band = side_band_values(m, side)
     if keep.size == 0:
-        return Zone(side, math.nan, math.nan, 0.0, math.nan)
+        zero = None if band is None else 0.0
+        return Zone(side, math.nan, math.nan, 0.0, math.nan, zero, zero)
     first, last = int(keep[0]), int(keep[-1])
     c, b, p = np.asarray(m.price_bins_usd, dtype=np.float64), m.bin_usd, m.price_usd
     vals = side_values(m, side)[first: last + 1]
@@ -244,7 +257,51 @@ def densest_zone(
     best = np.flatnonzero(sums == sums.max())
     j = int(best[np.argmin(np.abs(centres[best] - p))])
     lo, hi = c[first + j] - b / 2, c[first + j + n - 1] + b / 2
-    return Zone(side, float(lo), float(hi), float(sums[j]), float(pct_from((lo + hi) / 2, p)))
+    central, low, high = window_sums((side_values(m, side), *(band or (None, None))),
+                                     first + j, first + j + n - 1)
+    return Zone(side, float(lo), float(hi), central, float(pct_from((lo + hi) / 2, p)),
+                notional_low_usd=low, notional_high_usd=high)
+
+
+def _pain(m: LiqMap, min_pct: float, max_pct: float) -> tuple[np.ndarray, np.ndarray]:
+    """(pain_usd, distance_pct) per bin: ``cumulative`` towards the bin, zero out of range."""
+    eff, p = effective_usd(m), m.price_usd
+    d_pct = np.abs(pct_from(eff, p))
+    in_range = (d_pct >= min_pct * (1 - EDGE_TOL)) & (d_pct <= max_pct * (1 + EDGE_TOL))
+    cum_long, cum_short = cumulative(m)
+    pain = np.where(eff < p, cum_long, cum_short)
+    return np.where(in_range, pain, 0.0), d_pct
+
+
+def _best_level(pain: np.ndarray, d_pct: np.ndarray) -> tuple[int, float] | None:
+    """(bin index, score) of the highest ``pain / d**2`` (nearest on ties); None if no pain."""
+    if not np.any(pain > 0):
+        return None
+    score = np.where(pain > 0, pain / np.where(pain > 0, d_pct, 1.0) ** 2, -np.inf)
+    i = int(np.lexsort((d_pct, -score))[0])
+    return i, float(score[i])
+
+
+def _band_map(m: LiqMap, which: str) -> LiqMap:
+    """The map whose sides are the ``which`` (``"low"``/``"high"``) band arrays."""
+    return replace(m, long_usd=getattr(m, f"long_{which}_usd"),
+                   short_usd=getattr(m, f"short_{which}_usd"), long_low_usd=None,
+                   long_high_usd=None, short_low_usd=None, short_high_usd=None)
+
+
+def _pain_band(m: LiqMap, i: int | None, lo_pct: float, hi_pct: float) -> dict[str, float]:
+    """Band fields of ``MaxPain`` for central level index ``i`` (None: no central level)."""
+    eff = effective_usd(m)
+    out, levels = {}, [] if i is None else [float(eff[i])]
+    for which in ("low", "high"):
+        pain, d_pct = _pain(_band_map(m, which), lo_pct, hi_pct)
+        out[f"notional_{which}_usd"] = 0.0 if i is None else float(pain[i])
+        best = _best_level(pain, d_pct)
+        if best is not None:
+            levels.append(float(eff[best[0]]))
+    out["level_low_usd"] = min(levels, default=math.nan)
+    out["level_high_usd"] = max(levels, default=math.nan)
+    return out
 
 
 def max_pain(
@@ -260,6 +317,20 @@ def max_pain(
     max pain is the ``x`` that maximizes ``pain(x) / d(x)**2``. Ties go to the nearer
     level. ``min_distance_pct`` keeps the score from exploding next to the price. With no
     notional in range the result has ``side="none"``, zero notional and nan price.
+
+    Band (only when the map has all four band arrays, else the four fields are None). The
+    *low-band map* is the map whose long and short notionals are ``long_low_usd`` and
+    ``short_low_usd``; the *high-band map* likewise with the ``*_high_usd`` arrays.
+
+    * ``notional_low_usd`` / ``notional_high_usd``: ``pain(price_usd)`` read on the low-
+      and high-band maps, i.e. what the same move (to the central max-pain level)
+      liquidates under the low and high leverage spread (0 when there is no central level).
+      Bands that bracket the central map bin by bin give low <= ``notional_usd`` <= high.
+    * ``level_low_usd`` / ``level_high_usd``: max pain recomputed with the same definition
+      and parameters on the low-band and on the high-band map; the lowest and highest of
+      those two levels and the central one (levels with no notional in range left out; nan
+      when there is none). The span says how far the level moves with the leverage
+      assumptions; it may straddle the price when the maps disagree on the side.
 
     Parameters
     ----------
@@ -280,6 +351,13 @@ def max_pain(
     >>> mp = max_pain(m)
     >>> (mp.side, mp.price_usd, mp.notional_usd, mp.distance_pct)
     ('long', 98.0, 8.0, -2.0)
+    >>> mb = replace(m, long_low_usd=m.long_usd / 4, long_high_usd=m.long_usd,
+    ...              short_low_usd=m.short_usd, short_high_usd=m.short_usd * 2)
+    >>> mp = max_pain(mb)  # central: long 98 (8/4 > 20/16); low and high maps: short 104
+    >>> (mp.notional_low_usd, mp.notional_usd, mp.notional_high_usd)
+    (2.0, 8.0, 8.0)
+    >>> (mp.level_low_usd, mp.level_high_usd)
+    (98.0, 104.0)
     """
     check_map(m)
     check_positive(min_distance_pct=min_distance_pct, max_distance_pct=max_distance_pct)
@@ -289,22 +367,20 @@ def max_pain(
             f"max_distance_pct ({max_distance_pct!r})"
         )
     eff, p = effective_usd(m), m.price_usd
-    d_pct = np.abs(pct_from(eff, p))
-    in_range = (d_pct >= min_distance_pct * (1 - EDGE_TOL)) & (
-        d_pct <= max_distance_pct * (1 + EDGE_TOL)
-    )
-    cum_long, cum_short = cumulative(m)
-    pain = np.where(eff < p, cum_long, cum_short)
-    pain = np.where(in_range, pain, 0.0)
-    if not np.any(pain > 0):
-        return MaxPain(math.nan, 0.0, math.nan, "none", 0.0)
-    score = np.where(pain > 0, pain / np.where(in_range, d_pct, 1.0) ** 2, -np.inf)
-    order = np.lexsort((d_pct, -score))
-    i = int(order[0])
+    pain, d_pct = _pain(m, min_distance_pct, max_distance_pct)
+    best = _best_level(pain, d_pct)
+    bands = (m.long_low_usd, m.long_high_usd, m.short_low_usd, m.short_high_usd)
+    band = {}
+    if all(a is not None for a in bands):
+        band = _pain_band(m, None if best is None else best[0], min_distance_pct,
+                          max_distance_pct)
+    if best is None:
+        return MaxPain(math.nan, 0.0, math.nan, "none", 0.0, **band)
+    i, score = best
     return MaxPain(
         price_usd=float(eff[i]), notional_usd=float(pain[i]),
         distance_pct=float(pct_from(eff[i], p)),
-        side="long" if eff[i] < p else "short", score_usd_per_pct2=float(score[i]),
+        side="long" if eff[i] < p else "short", score_usd_per_pct2=score, **band,
     )
 
 
@@ -332,7 +408,10 @@ def summary(m: LiqMap) -> dict[str, Any]:
     ``total_short_usd``, ``imbalance`` (``"10pct"`` and ``"20pct"``: ``imbalance`` at
     +/-10 % and +/-20 %), ``clusters`` (top 5 per side, ``"long"``/``"short"``),
     ``densest_zone`` (per side, default width), ``max_pain``. Non-finite numbers (an
-    infinite ratio, an empty zone) become ``None``.
+    infinite ratio, an empty zone) become ``None``. The low/high band rides along each
+    record: ``ratio_low``/``ratio_high`` (imbalance), ``notional_low_usd``/
+    ``notional_high_usd`` (clusters, zones, max pain), ``level_low_usd``/``level_high_usd``
+    (max pain); all ``None`` when the map has no band arrays.
 
     Examples
     --------

@@ -110,7 +110,11 @@ class Imbalance:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """A peak of the map: ``notional_usd`` of one side around ``price_usd``."""
+    """A peak of the map: ``notional_usd`` of one side around ``price_usd``.
+
+    ``notional_low_usd`` / ``notional_high_usd``: the same extent summed over the map's
+    low and high band arrays (None when the map has no band).
+    """
 
     side: str  # "long" or "short"
     price_usd: float
@@ -118,6 +122,8 @@ class Cluster:
     from_usd: float
     to_usd: float
     distance_pct: float  # signed, (price_usd / reference price - 1) * 100
+    notional_low_usd: float | None = None
+    notional_high_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +135,19 @@ class Zone:
     to_usd: float
     notional_usd: float
     distance_pct: float  # signed distance of the zone centre from the reference price, %
+    notional_low_usd: float | None = None  # same window on the low band (None: no band)
+    notional_high_usd: float | None = None  # same window on the high band
 
 
 @dataclass(frozen=True, slots=True)
 class MaxPain:
     """Max-pain level: the price that, if reached, would liquidate the most notional.
 
-    The written definition and its parameters live in ``liqmap.core.mapstats.max_pain``.
+    The written definition and its parameters live in ``liqmap.core.mapstats.max_pain``,
+    and so does the definition of the band fields (None when the map has no band):
+    ``notional_low_usd`` / ``notional_high_usd`` (the notional at this level on the low and
+    high band maps) and ``level_low_usd`` / ``level_high_usd`` (the span of the max-pain
+    levels found on the low, central and high maps).
     """
 
     price_usd: float
@@ -143,3 +155,7 @@ class MaxPain:
     distance_pct: float
     side: str
     score_usd_per_pct2: float = float("nan")  # notional / distance_pct**2 (the ranking score)
+    notional_low_usd: float | None = None
+    notional_high_usd: float | None = None
+    level_low_usd: float | None = None
+    level_high_usd: float | None = None

@@ -22,7 +22,8 @@ from liqmap.core.records import Cluster, Imbalance, LiqMap, MaxPain, Zone
 from liqmap.plots import _style as st
 from liqmap.plots._prep import cumulative_from_price, map_x_range
 
-__all__ = ["cluster_label", "imbalance_text", "map_figure", "plot_map_html", "plot_map_png"]
+__all__ = ["cluster_label", "imbalance_text", "map_figure", "plot_map_html", "plot_map_png",
+           "usd_band"]
 
 _ROWS = (0.90, 0.83, 0.76, 0.69, 0.62, 0.55)  # label rows for clusters, axes fraction
 
@@ -64,10 +65,28 @@ def imbalance_text(imb: Imbalance, price_usd: float) -> str:
     return text
 
 
-def cluster_label(c: Cluster) -> str:
-    """``"$1.00B shorts @ 94,000"``."""
+def usd_band(notional_usd: float, low_usd: float | None, high_usd: float | None) -> str:
+    """A notional with its low/high band when there is one: ``"$1.20B ($800M–$1.90B)"``.
+
+    Examples
+    --------
+    >>> usd_band(1.2e9, 0.8e9, 1.9e9)
+    '$1.20B ($800M–$1.9B)'
+    >>> usd_band(1.2e9, None, None)
+    '$1.20B'
+    """
+    text = st.fmt_usd(notional_usd)
+    if low_usd is None or high_usd is None:
+        return text
+    return f"{text} ({st.fmt_usd(low_usd, 2)}–{st.fmt_usd(high_usd, 2)})"
+
+
+def cluster_label(c: Cluster, *, band: bool = False) -> str:
+    """``"$1.00B shorts @ 94,000"`` (with ``band``: ``"$1.00B ($800M–$1.2B) shorts @ ..."``)."""
     side = "shorts" if c.side == "short" else "longs"
-    return f"{st.fmt_usd(c.notional_usd)} {side} @ {st.fmt_price(c.price_usd)}"
+    usd = (usd_band(c.notional_usd, c.notional_low_usd, c.notional_high_usd) if band
+           else st.fmt_usd(c.notional_usd))
+    return f"{usd} {side} @ {st.fmt_price(c.price_usd)}"
 
 
 def _default_title(m: LiqMap) -> str:
@@ -213,6 +232,19 @@ def _draw_clusters(ax, ax2, m: LiqMap, clusters, window, d: dict, max_clusters: 
                      arrowprops=dict(arrowstyle="-", color=colour, lw=0.8, alpha=0.8))
 
 
+def _zone_usd(zone: Zone) -> str:
+    return usd_band(zone.notional_usd, zone.notional_low_usd, zone.notional_high_usd)
+
+
+def _pain_usd(mp: MaxPain) -> str:
+    """Notional with its band, plus the span of max-pain levels when it is not one level."""
+    text = usd_band(mp.notional_usd, mp.notional_low_usd, mp.notional_high_usd)
+    lo, hi = mp.level_low_usd, mp.level_high_usd
+    if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi) and lo < hi:
+        text += f", level {st.fmt_price(lo)}–{st.fmt_price(hi)}"
+    return text
+
+
 def _draw_zone_and_pain(ax, m: LiqMap, zone: Zone | None, max_pain: MaxPain | None, window) -> None:
     """Densest zone as a shaded span, max pain as a dotted line, each with a bottom label."""
     span = window[1] - window[0]
@@ -228,12 +260,12 @@ def _draw_zone_and_pain(ax, m: LiqMap, zone: Zone | None, max_pain: MaxPain | No
                    label="densest zone")
         span_text = f"{st.fmt_price(zone.from_usd)}–{st.fmt_price(zone.to_usd)}"
         label((zone.from_usd + zone.to_usd) / 2, 0.03,
-              f"densest {zone.side} zone {span_text}: {st.fmt_usd(zone.notional_usd)}", st.ZONE)
+              f"densest {zone.side} zone {span_text}: {_zone_usd(zone)}", st.ZONE)
     if max_pain is not None:
         ax.axvline(max_pain.price_usd, color=st.MAXPAIN, lw=1.3, ls=":", zorder=5, label="max pain")
         dist = f"{max_pain.distance_pct:+.1f}%".replace("-", "−")
         label(max_pain.price_usd, 0.11, f"max pain {st.fmt_price(max_pain.price_usd)} ({dist}): "
-              f"{st.fmt_usd(max_pain.notional_usd)}", st.MAXPAIN)
+              f"{_pain_usd(max_pain)}", st.MAXPAIN)
 
 
 def _axes_format(ax, ax2, m: LiqMap, window) -> None:
@@ -370,19 +402,20 @@ def _html_marks(m: LiqMap, clusters, zone, max_pain, window, d: dict, max_cluste
                            fillcolor=st.ZONE, opacity=0.13, line=dict(width=0), layer="below"))
         notes.append(dict(x=(zone.from_usd + zone.to_usd) / 2, y=0.02, yref="paper",
                           showarrow=False,
-                          text=f"densest {zone.side} zone: {st.fmt_usd(zone.notional_usd)}",
+                          text=f"densest {zone.side} zone: {_zone_usd(zone)}",
                           font=dict(color=st.ZONE), bgcolor=st.BG))
     if max_pain is not None:
         shapes.append(dict(type="line", x0=max_pain.price_usd, x1=max_pain.price_usd, y0=0, y1=1,
                            yref="paper", line=dict(color=st.MAXPAIN, dash="dot", width=1.5)))
         notes.append(dict(x=max_pain.price_usd, y=0.1, yref="paper", showarrow=False, bgcolor=st.BG,
-                          text=f"max pain: {st.fmt_usd(max_pain.notional_usd)}",
+                          text=f"max pain: {_pain_usd(max_pain)}",
                           font=dict(color=st.MAXPAIN)))
     shown = sorted((c for c in clusters if window[0] <= c.price_usd <= window[1]),
                    key=lambda c: -c.notional_usd)[:max_clusters]
     for k, c in enumerate(shown):
         i = int(np.argmin(np.abs(d["bins"] - c.price_usd)))
-        notes.append(dict(x=c.price_usd, y=d[c.side][i], text=cluster_label(c), showarrow=True,
+        notes.append(dict(x=c.price_usd, y=d[c.side][i], text=cluster_label(c, band=True),
+                          showarrow=True,
                           arrowcolor=st.SHORT if c.side == "short" else st.LONG, ax=0,
                           ay=-40 - 22 * (k % 4), bgcolor=st.BG, font=dict(color=st.FG, size=11)))
     return shapes, notes

@@ -117,6 +117,10 @@ class ClusterOut(BaseModel):
     from_usd: float
     to_usd: float
     distance_pct: float
+    notional_low_usd: Optional[float] = Field(
+        None, description="the same extent on the low band map (null without band)")
+    notional_high_usd: Optional[float] = Field(
+        None, description="the same extent on the high band map (null without band)")
 
 
 class ClustersOut(BaseModel):
@@ -133,6 +137,14 @@ class MaxPainLevel(BaseModel):
     distance_pct: Optional[float]
     side: Literal["long", "short", "none"]
     score_usd_per_pct2: Optional[float]
+    notional_low_usd: Optional[float] = Field(
+        None, description="a move to price_usd on the low band map (null without band)")
+    notional_high_usd: Optional[float] = Field(
+        None, description="a move to price_usd on the high band map (null without band)")
+    level_low_usd: Optional[float] = Field(
+        None, description="lowest max-pain level of the low, central and high maps")
+    level_high_usd: Optional[float] = Field(
+        None, description="highest max-pain level of the low, central and high maps")
 
 
 class MaxPainOut(BaseModel):
