@@ -10,6 +10,11 @@ maintenance margin ``notional * mmr - cum`` is continuous across tier boundaries
 Tables ship offline as Python data, each with the date it was in force (``version``) and
 where its numbers come from (``source``, which also says what could not be verified).
 
+Venue answers become tiers through :func:`tiers_from_leverage_tiers` (ccxt ``LeverageTier``
+records, as ``fetch_market_leverage_tiers`` returns them) and :func:`tiers_from_margin_table`
+(Hyperliquid ``meta`` margin tables); ``tests/core/test_tiers_verified.py`` runs recorded venue
+answers through them against the shipped tables.
+
 Units: ``floor_usd`` / ``cap_usd`` / ``cum_usd`` are in the table's ``notional_unit``:
 ``"usd"`` (quote currency, USDT or USDC) for linear contracts, ``"coin"`` (BTC) for the
 Binance COIN-M inverse contract and for OKX, whose tiers are set by position size.
@@ -35,6 +40,8 @@ __all__ = [
     "build_tiers",
     "get_tier_table",
     "list_tier_tables",
+    "tiers_from_leverage_tiers",
+    "tiers_from_margin_table",
 ]
 
 VENUES = ("binance", "binance-inverse", "bybit", "okx", "hyperliquid")
@@ -83,7 +90,8 @@ class TierTable:
     symbol : str
         Venue-native symbol (``BTCUSDT``, ``BTCUSD_PERP``, ``BTC-USDT-SWAP``, ``BTC``).
     version : str
-        ISO date (``YYYY-MM-DD``) from which the table applies.
+        ISO date (``YYYY-MM-DD``) from which the table applies; for a table read from a recorded
+        venue answer, the day it was recorded (in force then, perhaps earlier).
     source : str
         Where the numbers come from, and what is not verified.
     tiers : tuple of MarginTier
@@ -162,6 +170,94 @@ def _check_tiers(tiers: tuple[MarginTier, ...], name: str) -> None:
             raise ConfigError(f"tier table {name}: tiers must be contiguous with non-decreasing mmr")
 
 
+def tiers_from_leverage_tiers(
+    records: list[dict], *, size_scale: float = 1.0, open_ended: bool = True
+) -> tuple[MarginTier, ...]:
+    """Tiers from ccxt ``LeverageTier`` records, ``cum`` derived by :func:`build_tiers`.
+
+    Parameters
+    ----------
+    records : list of dict
+        ccxt ``fetch_market_leverage_tiers`` records: ``minNotional``, ``maxNotional``,
+        ``maintenanceMarginRate``, ``maxLeverage`` (numbers or numeric strings; an empty or
+        missing ``maxNotional`` means no cap). Any order; they are sorted by ``minNotional``.
+    size_scale : float, default 1.0
+        Factor applied to the bounds: ccxt gives OKX bounds in contracts, so pass the contract
+        value (0.01 for BTC-USDT-SWAP) to get BTC.
+    open_ended : bool, default True
+        Extend the last tier to infinity (what a venue does beyond its last listed cap).
+
+    Raises
+    ------
+    ConfigError
+        No records, a missing or non-numeric field, or tiers that are not contiguous.
+
+    Examples
+    --------
+    >>> recs = [{"minNotional": 0, "maxNotional": 1000, "maintenanceMarginRate": 0.004,
+    ...          "maxLeverage": 100}]
+    >>> t = tiers_from_leverage_tiers(recs, size_scale=0.01, open_ended=False)[0]
+    >>> t.cap_usd, t.mmr
+    (10.0, 0.004)
+    """
+    if not records:
+        raise ConfigError("no leverage tiers given; pass the venue's LeverageTier records")
+    rows = [_leverage_tier_row(rec, i, size_scale) for i, rec in enumerate(records)]
+    rows.sort(key=lambda r: r[0])
+    if open_ended:
+        rows[-1] = (rows[-1][0], INF, rows[-1][2], rows[-1][3])
+    tiers = build_tiers(tuple(rows))
+    _check_tiers(tiers, "from leverage tiers")
+    return tiers
+
+
+def tiers_from_margin_table(margin_tiers: list[dict]) -> tuple[MarginTier, ...]:
+    """Tiers from a Hyperliquid margin table's ``marginTiers`` (``meta`` info response).
+
+    Each entry is ``{"lowerBound": "<USDC notional>", "maxLeverage": <int>}``; a tier runs to
+    the next lower bound. Hyperliquid's rule: the maintenance margin rate is half the initial
+    margin rate at the tier's maximum leverage, ``mmr = 1 / (2 * maxLeverage)``.
+
+    Examples
+    --------
+    >>> mt = [{"lowerBound": "0.0", "maxLeverage": 40},
+    ...       {"lowerBound": "150000000.0", "maxLeverage": 20}]
+    >>> [(t.mmr, t.cum_usd) for t in tiers_from_margin_table(mt)]
+    [(0.0125, 0.0), (0.025, 1875000.0)]
+    """
+    if not margin_tiers:
+        raise ConfigError("empty margin table; pass meta's marginTiers list")
+    floors = [_field(m, "lowerBound", i) for i, m in enumerate(margin_tiers)]
+    levs = [_field(m, "maxLeverage", i) for i, m in enumerate(margin_tiers)]
+    if floors != sorted(floors) or any(lev <= 0 for lev in levs):
+        raise ConfigError("marginTiers must have ascending lowerBound and maxLeverage > 0")
+    caps = floors[1:] + [INF]
+    rows = tuple((f, c, lev, 0.5 / lev) for f, c, lev in zip(floors, caps, levs))
+    tiers = build_tiers(rows)
+    _check_tiers(tiers, "from margin table")
+    return tiers
+
+
+def _leverage_tier_row(rec: dict, i: int, scale: float) -> tuple[float, float, float, float]:
+    cap = rec.get("maxNotional") if isinstance(rec, dict) else None
+    cap_v = INF if cap in (None, "") else _field(rec, "maxNotional", i) * scale
+    return (_field(rec, "minNotional", i) * scale, cap_v, _field(rec, "maxLeverage", i),
+            _field(rec, "maintenanceMarginRate", i))
+
+
+def _field(rec: dict, key: str, i: int) -> float:
+    """``rec[key]`` as a finite float, or a :class:`ConfigError` naming the record."""
+    try:
+        val = float(rec[key])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(
+            f"tier record {i}: field {key!r} missing or not a number ({rec!r})"
+        ) from None
+    if not math.isfinite(val) or val < 0:
+        raise ConfigError(f"tier record {i}: {key} must be a finite number >= 0, got {val!r}")
+    return val
+
+
 # --------------------------------------------------------------------------- tables
 # Rows are (floor, cap, max_leverage, mmr); cum is derived by build_tiers.
 
@@ -225,9 +321,15 @@ _BINANCE_INVERSE = TierTable(
         "100 USD / price), cum in BTC. Checked: Binance FAQ 'How to Calculate Liquidation "
         "Price of COIN-M Futures Contracts' (article 2021-02-05): a 300 BTC position has MMR "
         "12.5% and maintenance amount 11.605 BTC (reproduced by the recurrence here); bracket "
-        "1 (0-5 BTC, 125x, 0.4%) as in a public /dapi/v2/leverageBracket fixture. The other "
-        "floors/caps and max leverages are reconstructed, NOT verified from docs; an older "
-        "version of the same FAQ page gives 11.81 BTC (a different lower-bracket layout)."
+        "1 (0-5 BTC, 125x, 0.4%) as in a public /dapi/v2/leverageBracket fixture. All 10 "
+        "caps and max leverages (5/10/20/50/100/200/400/1,000/1,500 BTC; 125/100/50/20/10/5/"
+        "4/3/2/1x) verified (2026 check) against Binance FAQ 'Leverage and Margin in "
+        "Coin-Margined Futures Contracts', BTCUSD Perpetual table (binance.com/zh-TC/support/"
+        "faq/be2c7d9d95b04a7e8044ed02dd7dfe5c, revision carrying the 2021-07-27 new-user "
+        "note). The FAQ gives initial margin only: MMRs of brackets 1-7 are checked jointly "
+        "by the 11.605 BTC example (the FAQ's older 10/20/30 BTC layout gives the 11.81 BTC of "
+        "the page's older version with the same MMRs); MMRs 15/25/50% of brackets 8-10 are "
+        "NOT verified from docs. Exact start date of this layout unknown."
     ),
     tiers=build_tiers((
         (0, 5, 125, 0.004),
@@ -294,12 +396,31 @@ _HYPERLIQUID = TierTable(
     tiers=build_tiers(((0, 150e6, 40, 0.0125), (150e6, INF, 20, 0.025))),
 )
 
+_OKX_2026 = TierTable(
+    venue="okx",
+    symbol="BTC-USDT-SWAP",
+    version="2026-09-25",
+    source=(
+        "OKX BTC-USDT-SWAP tier 1 as recorded from the live venue on 2026-09-25: GET "
+        "/api/v5/public/position-tiers?instType=SWAP&tdMode=cross&instFamily=BTC-USDT -> "
+        "tier 1, minSz 0, maxSz 1,000 contracts (10 BTC at ctVal 0.01), mmr 0.004, imr 0.01, "
+        "maxLever 100 (BYTEX-TRADE/bytex@134941fc, tests/Bytex.Adapters.Tests/Fixtures/"
+        "OkxPayloads.cs; the same row answers a public Go client's position-tiers test). "
+        "Tiers 2+ (above 1,000 contracts = 10 BTC) are NOT verified (no recording or doc "
+        "found), so tier 1 is applied to every size: positions over 10 BTC get too low an MMR."
+    ),
+    tiers=build_tiers(((0, INF, 100, 0.004),)),
+    contract_size=0.01,
+    notional_unit="coin",
+)
+
 _TABLES: tuple[TierTable, ...] = (
     _BINANCE_2021,
     _BINANCE_2024,
     _BINANCE_INVERSE,
     _BYBIT,
     _OKX,
+    _OKX_2026,
     _HYPERLIQUID,
 )
 
