@@ -14,6 +14,13 @@ def _utc(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _usd_band(rec: dict) -> str:
+    """``$1.2B ($0.8B..$1.9B)`` when the record carries a notional band, else the value."""
+    lo, hi = rec.get("notional_low_usd"), rec.get("notional_high_usd")
+    band = "" if lo is None or hi is None else f" ({fmt_usd(lo)}..{fmt_usd(hi)})"
+    return fmt_usd(rec["notional_usd"]) + band
+
+
 def print_summary(s: dict) -> None:
     """Print an engine summary (the dict of ``Estimate.summary`` plus extras)."""
     con = Console()
@@ -40,15 +47,15 @@ def print_summary(s: dict) -> None:
     clusters = [c for side in ("short", "long") for c in m["clusters"].get(side, [])[:3]]
     for c in clusters:
         t.add_row(f"cluster {c['side']} @ {c['price_usd']:,.0f} ({c['distance_pct']:+.1f}%)",
-                  fmt_usd(c["notional_usd"]))
+                  _usd_band(c))
     for side, z in m["densest_zone"].items():
         if z:
             t.add_row(f"densest {side} zone {z['from_usd']:,.0f}..{z['to_usd']:,.0f} "
-                      f"({z['distance_pct']:+.1f}%)", fmt_usd(z["notional_usd"]))
+                      f"({z['distance_pct']:+.1f}%)", _usd_band(z))
     mp = m.get("max_pain")
     if mp:
         t.add_row(f"max pain ({mp['side']}) @ {mp['price_usd']:,.0f} ({mp['distance_pct']:+.1f}%)",
-                  fmt_usd(mp["notional_usd"]))
+                  _usd_band(mp))
     t.add_row("predicted liquidations long / short",
               f"{fmt_usd(s['predicted_long_usd'])} / {fmt_usd(s['predicted_short_usd'])}")
     con.print(t)
