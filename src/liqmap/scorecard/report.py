@@ -30,7 +30,8 @@ _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto
 table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;
 text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}
 .met{color:#070;font-weight:600}.miss{color:#b00;font-weight:600}img{max-width:100%}
-code{background:#f3f3f3;padding:1px 4px}.note{color:#555;font-size:.9em}"""
+code{background:#f3f3f3;padding:1px 4px}.note{color:#555;font-size:.9em}
+table.num td:nth-child(2){text-align:right}"""
 
 
 def _fmt(v) -> str:
@@ -214,7 +215,7 @@ def _predictors_section(folder: Path) -> str:
             "is not read. Each row adds to the shipped three regressors. Bars with under $1k "
             f"realized ({count['long']} long, {count['short']} short) carry "
             f"{share['long']:.0%} (long) and {share['short']:.0%} (short) of the shipped "
-            "fit's out-of-fold squared log error.</p><table><tr><th>variant</th>"
+            "fit's out-of-fold squared log error.</p><table class='num'><tr><th>variant</th>"
             "<th>r2_log long</th><th>r2_log short</th><th>spearman long</th>"
             f"<th>spearman short</th></tr>{rows}</table>")
     return "\n".join(parts)
