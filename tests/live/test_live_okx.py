@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +19,6 @@ from liqmap.live.units import venue_spec
 from liqmap.model import LiquidationModel
 
 SPEC = venue_spec("okx", "BTC/USDT:USDT")
-FORCE = Path(__file__).resolve().parents[1] / "fixtures" / "forceorder_allsymbols_sample.csv"
 FAST = Backoff(initial_s=0.02, factor=2.0, max_s=0.2)
 START, LIQ_START, WARM, MAX_BARS = 4800, 7650, 200, 40
 
@@ -123,18 +120,8 @@ def test_okx_drop_mid_stream_backfills_every_missed_bar(bars):
     assert sum(u.predicted_long_usd > 0 for u in ups) >= 5
 
 
-def _okx_details() -> list[dict]:
-    """The recorded Binance BTCUSDT force orders as OKX ``details[]`` (sz in contracts)."""
-    with FORCE.open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["symbol_stripped"] == "BTC"]
-    return [{"bkLoss": "0", "bkPx": r["average_price"], "ccy": "",
-             "posSide": "long" if r["side"] == "SELL" else "short", "side": r["side"].lower(),
-             "sz": f"{float(r['accumulated_filled_quantity']) / 0.01:.4f}",
-             "ts": r["trade_time_ms"]} for r in rows]
-
-
-def test_okx_liquidations_stream_in_coins(bars):
-    details = _okx_details()
+def test_okx_liquidations_stream_in_coins(bars, okx_details):
+    details = okx_details
     with OkxLoopback(bars, start=LIQ_START, liquidations=details) as srv:
         runner = _runner([_feed(srv)], bars, start=LIQ_START)
         runner.run_sync()

@@ -12,8 +12,11 @@ from liqmap.cli import _options as o
 __all__ = ["register"]
 
 VENUES = typer.Option(["binance"], "--venue", help="Venue to stream (repeat for several): "
-                      "binance (USDⓈ-M), bybit (v5 linear), okx (v5 USDT swaps).")
-SYMBOL = typer.Option("BTC/USDT:USDT", "--symbol", help="ccxt perpetual symbol.")
+                      "binance (USDⓈ-M), bybit (v5 linear), okx (v5 USDT swaps), "
+                      "hyperliquid (USDC perpetuals; no liquidation events, no OI history).")
+SYMBOL = typer.Option("BTC/USDT:USDT", "--symbol", help="ccxt perpetual symbol. Hyperliquid "
+                      "streams the same base's USDC perpetual (BTC/USDT:USDT -> "
+                      "BTC/USDC:USDC).")
 TIMEFRAME = typer.Option("5m", "--timeframe", help="Bar interval (ccxt timeframe).")
 WARM = typer.Option(288, "--warm-bars", help="Closed bars fetched over REST before streaming.")
 DB = typer.Option(None, "--db", help="DuckDB file: write bars, realized liquidations and map "
@@ -36,11 +39,13 @@ def _feeds(venues: list[str], symbol: str, timeframe: str, ws_urls, rest_urls):
     from liqmap._exceptions import ConfigError
     from liqmap.live.binance import BinanceRest, BinanceStream
     from liqmap.live.bybit import BybitRest, BybitStream
+    from liqmap.live.hyperliquid import HyperliquidRest, HyperliquidStream
     from liqmap.live.okx import OkxRest, OkxStream
     from liqmap.live.runner import VenueFeed
 
     clients = {"binance": (BinanceStream, BinanceRest), "bybit": (BybitStream, BybitRest),
-               "okx": (OkxStream, OkxRest)}
+               "okx": (OkxStream, OkxRest),
+               "hyperliquid": (HyperliquidStream, HyperliquidRest)}
     for name, urls in (("--ws-url", ws_urls), ("--rest-url", rest_urls)):
         if urls and len(urls) != len(venues):
             raise ConfigError(f"give one {name} per --venue ({len(venues)}), in the same order")
@@ -51,9 +56,24 @@ def _feeds(venues: list[str], symbol: str, timeframe: str, ws_urls, rest_urls):
         if v not in clients:
             raise ConfigError(f"no live client for venue {v!r}: use {', '.join(clients)}")
         stream, rest = clients[v]
-        feeds.append(VenueFeed(stream(symbol, timeframe, url=ws_urls[i] if ws_urls else None),
-                               rest(symbol, timeframe, url=rest_urls[i] if rest_urls else None)))
+        sym = venue_symbol(v, symbol)
+        feeds.append(VenueFeed(stream(sym, timeframe, url=ws_urls[i] if ws_urls else None),
+                               rest(sym, timeframe, url=rest_urls[i] if rest_urls else None)))
     return feeds
+
+
+def venue_symbol(venue: str, symbol: str) -> str:
+    """The symbol ``venue`` streams for ``--symbol``: Hyperliquid lists USDC perpetuals
+    only, so a linear ``BASE/QUOTE:QUOTE`` becomes ``BASE/USDC:USDC`` there.
+
+    >>> venue_symbol("hyperliquid", "BTC/USDT:USDT"), venue_symbol("okx", "BTC/USDT:USDT")
+    ('BTC/USDC:USDC', 'BTC/USDT:USDT')
+    """
+    base, _, rest = symbol.partition("/")
+    quote, _, settle = rest.partition(":")
+    if venue == "hyperliquid" and base and quote and settle == quote:
+        return f"{base}/USDC:USDC"
+    return symbol
 
 
 def _num(x: float) -> float | None:
@@ -80,10 +100,13 @@ def _printer(runner_ref: list, as_json: bool, band: float):
         if as_json:
             print(json.dumps({"type": "gap", "venue": g.venue, "from_ms": g.from_ms,
                               "to_ms": g.to_ms, "bars_backfilled": g.bars_backfilled,
-                              "reason": g.reason}), flush=True)
+                              "reason": g.reason,
+                              "liquidations_backfilled": g.liquidations_backfilled}),
+                  flush=True)
         else:
-            print(f"{g.venue:8s} gap ({g.reason}): {g.bars_backfilled} bars backfilled over "
-                  f"REST, {g.from_ms}..{g.to_ms}", flush=True)
+            print(f"{g.venue:8s} gap ({g.reason}): {g.bars_backfilled} bars and "
+                  f"{g.liquidations_backfilled} liquidations backfilled over REST, "
+                  f"{g.from_ms}..{g.to_ms}", flush=True)
 
     return on_bar, on_gap
 

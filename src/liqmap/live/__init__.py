@@ -8,6 +8,10 @@
 ``BinanceRest``             ``/fapi/v1/klines`` + ``/futures/data/openInterestHist``
 ``BybitStream``             Bybit v5 public (``kline``, ``allLiquidation``, ``tickers``)
 ``BybitRest``               ``/v5/market/kline`` + ``/v5/market/open-interest``
+``OkxStream``, ``OkxRest``  OKX v5 (candles, ``liquidation-orders``, open interest; REST
+                            liquidation history for gaps)
+``HyperliquidStream``       Hyperliquid websocket (``candle``, ``activeAssetCtx``)
+``HyperliquidRest``         ``POST /info`` ``candleSnapshot`` + current open interest
 ``VenueSpec``, ``venue_spec``  contract units per venue (size, OKX ctVal, inverse)
 ``RecordingSink``, ``StoreSink``  where the runner sends bars, gaps and liquidations
 ==========================  ==============================================================
@@ -21,6 +25,8 @@ from __future__ import annotations
 from liqmap.live.binance import BinanceRest, BinanceStream
 from liqmap.live.bybit import BybitRest, BybitStream
 from liqmap.live.engine import IncrementalModel
+from liqmap.live.hyperliquid import HyperliquidRest, HyperliquidStream
+from liqmap.live.okx import OkxRest, OkxStream
 from liqmap.live.records import BarUpdate, GapEvent, LiveBar, LiveLiquidation
 from liqmap.live.runner import Backoff, LiveRunner, VenueFeed
 from liqmap.live.sinks import RecordingSink, StoreSink
@@ -34,10 +40,14 @@ __all__ = [
     "BybitRest",
     "BybitStream",
     "GapEvent",
+    "HyperliquidRest",
+    "HyperliquidStream",
     "IncrementalModel",
     "LiveBar",
     "LiveLiquidation",
     "LiveRunner",
+    "OkxRest",
+    "OkxStream",
     "RecordingSink",
     "StoreSink",
     "VenueFeed",

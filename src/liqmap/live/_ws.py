@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 from liqmap._exceptions import RetryLaterError
 
-__all__ = ["Connection", "RateLimited", "StreamClosed", "get_json", "timeframe_ms"]
+__all__ = ["Connection", "RateLimited", "StreamClosed", "get_json", "post_json",
+           "timeframe_ms"]
 
 _TF_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
@@ -125,22 +126,40 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-async def get_json(client: Any, url: str, params: dict) -> Any:
-    """GET ``url`` with ``httpx.AsyncClient``; 429/418 -> :class:`RateLimited`."""
-    import httpx
-
+def _checked(resp: Any, what: str, hint: str) -> Any:
+    """The JSON of an ``httpx`` response; 429/418 -> :class:`RateLimited`, 5xx ->
+    :class:`StreamClosed` (retry), other 4xx -> ``InputError`` ending with ``hint``."""
     from liqmap._exceptions import InputError
+
+    if resp.status_code in (418, 429):
+        raise RateLimited(f"{what}: HTTP {resp.status_code}",
+                          retry_after_s=_retry_after(resp.headers.get("Retry-After")))
+    if resp.status_code >= 500:
+        raise StreamClosed(f"{what}: HTTP {resp.status_code}")
+    if resp.status_code >= 400:
+        raise InputError(f"{what}: HTTP {resp.status_code} {resp.text[:200]}; {hint}")
+    return resp.json()
+
+
+async def get_json(client: Any, url: str, params: dict) -> Any:
+    """GET ``url`` with ``httpx.AsyncClient``; network errors -> :class:`StreamClosed`,
+    status codes as :func:`_checked`."""
+    import httpx
 
     try:
         resp = await client.get(url, params=params)
     except httpx.HTTPError as exc:
         raise StreamClosed(f"GET {url}: {exc!r}") from None
-    if resp.status_code in (418, 429):
-        raise RateLimited(f"GET {url}: HTTP {resp.status_code}",
-                          retry_after_s=_retry_after(resp.headers.get("Retry-After")))
-    if resp.status_code >= 500:
-        raise StreamClosed(f"GET {url}: HTTP {resp.status_code}")
-    if resp.status_code >= 400:
-        raise InputError(f"GET {url} {params}: HTTP {resp.status_code} {resp.text[:200]}; "
-                         "check the symbol and the REST base URL")
-    return resp.json()
+    return _checked(resp, f"GET {url} {params}", "check the symbol and the REST base URL")
+
+
+async def post_json(client: Any, url: str, body: dict) -> Any:
+    """POST a JSON body with ``httpx.AsyncClient``; errors as :func:`get_json`."""
+    import httpx
+
+    try:
+        resp = await client.post(url, json=body)
+    except httpx.HTTPError as exc:
+        raise StreamClosed(f"POST {url}: {exc!r}") from None
+    return _checked(resp, f"POST {url} {body}",
+                    "check the coin, the interval and the REST base URL")

@@ -1,8 +1,10 @@
-"""Loopback venue servers speaking Binance's, Bybit's and OKX's wire formats (tests, demos).
+"""Loopback venue servers speaking Binance's, Bybit's and OKX's wire formats (tests, demos);
+Hyperliquid's is in :mod:`liqmap.live.loopback_hyperliquid`.
 
 One ``websockets`` server on ``127.0.0.1`` answers both the websocket (klines,
 liquidations, tickers) and the REST paths used for backfill (plain HTTP GETs are answered
-from ``process_request``). It replays a ``Bars`` series as closed bars and can misbehave
+from ``process_request``; Hyperliquid's REST is JSON POSTs, answered by a second, plain
+HTTP server on its own port). It replays a ``Bars`` series as closed bars and can misbehave
 on purpose, like a real venue:
 
 * ``drop_after``: after streaming that many bars on the first connection, the TCP
@@ -333,7 +335,8 @@ class OkxLoopback(_Loopback):
 
     ``liquidations`` are ``details[]`` entries (``{"side", "posSide", "sz", "bkPx", "ts",
     "bkLoss", "ccy"}``, ``sz`` in contracts), pushed on the public socket with the bar that
-    contains their ``ts``. Bars stream on the business socket once a public socket has
+    contains their ``ts``, and served by ``/api/v5/public/liquidation-orders`` once their
+    bar was streamed or skipped (so those of skipped bars exist only over REST). Bars stream on the business socket once a public socket has
     subscribed, so no liquidation of a streamed bar is missed. ``connections``,
     ``drop_after`` and ``skip`` count business connections only.
     """
@@ -374,10 +377,11 @@ class OkxLoopback(_Loopback):
 
     async def _public_handler(self, ws) -> None:
         try:
-            await self._subscribe(ws)
+            msg = await self._subscribe(ws)
         except Exception:  # noqa: BLE001 - the client went away or misbehaved
             return
         queue: asyncio.Queue = asyncio.Queue()
+        queue.liquidations = any(a.get("channel") == "liquidation-orders" for a in msg["args"])
         self._public.append(queue)
         self._public_ready.set()
         consumer = asyncio.ensure_future(self._read(ws))
@@ -427,18 +431,18 @@ class OkxLoopback(_Loopback):
 
     def bar_frames(self, i: int) -> list[str]:
         inst, t = self.spec.venue_symbol, int(self.bars.ts_ms[i])
-        public = []
+        liqs = []
         for d in self._liqs_in(i):
-            public.append(json.dumps({"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
-                                      "data": [{"details": [d], "instFamily": "BTC-USDT",
-                                                "instId": inst, "instType": "SWAP",
-                                                "uly": "BTC-USDT"}]}))
+            liqs.append(json.dumps({"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
+                                    "data": [{"details": [d], "instFamily": "BTC-USDT",
+                                              "instId": inst, "instType": "SWAP",
+                                              "uly": "BTC-USDT"}]}))
         oi = float(self.bars.open_interest[i])
-        public.append(json.dumps({"arg": {"channel": "open-interest", "instId": inst}, "data": [{
+        public = [json.dumps({"arg": {"channel": "open-interest", "instId": inst}, "data": [{
             "instId": inst, "instType": "SWAP", "oi": self._contracts(oi), "oiCcy": f"{oi}",
-            "oiUsd": f"{oi * self.bars.close[i]}", "ts": str(t + self.bar_ms)}]}))
-        for q in self._public:
-            for frame in public:
+            "oiUsd": f"{oi * self.bars.close[i]}", "ts": str(t + self.bar_ms)}]})]
+        for q in self._public:  # liquidations only to sockets that subscribed to them
+            for frame in (liqs if q.liquidations else []) + public:
                 q.put_nowait(frame)
         arg = {"channel": f"candle{self.bar_ms // 60_000}m", "instId": inst}
         return [json.dumps({"arg": arg, "data": [self._candle(i, confirm)]})
@@ -450,8 +454,29 @@ class OkxLoopback(_Loopback):
         return [str(int(b.ts_ms[i]) + self.bar_ms), self._contracts(oi), f"{oi}",
                 f"{oi * b.close[i]}"]
 
+    def _liquidation_orders(self, params: dict) -> dict:
+        """``/api/v5/public/liquidation-orders``: details that already happened (before the
+        close of the last bar streamed), newest first, older than ``after``, newer than
+        ``before``, at most ``limit`` (100)."""
+        family = self.spec.venue_symbol.rsplit("-", 1)[0]
+        if params.get("instType") != "SWAP" or params.get("instFamily") != family \
+                or params.get("state") != "filled":
+            return {"code": "51000", "msg": "Parameter instFamily error", "data": []}
+        i = min(max(self._next - 1, 0), len(self.bars) - 1)
+        now = int(self.bars.ts_ms[i]) + self.bar_ms
+        after, before = int(params.get("after", 2 ** 62)), int(params.get("before", -1))
+        rows = sorted((d for d in self.liquidations
+                       if before < int(d["ts"]) < min(after, now)),
+                      key=lambda d: -int(d["ts"]))[:min(int(params.get("limit", 100)), 100)]
+        inst = self.spec.venue_symbol
+        return {"code": "0", "msg": "", "data": [{
+            "details": rows, "instFamily": family, "instId": inst, "instType": "SWAP",
+            "uly": family}] if rows else []}
+
     def rest(self, path: str, params: dict) -> Any:
         ok = lambda data: {"code": "0", "msg": "", "data": data}  # noqa: E731
+        if path == "/api/v5/public/liquidation-orders":
+            return self._liquidation_orders(params)
         if params.get("instId") != self.spec.venue_symbol:
             return {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
         lo, hi = int(params.get("before", params.get("begin", -1))), \
@@ -468,3 +493,4 @@ class OkxLoopback(_Loopback):
             return ok([{"instId": self.spec.venue_symbol, "instType": "SWAP", "oi": row[1],
                         "oiCcy": row[2], "oiUsd": row[3], "ts": row[0]}])
         return None
+

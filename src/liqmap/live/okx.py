@@ -25,6 +25,13 @@ REST (``https://www.okx.com``): ``/api/v5/market/history-candles``, open interes
 periods) and, for the newest bar, ``/api/v5/public/open-interest``. Pages are newest first
 between exclusive ``after`` / ``before`` (candles) or ``begin`` / ``end`` bounds.
 
+Liquidations lost while a socket was down come back over REST:
+``/api/v5/public/liquidation-orders?instType=SWAP&instFamily=BTC-USDT&state=filled``
+answers the same ``data[].details[]`` as the stream, newest first, at most 100 details a
+page, paged back in time with ``after`` (details older than that ``ts``). OKX keeps only a
+short recent window of them (days, not months), so a gap older than that stays a hole.
+The runner calls :meth:`OkxRest.fetch_liquidations` when it fills a gap.
+
 >>> spec = venue_spec("okx", "BTC/USDT:USDT")
 >>> msg = {"arg": {"channel": "liquidation-orders", "instType": "SWAP"}, "data": [{
 ...     "instId": "BTC-USDT-SWAP", "instType": "SWAP", "details": [{"side": "sell",
@@ -259,6 +266,7 @@ class OkxStream:
         self.public_args += [{"channel": "open-interest", "instId": inst}]
         self.ping_every_s, self.stall_s = ping_every_s, stall_s
         self.has_oi_stream = bool(oi_from_stream)
+        self.liquidations = bool(liquidations)  # the runner backfills them only if streamed
 
     async def open(self) -> OkxConnection:
         """Connect both sockets and subscribe (public first, so no event is missed)."""
@@ -290,6 +298,8 @@ class OkxRest(RestBars):
     """
 
     venue = "okx"
+    #: Details per ``liquidation-orders`` page (OKX's maximum is 100).
+    liq_page = 100
 
     def __init__(self, symbol: str = "BTC/USDT:USDT", timeframe: str = "5m", *,
                  url: str | None = None, spec: VenueSpec | None = None) -> None:
@@ -300,9 +310,9 @@ class OkxRest(RestBars):
                               "5m, 1h or 1d")
         self.base_url = (url or OKX_REST).rstrip("/")
 
-    async def _get(self, client, path: str, params: dict) -> list:
-        r = await get_json(client, f"{self.base_url}{path}",
-                           {"instId": self.spec.venue_symbol, **params})
+    async def _get(self, client, path: str, params: dict, *, inst_id: bool = True) -> list:
+        query = {"instId": self.spec.venue_symbol, **params} if inst_id else dict(params)
+        r = await get_json(client, f"{self.base_url}{path}", query)
         if str(r.get("code")) != "0":
             raise DataError(f"OKX {path}: code {r.get('code')} {r.get('msg')!r}; check the "
                             "symbol and the REST base URL", source="okx rest")
@@ -350,3 +360,34 @@ class OkxRest(RestBars):
                             source="okx rest")
         return int(rows[0]["ts"]), self.spec.to_base(float(rows[0]["oi"]), 1.0)
 
+    async def fetch_liquidations(self, client, since_ms: int,
+                                 until_ms: int) -> list[LiveLiquidation]:
+        """Filled liquidation orders of this swap stamped in ``[since_ms, until_ms]``, oldest
+        first, in base coin (``ccxt.fetch_liquidations`` in spirit).
+
+        Pages of ``liq_page`` details are read back in time from ``until_ms`` with ``after``
+        until a page is short or older than ``since_ms`` (``after`` is exclusive, so an
+        event sharing a full page's oldest millisecond may be missed). Only OKX's recent
+        window is available; older events are simply not returned.
+
+        Examples
+        --------
+        >>> rest = OkxRest()                                           # doctest: +SKIP
+        >>> await rest.fetch_liquidations(client, t0, t1)              # doctest: +SKIP
+        """
+        family = self.spec.venue_symbol.rsplit("-", 1)[0]  # BTC-USDT-SWAP -> BTC-USDT
+        params = {"instType": "SWAP", "instFamily": family, "state": "filled",
+                  "limit": self.liq_page}
+        out: list[LiveLiquidation] = []
+        after = int(until_ms) + 1
+        while after > since_ms:
+            rows = await self._get(client, "/api/v5/public/liquidation-orders",
+                                   {**params, "after": after}, inst_id=False)
+            details = [d for item in rows if item.get("instId") == self.spec.venue_symbol
+                       for d in item.get("details", [])]
+            evs = [parse_liquidation(d, self.spec) for d in details]
+            out += [e for e in evs if since_ms <= e.ts_ms <= until_ms]
+            if len(details) < self.liq_page or not evs:
+                break
+            after = min(e.ts_ms for e in evs)
+        return sorted(out, key=lambda e: e.ts_ms)

@@ -111,6 +111,10 @@ class GapEvent:
         What broke the stream, each cause once in order, joined by ``+``: ``"disconnect"``,
         ``"stall"`` (no message for ``stall_s``), ``"rate-limit"`` (HTTP 429/418), e.g.
         ``"stall+rate-limit"``; or ``"sequence"`` (a jump seen without a reconnect).
+    liquidations_backfilled : int
+        Liquidation events fetched over REST for the gap and sent to the sink (those the
+        socket had not delivered), for venues that publish a liquidation history (OKX);
+        0 where none is published (Binance, Bybit: their gap's liquidations are lost).
     """
 
     venue: str
@@ -118,6 +122,7 @@ class GapEvent:
     to_ms: int
     bars_backfilled: int
     reason: str
+    liquidations_backfilled: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,16 @@ Per venue, :class:`LiveRunner` runs this loop (``asyncio``, all venues concurren
    Bars already seen are dropped, so the model sees every bar once, in order.
 
 Open interest missing for a backfilled bar (venue published none) carries the previous
-value forward (no new positions, no shrink in that bar); ``oi_carried`` counts them.
+value forward (no new positions, no shrink in that bar); ``oi_carried`` counts them. A venue
+with no open-interest history at all (Hyperliquid: its REST client sets
+``seed_current_oi``) starts from its current open interest on every warm-up bar, so the
+warm-up opens no positions; they enter as the stream reports rises.
+
+Liquidations during a gap are fetched too where the venue publishes a liquidation history
+(its REST client has ``fetch_liquidations``: OKX), from the open of the last bar seen to the
+close of the bar that ended the gap, and only those the socket did not already deliver are
+sent (matched on time, side, price and size; ``GapEvent.liquidations_backfilled``). Binance
+and Bybit publish none: their gap's liquidations are lost.
 
 >>> r = Backoff(initial_s=0.5, factor=2.0, max_s=4.0)
 >>> [r.delay(i) for i in range(5)]
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
@@ -72,6 +82,51 @@ class VenueFeed:
         return self.stream.venue
 
 
+def _liq_key(ev: LiveLiquidation) -> tuple:
+    return (int(ev.ts_ms), int(ev.side), float(ev.price), float(ev.qty_coin))
+
+
+@dataclass
+class _LiqLedger:
+    """Liquidations sent to the sink, to de-duplicate a REST backfill against the socket.
+
+    Multisets keyed on ``(ts_ms, side, price, qty_coin)``: two identical events stay two.
+    ``rest_unmatched`` holds backfilled events the socket may still deliver late.
+    """
+
+    sent: Counter = field(default_factory=Counter)
+    rest_unmatched: Counter = field(default_factory=Counter)
+
+    def from_stream(self, ev: LiveLiquidation) -> bool:
+        """True if ``ev`` is new (not already sent from REST)."""
+        k = _liq_key(ev)
+        if self.rest_unmatched[k] > 0:
+            self.rest_unmatched[k] -= 1
+            return False
+        self.sent[k] += 1
+        return True
+
+    def from_rest(self, events: Sequence[LiveLiquidation]) -> list[LiveLiquidation]:
+        """The events of a REST page not sent yet (as many copies as REST has more)."""
+        seen: Counter = Counter()
+        new = []
+        for ev in events:
+            k = _liq_key(ev)
+            seen[k] += 1
+            if seen[k] > self.sent[k]:
+                new.append(ev)
+        for ev in new:
+            self.sent[_liq_key(ev)] += 1
+            self.rest_unmatched[_liq_key(ev)] += 1
+        return new
+
+    def prune(self, min_ts_ms: int) -> None:
+        """Forget events older than ``min_ts_ms`` (no later gap window reaches them)."""
+        for c in (self.sent, self.rest_unmatched):
+            for k in [k for k in c if k[0] < min_ts_ms or c[k] <= 0]:
+                del c[k]
+
+
 @dataclass
 class _VenueState:
     feed: VenueFeed
@@ -85,6 +140,13 @@ class _VenueState:
     oi_carried: int = 0
     done: bool = False
     bars: list = field(default_factory=list)
+    liqs: _LiqLedger = field(default_factory=_LiqLedger)
+
+    @property
+    def backfills_liquidations(self) -> bool:
+        """The venue publishes a liquidation history and the stream carries liquidations."""
+        return (hasattr(self.feed.rest, "fetch_liquidations")
+                and getattr(self.feed.stream, "liquidations", True))
 
 
 class LiveRunner:
@@ -215,11 +277,31 @@ class LiveRunner:
         if isinstance(ev, LiveBar):
             await self._on_bar(st, client, ev)
         elif isinstance(ev, LiveLiquidation):
-            self.sink.liquidation(ev)
+            self._on_liquidation(st, ev)
         elif isinstance(ev, OiTick):
             st.oi_tick = ev
         elif isinstance(ev, FundingTick):
             st.funding = ev.funding_rate
+
+    def _on_liquidation(self, st: _VenueState, ev: LiveLiquidation) -> None:
+        if not st.backfills_liquidations:
+            self.sink.liquidation(ev)
+            return
+        if st.liqs.from_stream(ev):
+            self.sink.liquidation(ev)
+        if len(st.liqs.sent) > 512:
+            st.liqs.prune(st.last_ts_ms - st.feed.rest.bar_ms)
+
+    async def _gap_liquidations(self, st: _VenueState, client, from_ms: int,
+                                to_ms: int) -> list[LiveLiquidation]:
+        """Liquidations of the gap the socket did not deliver (venues with a history)."""
+        if not st.backfills_liquidations:
+            return []
+        bar_ms = st.feed.rest.bar_ms
+        # from the open of the last bar seen to the close of the bar that ended the gap
+        got = await self._rest(st.feed.rest.fetch_liquidations, client, from_ms - bar_ms,
+                               to_ms + 2 * bar_ms - 1)
+        return st.liqs.from_rest(sorted(got, key=lambda e: e.ts_ms))
 
     # ------------------------------------------------------------------ bars
     async def _warm(self, st: _VenueState, client) -> None:
@@ -228,7 +310,8 @@ class LiveRunner:
         last_open = (now // rest.bar_ms) * rest.bar_ms - rest.bar_ms  # last closed bar
         bars = await self._rest(rest.fetch_bars, client,
                                 last_open - (self.warm_bars - 1) * rest.bar_ms, last_open)
-        bars = self._fill_oi(st, [b for b in bars if b.close_ms(rest.bar_ms) <= now])
+        bars = [b for b in bars if b.close_ms(rest.bar_ms) <= now]
+        bars = self._fill_oi(st, await self._seed_oi(st, client, bars))
         if len(bars) < 2:
             raise DataError(f"{st.feed.venue}: the REST warm-up returned {len(bars)} closed "
                             "bars; check the symbol, the timeframe and the REST URL",
@@ -258,9 +341,13 @@ class LiveRunner:
         if to_ms >= from_ms:
             got = await self._rest(st.feed.rest.fetch_bars, client, from_ms, to_ms)
             got = self._fill_oi(st, [b for b in got if from_ms <= b.ts_ms <= to_ms])
+        liqs = await self._gap_liquidations(st, client, from_ms, to_ms)
         st.pending = None
         self.sink.gap(GapEvent(venue=st.feed.venue, from_ms=from_ms, to_ms=to_ms,
-                               bars_backfilled=len(got), reason=reason))
+                               bars_backfilled=len(got), reason=reason,
+                               liquidations_backfilled=len(liqs)))
+        for ev in liqs:
+            self.sink.liquidation(ev)
         for b in got:
             if not st.done:
                 self._feed(st, b)
@@ -274,6 +361,16 @@ class LiveRunner:
         if st.funding is not None:
             bar = bar.with_oi(bar.open_interest, st.funding)
         return self._fill_oi(st, [bar])[0]
+
+    async def _seed_oi(self, st: _VenueState, client, bars: list[LiveBar]) -> list[LiveBar]:
+        """Warm-up bars of a venue with no OI history: all get the current open interest."""
+        rest = st.feed.rest
+        if not bars or not getattr(rest, "seed_current_oi", False) \
+                or any(np.isfinite(b.open_interest) for b in bars):
+            return bars
+        _, oi_now = await self._rest(rest.fetch_open_interest, client)
+        st.oi_carried += len(bars)
+        return [b.with_oi(oi_now) for b in bars]
 
     def _fill_oi(self, st: _VenueState, bars: list[LiveBar]) -> list[LiveBar]:
         out = []

@@ -3,7 +3,8 @@
 Venues quote sizes and open interest in their own units:
 
 * **linear contracts** (Binance USDⓈ-M, Bybit linear, Hyperliquid): quantity x contract
-  size (1 base coin on Binance and Bybit USDT perpetuals);
+  size (1 base coin on Binance and Bybit USDT perpetuals; Hyperliquid sizes are coins, its
+  USDC-margined perpetuals are named ``BTC/USDC:USDC`` in ccxt and ``BTC`` on the venue);
 * **OKX swaps**: contracts x ``ctVal`` (0.01 BTC for BTC-USDT-SWAP);
 * **inverse contracts** (Binance COIN-M, Bybit inverse, OKX USD swaps): each contract is
   worth a fixed USD amount (100 USD on Binance COIN-M BTCUSD, 1 USD on Bybit BTCUSD), so
@@ -30,7 +31,7 @@ from liqmap.io.oi_units import convert_oi_to_base
 __all__ = ["LIVE_VENUES", "VenueSpec", "spec_from_ccxt_market", "venue_spec"]
 
 #: Venues with a live stream client in ``liqmap.live``; others need a ccxt stream.
-LIVE_VENUES = ("binance", "bybit", "okx")
+LIVE_VENUES = ("binance", "bybit", "okx", "hyperliquid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,8 @@ def _split(symbol: str) -> tuple[str, str, str]:
 
 _INVERSE_USD = {"binance": 100.0, "bybit": 1.0, "okx": 100.0}
 _RULES = {("binance", False): "binance", ("binance", True): "binance-inverse",
-          ("bybit", False): "bybit", ("okx", False): "okx"}
+          ("bybit", False): "bybit", ("okx", False): "okx",
+          ("hyperliquid", False): "hyperliquid"}
 _OKX_CTVAL = {"BTC": 0.01, "ETH": 0.1}
 
 
@@ -98,8 +100,11 @@ def venue_spec(venue: str, symbol: str) -> VenueSpec:
     """
     base, quote, settle = _split(symbol)
     inverse = settle == base
+    if venue == "hyperliquid":
+        return _hyperliquid_spec(symbol, base, quote, settle)
     if venue not in ("binance", "bybit", "okx"):
-        raise ConfigError(f"no contract rules for venue {venue!r}: use binance, bybit or okx")
+        raise ConfigError(f"no contract rules for venue {venue!r}: use binance, bybit, okx "
+                          "or hyperliquid")
     if (venue, inverse) not in _RULES:
         raise ConfigError(f"{venue} inverse contracts have no liquidation rules in liqmap yet; "
                           "use a linear symbol like 'BTC/USDT:USDT'")
@@ -116,6 +121,19 @@ def venue_spec(venue: str, symbol: str) -> VenueSpec:
                      inverse=inverse, rules=_RULES[(venue, inverse)])
 
 
+def _hyperliquid_spec(symbol: str, base: str, quote: str, settle: str) -> VenueSpec:
+    """Hyperliquid perpetual: ``BTC/USDC:USDC`` <-> coin ``BTC``; sizes and OI in coins.
+
+    Margin and prices are in USDC, taken as USD one for one (liqmap's USD figures for
+    Hyperliquid are USDC).
+    """
+    if quote != "USDC" or settle != "USDC":
+        raise ConfigError(f"symbol {symbol!r}: Hyperliquid perpetuals are USDC-margined; use "
+                          f"'{base}/USDC:USDC' (ccxt's Hyperliquid symbol)")
+    return VenueSpec(venue="hyperliquid", symbol=symbol, venue_symbol=base, contract_size=1.0,
+                     inverse=False, rules="hyperliquid")
+
+
 def spec_from_ccxt_market(venue: str, market: Mapping) -> VenueSpec:
     """Contract rules from a ccxt market dict (``exchange.market(symbol)``)."""
     size = market.get("contractSize")
@@ -126,6 +144,7 @@ def spec_from_ccxt_market(venue: str, market: Mapping) -> VenueSpec:
     rules = _RULES.get((venue, inverse))
     if rules is None:
         raise ConfigError(f"no liquidation rules for {venue} {'inverse' if inverse else ''} "
-                          "markets; use binance, bybit or okx linear perpetuals")
-    return VenueSpec(venue=venue, symbol=str(market["symbol"]), venue_symbol=str(market["id"]),
+                          "markets; use binance, bybit, okx or hyperliquid linear perpetuals")
+    vs = market["id"] if venue != "hyperliquid" else market.get("baseName") or market["base"]
+    return VenueSpec(venue=venue, symbol=str(market["symbol"]), venue_symbol=str(vs),
                      contract_size=float(size), inverse=inverse, rules=rules)
