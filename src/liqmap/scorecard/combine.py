@@ -57,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from liqmap._exceptions import DataError
-from liqmap.scorecard.metrics import baselines
+from liqmap.scorecard.metrics import baselines, log_scale
 
 __all__ = ["FEATURES", "FORMULA", "SideFit", "design_inputs", "fit_side", "log_features"]
 
@@ -68,11 +68,6 @@ FORMULA = ("predicted_usd = k * max(2**(1 + (y_hat - m)/d) - 1, 0), y_hat = a + 
            "medians of the positive calibration values, m = median and m - d = minimum of "
            "y_hat there (so log1p(pred/median pred) is linear in y_hat), k = "
            "realized/predicted totals on the calibration span")
-
-
-def _median_pos(x: np.ndarray) -> float:
-    pos = x[np.isfinite(x) & (x > 0)]
-    return float(np.median(pos)) if pos.size else 1.0
 
 
 def design_inputs(book: dict, open_usd, high_usd, low_usd, oi_open_coin) -> dict:
@@ -177,7 +172,7 @@ def fit_side(inputs: dict, realized_usd, offset: float = 1.0) -> SideFit:
         raise DataError("fit_side: inputs and realized must be finite")
     if not offset > 0:
         raise DataError("offset must be > 0")
-    scale = tuple(offset * _median_pos(col) for col in x.T)
+    scale = tuple(offset * log_scale(col) for col in x.T)
     design = log_features(inputs, scale)
     coef, *_ = np.linalg.lstsq(design, np.log1p(np.clip(y, 0, None)), rcond=None)
     y_hat = design @ coef

@@ -12,12 +12,12 @@ Variants (each adds to the shipped three regressors, same ``offset``):
 
 - ``shipped``: the preset's own form (reproduces its recorded CV figures);
 - extra log regressors ``log1p(x / s)``: ``oi_flush`` (sum of the 5-minute open-interest
-  drops inside the bar, USD), ``breakout`` (the excursion beyond the previous 24 bars'
-  extreme), ``excursion_over_vol`` (excursion / mean range of the previous 24 bars),
+  drops inside the bar, USD), ``breakout`` (the excursion beyond the previous 24 hours'
+  extreme), ``excursion_over_vol`` (excursion / mean range of the previous 24 hours' bars),
   ``vol24`` (that mean range);
 - extra linear regressors: ``return_pct`` (close vs open, signed against the side),
   ``funding_bp`` (funding rate, basis points), ``oi_build24_pct`` (open-interest change over
-  the previous 24 bars), ``oi_change_pct`` (within the bar);
+  the previous 24 hours), ``oi_change_pct`` (within the bar);
 - shape terms of the three logs: ``quadratic``, ``interactions`` (pairwise products),
   ``quadratic+interactions``, ``hinges`` (kinks at the training quartiles), ``two-part``
   (a logistic model of "under $10k realized" mixing that class's mean log with a log fit of
@@ -43,6 +43,7 @@ from liqmap.scorecard.calibrate import SIDES, _fold_scores, book_series, slice_b
 from liqmap.scorecard.combine import FEATURES
 from liqmap.scorecard.data import WindowData, default_data_dir, one_file, read_oi_5m
 from liqmap.scorecard.frame import ScoreFrame, score_frame
+from liqmap.scorecard.metrics import fit_log_line, log_scale
 from liqmap.scorecard.preset import FittedPreset, load_preset
 
 __all__ = ["LOG_EXTRAS", "LINEAR_EXTRAS", "SHAPES", "PredictorStudy", "Variant",
@@ -120,34 +121,42 @@ def _oi_flush_coin(data: WindowData, root) -> np.ndarray:
     return np.bincount(idx[ok], weights=drop[ok], minlength=len(bars))
 
 
+def _last_engine_bar(frame: ScoreFrame) -> np.ndarray:
+    """Index of the last engine bar of each scoring bar (0 where a scoring bar has none)."""
+    last = np.zeros(frame.ts_ms.size, np.int64)
+    ok = frame.bar_bucket >= 0
+    np.maximum.at(last, frame.bar_bucket[ok], np.flatnonzero(ok))
+    return last
+
+
 def _extras(data: WindowData, frame: ScoreFrame, root) -> dict:
-    """``{name: (kind, {side: (S,)})}`` of the extra regressors per scoring bar."""
-    b = data.bars
-    o, h, lo, c, oi = b.open, b.high, b.low, b.close, b.open_interest
-    vol = _rolling((h - lo) / o, 24, "mean")
-    oi_prev = np.r_[oi[0], oi[:-1]]
-    oi24 = pd.Series(oi).shift(24).bfill().to_numpy()
+    """``{name: (kind, {side: (S,)})}`` of the extra regressors per scoring bar.
+
+    Prices come from the scoring bar itself (open, high, low over its engine bars; close,
+    open interest and funding of its last engine bar); rolling terms look back 24 hours of
+    scoring bars; the open-interest flush sums the engine bars' drops.
+    """
+    b, last = data.bars, _last_engine_bar(frame)
+    o, h, lo = frame.open_usd, frame.high_usd, frame.low_usd
+    c, oi, oi_prev = b.close[last], b.open_interest[last], frame.oi_open_coin
+    n = max(int(round(24 * 3_600_000 / data.spec.score_ms)), 1)
+    vol = _rolling((h - lo) / o, n, "mean")
+    oi_n = pd.Series(oi_prev).shift(n - 1).bfill().to_numpy()
+    flush = frame.to_score(_oi_flush_coin(data, root)) * o
     per_side = {
-        "oi_flush": (_oi_flush_coin(data, root) * o,) * 2,
-        "breakout": (np.clip(_rolling(lo, 24, "min") - lo, 0, None) / o,
-                     np.clip(h - _rolling(h, 24, "max"), 0, None) / o),
+        "oi_flush": (flush, flush),
+        "breakout": (np.clip(_rolling(lo, n, "min") - lo, 0, None) / o,
+                     np.clip(h - _rolling(h, n, "max"), 0, None) / o),
         "excursion_over_vol": ((o - lo) / o / vol, (h - o) / o / vol),
         "vol24": (vol, vol),
         "return_pct": ((o - c) / o * 100, (c - o) / o * 100),
-        "funding_bp": (b.funding_rate * 1e4,) * 2,
-        "oi_build24_pct": ((oi_prev / oi24 - 1) * 100,) * 2,
+        "funding_bp": (b.funding_rate[last] * 1e4,) * 2,
+        "oi_build24_pct": ((oi_prev / oi_n - 1) * 100,) * 2,
         "oi_change_pct": ((oi - oi_prev) / oi_prev * 100,) * 2,
     }
-    per_score = {}
-    for name, (lv, sv) in per_side.items():
-        kind = "log" if name in LOG_EXTRAS else "linear"
-        per_score[name] = (kind, {"long": _to_score(frame, lv), "short": _to_score(frame, sv)})
-    return per_score
-
-
-def _to_score(frame: ScoreFrame, per_bar: np.ndarray) -> np.ndarray:
-    """Sum (flows) into scoring bars; identical bars map one to one."""
-    return frame.to_score(np.nan_to_num(np.asarray(per_bar, float)))
+    return {name: ("log" if name in LOG_EXTRAS else "linear",
+                   {"long": np.nan_to_num(lv), "short": np.nan_to_num(sv)})
+            for name, (lv, sv) in per_side.items()}
 
 
 def _shape_cols(z: np.ndarray, shape: str, knots: np.ndarray | None) -> list[np.ndarray]:
@@ -202,7 +211,7 @@ def _predictor(logs: np.ndarray, lins: np.ndarray, real: np.ndarray, offset: flo
                                 *_shape_cols(z[rows], shape, knots)])
 
     def pred(train, idx):
-        s = np.array([offset * _median_pos(col[train]) for col in logs.T])
+        s = np.array([offset * log_scale(col[train]) for col in logs.T])
         z = np.log1p(np.clip(logs, 0, None) / s)
         knots = np.quantile(z[train], [0.25, 0.5, 0.75], axis=0).T if shape == "hinges" else None
         y_fit, y_hat = _fit_log(design(z, train, knots), design(z, idx, knots),
@@ -214,17 +223,10 @@ def _predictor(logs: np.ndarray, lins: np.ndarray, real: np.ndarray, offset: flo
     return pred
 
 
-def _median_pos(x: np.ndarray) -> float:
-    pos = x[np.isfinite(x) & (x > 0)]
-    return float(np.median(pos)) if pos.size else 1.0
-
-
 def small_bar_error_share(pred_fn, real: np.ndarray, rows: np.ndarray, n_folds: int,
                           below_usd: float = 1_000.0) -> float:
     """Share of the out-of-fold squared log error (line of each fold's training rows, as
     ``r2_log``) that falls on bars with realized under ``below_usd``."""
-    from liqmap.scorecard.metrics import fit_log_line, log_scale
-
     blocks = np.array_split(rows, n_folds)
     err_small = err_all = 0.0
     for k in range(1, n_folds):
