@@ -32,6 +32,7 @@ import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.core.impact import DepthProfileImpact, SqrtImpact
+from liqmap.outputs import atomic_write_text
 
 __all__ = [
     "PRESET_NAME",
@@ -254,9 +255,7 @@ def calibrate(root=None, *, n_boot: int = 200, l2_every: int = 10,
 def save_preset(preset: dict, path: str | Path | None = None) -> Path:
     """Write the preset JSON (default: the shipped ``liqmap/data/<PRESET_NAME>.json``)."""
     path = Path(path) if path is not None else _DATA / f"{PRESET_NAME}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(preset, indent=1) + "\n")
-    return path
+    return atomic_write_text(path, json.dumps(preset, indent=1) + "\n")
 
 
 def load_impact_preset(name_or_path: str | Path = PRESET_NAME) -> dict:

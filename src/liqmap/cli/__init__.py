@@ -7,7 +7,9 @@ as one line that says what to fix, with exit code 2 (fix your input) or 3 (retry
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -42,11 +44,43 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI (exits the process with the command's code)."""
+    """Run the CLI (exits the process with the command's code).
+
+    Standard output is flushed before returning, inside the handled region: a reader that
+    went away (``| head``) ends the run quietly with exit code 1 (as Python and click do),
+    and a full device (``> /dev/full``) is reported as an error with exit code 2.
+    """
     try:
-        app(args=argv, prog_name="liqmap")
+        try:
+            app(args=argv, prog_name="liqmap")
+        finally:
+            sys.stdout.flush()
     except LiqmapError as exc:
         retry = isinstance(exc, RetryLaterError)
         kind = "retry later" if retry else "fix your input"
         print(f"liqmap: error ({kind}): {exc}", file=sys.stderr)
         raise SystemExit(3 if retry else 2 if isinstance(exc, InputError) else 1) from None
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        raise SystemExit(1) from None
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        _stdout_to_devnull()
+        print("liqmap: error (fix your input): stdout: no space left on device; free space "
+              "or write the output elsewhere", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _stdout_to_devnull() -> None:
+    """Point the stdout descriptor at the null device, so that the flush at interpreter
+    shutdown does not fail again (the Python docs' recipe for SIGPIPE)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests, wrappers)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

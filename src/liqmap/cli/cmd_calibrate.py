@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from liqmap.cli import _options as o
+from liqmap.outputs import atomic_write_text
 
 __all__ = ["register"]
 
@@ -35,11 +36,7 @@ def _mapper(scheduler: Optional[str]):
 
 
 def _write(path: Path, obj: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, allow_nan=False) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
 def walk_forward_summary(data, wf, warmup_hours) -> dict:

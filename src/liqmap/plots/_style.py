@@ -12,6 +12,8 @@ from pathlib import Path
 
 from matplotlib.colors import LinearSegmentedColormap
 
+from liqmap.outputs import atomic_path
+
 __all__ = [
     "BG",
     "FG",
@@ -154,9 +156,10 @@ def dark_layout(title: str) -> dict:
 
 
 def write_html(fig, path) -> Path:
-    """Write a Plotly figure as one self-contained HTML file (plotly.js inlined, no CDN)."""
+    """Write a Plotly figure as one self-contained HTML file (plotly.js inlined, no CDN),
+    atomically (:func:`liqmap.outputs.atomic_path`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.write_html(path, include_plotlyjs=True, full_html=True,
-                   config={"displaylogo": False, "scrollZoom": True})
+    with atomic_path(path) as tmp:
+        fig.write_html(tmp, include_plotlyjs=True, full_html=True,
+                       config={"displaylogo": False, "scrollZoom": True})
     return path

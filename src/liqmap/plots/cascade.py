@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from liqmap.outputs import atomic_path
 from liqmap.plots import _style as st
 
 __all__ = ["amplification_figure", "cascade_figure", "plot_amplification", "plot_cascade"]
@@ -152,8 +153,8 @@ def _html_curve(curve, path: Path) -> Path:
 
 def _save(fig: Figure, path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, facecolor=st.BG)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, facecolor=st.BG)
     return path
 
 

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from liqmap.core.records import Heatmap
+from liqmap.outputs import atomic_path
 from liqmap.plots import _style as st
 from liqmap.plots._prep import (
     downsample_heat,
@@ -229,8 +230,8 @@ def plot_heatmap_png(
     fig = heatmap_figure(hm, side=side, title=title, realized=realized, log_scale=log_scale,
                          y_range_usd=y_range_usd, figsize_in=figsize_in, dpi=dpi)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, facecolor=st.BG)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, facecolor=st.BG)
     return path
 
 

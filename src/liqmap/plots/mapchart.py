@@ -19,6 +19,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from liqmap.core.records import Cluster, Imbalance, LiqMap, MaxPain, Zone
+from liqmap.outputs import atomic_path
 from liqmap.plots import _style as st
 from liqmap.plots._prep import cumulative_from_price, map_x_range
 
@@ -368,8 +369,8 @@ def plot_map_png(
                      title=title, x_range_usd=x_range_usd, max_clusters=max_clusters,
                      figsize_in=figsize_in, dpi=dpi)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, facecolor=st.BG)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, facecolor=st.BG)
     return path
 
 

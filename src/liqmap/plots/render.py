@@ -6,6 +6,7 @@ from pathlib import Path
 
 from liqmap.core import mapstats
 from liqmap.core.records import LiqMap
+from liqmap.outputs import ensure_out_dir
 from liqmap.plots.heatmap import plot_heatmap_html, plot_heatmap_png
 from liqmap.plots.mapchart import plot_map_html, plot_map_png
 
@@ -21,8 +22,7 @@ def _annotations(m: LiqMap) -> dict:
 
 def render_map(m: LiqMap, out_dir, *, stem: str = "liqmap") -> dict[str, Path]:
     """The cumulative map chart as PNG and HTML, annotated with the map's analytics."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_out_dir(out_dir)
     ann = _annotations(m)
     return {"map_png": plot_map_png(m, out / f"{stem}_map.png", **ann),
             "map_html": plot_map_html(m, out / f"{stem}_map.html", **ann)}
@@ -31,8 +31,7 @@ def render_map(m: LiqMap, out_dir, *, stem: str = "liqmap") -> dict[str, Path]:
 def render_estimate(est, out_dir, *, final_map: LiqMap | None = None,
                     stem: str = "liqmap") -> dict[str, Path]:
     """Heatmap (PNG, HTML) of ``est`` and the map chart of ``final_map`` (default: its own)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_out_dir(out_dir)
     files = {"heatmap_png": plot_heatmap_png(est.heatmap, out / f"{stem}_heatmap.png"),
              "heatmap_html": plot_heatmap_html(est.heatmap, out / f"{stem}_heatmap.html")}
     files.update(render_map(final_map if final_map is not None else est.final_map, out,

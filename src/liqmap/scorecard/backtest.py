@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from liqmap.model import LiquidationModel
+from liqmap.outputs import atomic_path, atomic_write_text
 from liqmap.scorecard.data import WindowData, load_window
 from liqmap.scorecard.frame import ScoreFrame, score_frame
 from liqmap.scorecard.metrics import baselines, compare, score_predictor
@@ -194,20 +195,13 @@ class BacktestResult:
                 cols[f"{b}_{sd}"] = sc[sd]
         cols["span"] = np.where(self.is_scoring, "scoring", "calibration")
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".csv.tmp")
-        pd.DataFrame(cols).to_csv(tmp, index=False)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            pd.DataFrame(cols).to_csv(tmp, index=False)
         return path
 
     def to_json(self, path) -> Path:
         """Write :meth:`summary` as JSON."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.summary(), indent=2, allow_nan=False))
-        tmp.replace(path)
-        return path
+        return atomic_write_text(path, json.dumps(self.summary(), indent=2, allow_nan=False))
 
 
 def _baselines_of(frame: ScoreFrame) -> dict:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from liqmap.outputs import atomic_path
+
 __all__ = ["plot_calibration_curve", "plot_scatter", "plot_timeseries", "window_plots"]
 
 SIDES = ("long", "short")
@@ -28,10 +30,12 @@ def _fig(nrows: int, ncols: int, size):
 
 def _save(plt, fig, path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=90)
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from liqmap._exceptions import ConfigError
 from liqmap.model import LiquidationModel
+from liqmap.outputs import atomic_write_text
 from liqmap.scorecard.combine import FORMULA, SideFit
 
 __all__ = ["DEFAULT_PRESET", "FittedPreset", "load_preset", "model_from_dict", "preset_names"]
@@ -105,13 +106,8 @@ class FittedPreset:
 
     def to_json(self, path) -> Path:
         """Write the preset (creates the folder); returns the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
-        return path
+        return atomic_write_text(path, text)
 
     @classmethod
     def from_json(cls, path) -> "FittedPreset":

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from liqmap.outputs import atomic_path
+
 __all__ = ["plot_effects_html", "plot_effects_png"]
 
 _LABELS = {
@@ -72,9 +74,11 @@ def plot_effects_png(d: dict, path) -> Path:
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(_title(d), fontsize=11)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110)
+    finally:
+        plt.close(fig)
     return path
 
 

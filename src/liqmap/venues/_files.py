@@ -1,9 +1,10 @@
 """Files that are whole or absent: atomic writes and the download manifest.
 
-Every file the downloaders keep is written to a temporary file in the same folder,
-flushed to disk (``fsync``) and renamed over the target with :func:`os.replace`, which is
-atomic on POSIX and Windows. An interrupted run leaves either the old file or the new
-one, never half of one; stray temporaries (``.<name>.*.part``) are removed on failure.
+Every file the downloaders keep is written through :mod:`liqmap.outputs` (the one home of
+atomic output): a temporary file in the same folder, flushed to disk (``fsync``) and
+renamed over the target with :func:`os.replace`. An interrupted run leaves either the old
+file or the new one, never half of one; stray temporaries (``.<name>.tmp-*.part``) are
+removed on failure.
 
 The manifest (``manifest.json`` in the output folder) records, per kept file, its
 sha256 and size. A re-run skips a file whose bytes on disk still hash to the recorded
@@ -16,11 +17,11 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from liqmap import outputs
 from liqmap._exceptions import DataError
 
 __all__ = ["Manifest", "atomic_path", "atomic_write_bytes", "sha256_file"]
@@ -28,44 +29,15 @@ __all__ = ["Manifest", "atomic_path", "atomic_write_bytes", "sha256_file"]
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; on success it replaces ``target``.
-
-    Write the whole content to the yielded path (with any writer: ``open``, pandas,
-    pyarrow). If the block raises, the temporary file is deleted and ``target`` is left
-    as it was.
+    """:func:`liqmap.outputs.atomic_path` with downloads' ``.part`` temporary names.
 
     Examples
     --------
     >>> with atomic_path("out/bars.parquet") as tmp:  # doctest: +SKIP
     ...     frame.to_parquet(tmp)
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with outputs.atomic_path(target, tmp_suffix=".part") as tmp:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> Path:
