@@ -27,6 +27,7 @@ import pandas as pd
 from liqmap._exceptions import DataError
 from liqmap.bars import Bars
 from liqmap.io._align import OI_STAMP_JITTER_MS, asof_at_close, funding_to_8h
+from liqmap.io._frame import read_csv_file
 from liqmap.io.validate import bars_from_frame
 
 __all__ = [
@@ -60,9 +61,9 @@ def _read_csv(path: Path, columns: Sequence[str], *, header_optional: bool = Fal
     """Read an archive CSV, with or without its header line; keep only ``columns``."""
     if not path.is_file():
         raise DataError("file not found; check the path", source=str(path))
-    first = pd.read_csv(path, nrows=0).columns
+    first = read_csv_file(path, nrows=0).columns
     if header_optional and first[0] != columns[0]:
-        frame = pd.read_csv(path, header=None)
+        frame = read_csv_file(path, header=None)
         if frame.shape[1] < len(columns):
             raise DataError(
                 f"has {frame.shape[1]} columns, a headerless archive file has "
@@ -72,7 +73,10 @@ def _read_csv(path: Path, columns: Sequence[str], *, header_optional: bool = Fal
         frame = frame.iloc[:, : len(columns)]
         frame.columns = list(columns)
     else:
-        frame = pd.read_csv(path)
+        frame = read_csv_file(path)
+    if len(frame) == 0:
+        raise DataError("has no data rows (only a header); download it again",
+                        source=str(path))
     frame["_file"] = str(path)
     frame["_row"] = np.arange(len(frame))
     return frame
@@ -209,7 +213,8 @@ def load_binance_bars(klines: PathArg, metrics: PathArg, funding: PathArg | None
     klines, metrics, funding : path or sequence of paths
         Archive CSVs (unzipped); several daily files may be given per kind.
     repair : bool
-        Drop exact duplicate klines rows and sort by time (reported in ``Bars.repairs``).
+        Drop exact duplicate klines rows, sort by time and replace a lone price or
+        open-interest jump by its neighbours' value (reported in ``Bars.repairs``).
     venue, symbol : str
         ccxt venue id and unified symbol.
     gaps : {"warn", "ignore", "error"}

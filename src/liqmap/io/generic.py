@@ -21,6 +21,7 @@ import pandas as pd
 
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.bars import Bars
+from liqmap.io._frame import read_csv_file
 from liqmap.io.validate import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, bars_from_frame
 
 __all__ = ["load_bars", "read_table"]
@@ -36,23 +37,33 @@ def read_table(path: str | PathLike) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file is missing, unreadable or of an unknown kind.
+        If the file is missing, empty, truncated (a cut ``.csv.gz``), binary, not UTF-8,
+        unparsable or of an unknown kind; the message names the file and what to do.
     """
     p = Path(path)
     name = p.name.lower()
     if not p.is_file():
         raise DataError("file not found; check the path", source=str(p))
+    if name.endswith(_CSV_SUFFIXES):
+        frame = read_csv_file(p)
+    elif name.endswith(_PARQUET_SUFFIXES):
+        frame = _read_parquet(p)
+    else:
+        raise DataError(
+            f"unknown file kind; use one of {_CSV_SUFFIXES + _PARQUET_SUFFIXES}", source=str(p)
+        )
+    if len(frame) == 0:
+        raise DataError("has no data rows (only a header); export or download it again",
+                        source=str(p))
+    return frame
+
+
+def _read_parquet(p: Path) -> pd.DataFrame:
     try:
-        if name.endswith(_PARQUET_SUFFIXES):
-            return pd.read_parquet(p)
-        if name.endswith(_CSV_SUFFIXES):
-            return pd.read_csv(p)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"cannot be read ({exc}); check that it is a valid file of its "
-                        "kind", source=str(p)) from exc
-    raise DataError(
-        f"unknown file kind; use one of {_CSV_SUFFIXES + _PARQUET_SUFFIXES}", source=str(p)
-    )
+        return pd.read_parquet(p)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"cannot be read as Parquet ({exc}); the file is truncated or not "
+                        "Parquet: export or download it again", source=str(p)) from exc
 
 
 def _apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None) -> pd.DataFrame:
@@ -88,8 +99,9 @@ def load_bars(path: str | PathLike, *, mapping: Mapping[str, str] | None = None,
     contract_size : float, optional
         Base units per contract (required with ``oi_unit="contracts"``).
     repair : bool
-        Opt in to safe repairs (drop exact duplicate rows, sort by time); they are
-        listed in ``Bars.repairs``.
+        Opt in to repairs (drop exact duplicate rows, sort by time, replace a lone price
+        or open-interest jump by its neighbours' value); they are listed in
+        ``Bars.repairs``.
     venue, symbol : str
         ccxt venue id and unified symbol recorded on the result.
     gaps : {"warn", "ignore", "error"}

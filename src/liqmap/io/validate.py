@@ -8,12 +8,15 @@ units and returns a :class:`~liqmap.bars.Bars`. Every problem raises
 and what to change.
 
 Checks, in order: missing columns; empty or non-numeric values; ``ts_ms`` in seconds or
-microseconds; prices that are not positive; ``high < low``; open or close outside
-``[low, high]``; negative open interest or volume; taker-buy volume above volume;
-duplicate timestamps (exact duplicate rows are dropped when ``repair=True``, conflicting
-ones are always an error); timestamps out of order (sorted when ``repair=True``);
-open interest in the wrong unit (see :func:`liqmap.io.oi_units.check_oi_unit`); gaps (listed, not an error
-unless ``gaps="error"``).
+microseconds; prices that are not positive; duplicate timestamps (exact duplicate rows
+are dropped when ``repair=True``, conflicting ones are always an error); timestamps out
+of order (sorted when ``repair=True``); a lone price jump no market makes (a 100x tick;
+interpolated from the neighbours when ``repair=True``, see :mod:`liqmap.io.plausibility`);
+``high < low``; open or close outside ``[low, high]``; negative open interest or volume;
+taker-buy volume above volume; a lone open-interest jump (a 10,000x glitch row;
+interpolated when ``repair=True``); open interest in the wrong unit for the market (see
+:func:`liqmap.io.oi_units.check_oi_unit`); gaps (listed, not an error unless
+``gaps="error"``).
 
 A loader that merges several files passes ``_file`` and ``_row`` columns so that errors
 point at the original file and row.
@@ -36,17 +39,21 @@ from liqmap.io.oi_units import (
     check_oi_unit,
     convert_oi_to_base,
 )
+from liqmap.io.plausibility import check_oi_spikes, check_price_spikes
 
 __all__ = [
     "MAX_OI_NOTIONAL_USD",
     "OI_DAYS_OF_VOLUME",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "TS_MS_RANGE",
     "Gap",
     "GapWarning",
     "ValidationReport",
     "bars_from_frame",
     "check_oi_unit",
+    "check_ts_scale",
+    "coerce_numeric",
     "convert_oi_to_base",
     "find_gaps",
     "validate_frame",
@@ -55,7 +62,7 @@ __all__ = [
 REQUIRED_COLUMNS = ("ts_ms", "open", "high", "low", "close", "open_interest")
 OPTIONAL_COLUMNS = ("volume", "taker_buy_volume", "taker_delta", "funding_rate")
 
-_TS_MS_RANGE = (946_684_800_000, 4_102_444_800_000)  # 2000-01-01 .. 2100-01-01
+TS_MS_RANGE = (946_684_800_000, 4_102_444_800_000)  # 2000-01-01 .. 2100-01-01
 
 
 class GapWarning(UserWarning):
@@ -112,7 +119,9 @@ def _check_columns(frame: pd.DataFrame, source: str) -> None:
         )
 
 
-def _coerce_numeric(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def coerce_numeric(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The canonical columns as float64; a DataError names the first empty or non-numeric
+    cell (file, row, column)."""
     cols = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in frame.columns]
     for col in cols:
         raw = frame[col]
@@ -137,9 +146,11 @@ def _coerce_numeric(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     return frame
 
 
-def _check_ts_scale(frame: pd.DataFrame, source: str) -> None:
+def check_ts_scale(frame: pd.DataFrame, source: str) -> None:
+    """Refuse ``ts_ms`` outside :data:`TS_MS_RANGE` (2000..2100), saying whether the value
+    looks like seconds, microseconds or nanoseconds and how to convert it."""
     ts = frame["ts_ms"].to_numpy()
-    bad = np.flatnonzero((ts < _TS_MS_RANGE[0]) | (ts > _TS_MS_RANGE[1]))
+    bad = np.flatnonzero((ts < TS_MS_RANGE[0]) | (ts > TS_MS_RANGE[1]))
     if bad.size:
         value = int(ts[bad[0]])
         if value < 10**11:
@@ -151,7 +162,7 @@ def _check_ts_scale(frame: pd.DataFrame, source: str) -> None:
         raise DataError(f"ts_ms {value} is out of range; {fix}", **_where(frame, int(bad[0]), source))
 
 
-def _check_prices(frame: pd.DataFrame, source: str) -> None:
+def _check_positive_prices(frame: pd.DataFrame, source: str) -> None:
     for col in ("open", "high", "low", "close"):
         pos = _first(frame[col].to_numpy() <= 0)
         if pos is not None:
@@ -160,6 +171,9 @@ def _check_prices(frame: pd.DataFrame, source: str) -> None:
                 "fix or delete the row",
                 **_where(frame, pos, source),
             )
+
+
+def _check_ohlc_order(frame: pd.DataFrame, source: str) -> None:
     o, h, lo, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
     pos = _first(h < lo)
     if pos is not None:
@@ -275,7 +289,8 @@ def _handle_gaps(frame: pd.DataFrame, gaps: tuple[Gap, ...], mode: str, source: 
 
 def validate_frame(frame: pd.DataFrame, *, source: str, oi_unit: str = "base",
                    contract_size: float | None = None, repair: bool = False,
-                   gaps: str = "warn") -> tuple[pd.DataFrame, ValidationReport]:
+                   gaps: str = "warn", venue: str | None = None,
+                   symbol: str | None = None) -> tuple[pd.DataFrame, ValidationReport]:
     """Check a canonical-column table; return it cleaned (OI in base units) and a report.
 
     Parameters
@@ -290,9 +305,14 @@ def validate_frame(frame: pd.DataFrame, *, source: str, oi_unit: str = "base",
     contract_size : float, optional
         Base units per contract, for ``oi_unit="contracts"``.
     repair : bool
-        Drop exact duplicate rows and sort by time instead of raising.
+        Drop exact duplicate rows, sort by time and replace lone price or open-interest
+        jumps by their neighbours' value instead of raising (each repair is reported).
     gaps : {"warn", "ignore", "error"}
         What to do with gaps (they are always listed in the report).
+    venue, symbol : str, optional
+        The market, for its plausible open-interest range
+        (:data:`liqmap.io.oi_units.OI_PLAUSIBLE_USD`); unknown markets get the volume
+        cross-check only.
 
     Raises
     ------
@@ -304,22 +324,31 @@ def validate_frame(frame: pd.DataFrame, *, source: str, oi_unit: str = "base",
     frame = frame.reset_index(drop=True).copy()
     if "_row" not in frame:
         frame["_row"] = np.arange(len(frame))
-    _check_columns(frame, source)
-    frame = _coerce_numeric(frame, source)
-    _check_ts_scale(frame, source)
-    _check_prices(frame, source)
-    _check_nonnegative(frame, source)
-    frame, fixed_dups = _check_duplicates(frame, source, repair)
-    frame, fixed_order = _check_sorted(frame, source, repair)
+    frame, repairs = _check_rows(frame, source, repair)
     frame["open_interest"] = convert_oi_to_base(frame["open_interest"], frame["close"],
                                                 oi_unit=oi_unit, contract_size=contract_size)
-    check_oi_unit(frame, source=source, oi_unit=oi_unit)
+    frame, fixed_oi = check_oi_spikes(frame, source=source, repair=repair)
+    check_oi_unit(frame, source=source, oi_unit=oi_unit, venue=venue, symbol=symbol)
     ts = frame["ts_ms"].to_numpy()
     bar_ms = _bar_ms(ts)
     found = _gaps_with_source(frame, find_gaps(ts, bar_ms, np.arange(len(frame))), source)
     _handle_gaps(frame, found, gaps, source)
-    report = ValidationReport(len(frame), bar_ms, tuple(fixed_dups + fixed_order), found)
+    report = ValidationReport(len(frame), bar_ms, tuple(repairs + fixed_oi), found)
     return frame.reset_index(drop=True), report
+
+
+def _check_rows(frame: pd.DataFrame, source: str, repair: bool) -> tuple[pd.DataFrame, list[str]]:
+    """Row-level checks up to the prices; returns the frame sorted and the repairs made."""
+    _check_columns(frame, source)
+    frame = coerce_numeric(frame, source)
+    check_ts_scale(frame, source)
+    _check_positive_prices(frame, source)
+    frame, fixed_dups = _check_duplicates(frame, source, repair)
+    frame, fixed_order = _check_sorted(frame, source, repair)
+    frame, fixed_prices = check_price_spikes(frame, source=source, repair=repair)
+    _check_ohlc_order(frame, source)
+    _check_nonnegative(frame, source)
+    return frame, fixed_dups + fixed_order + fixed_prices
 
 
 def bars_from_frame(frame: pd.DataFrame, *, source: str, venue: str = "binance",
@@ -331,7 +360,8 @@ def bars_from_frame(frame: pd.DataFrame, *, source: str, venue: str = "binance",
     Every loader ends here; see :func:`validate_frame` for the parameters.
     """
     clean, report = validate_frame(frame, source=source, oi_unit=oi_unit,
-                                   contract_size=contract_size, repair=repair, gaps=gaps)
+                                   contract_size=contract_size, repair=repair, gaps=gaps,
+                                   venue=venue, symbol=symbol)
     kw = {c: clean[c].to_numpy(dtype=np.float64) for c in REQUIRED_COLUMNS[1:]}
     for col in OPTIONAL_COLUMNS:
         kw[col] = clean[col].to_numpy(dtype=np.float64) if col in clean else None
