@@ -120,3 +120,37 @@ def test_errors_exit_2_with_fix(capsys, args, message):
         main(base + args)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# venue, size args, entry, notional in margin units: leverage exactly at the venue maximum
+AT_MAX = [
+    ("binance", ["--qty", "0.1"], 100_000.0, 125),
+    ("bybit", ["--qty", "1"], 100_000.0, 100),
+    ("okx", ["--contracts", "100"], 100_000.0, 100),
+    ("hyperliquid", ["--qty", "1"], 100_000.0, 40),
+    ("binance-inverse", ["--contracts", "1000"], 50_000.0, 125),
+]
+
+
+@pytest.mark.parametrize(("venue", "size_args", "entry", "top"), AT_MAX, ids=[c[0] for c in AT_MAX])
+def test_leverage_exactly_at_the_venue_maximum_is_accepted(capsys, venue, size_args, entry, top):
+    rep = run_json(capsys, "--venue", venue, "--side", "long", "--entry", str(entry), *size_args,
+                   "--leverage", str(top))
+    assert rep["liquidatable"] and rep["liquidation_price"] < entry
+    assert rep["tier"]["max_leverage"] == top
+    with pytest.raises(SystemExit) as exc:
+        main(["liq-price", "--venue", venue, "--side", "long", "--entry", str(entry), *size_args,
+              "--leverage", str(top + 1)])
+    assert exc.value.code == 2
+    assert f"{venue}'s maximum leverage of {top:g}x" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--qty", "1e300", "--leverage", "10"], "position notional (qty x entry_price) is 1e+305 USD"),
+    (["--qty", "0.1", "--margin", "10"], "the leverage of --margin 10 (1,000x) is above binance's"),
+    (["--qty", "0.1", "--leverage", "nan"], "--leverage must be a finite number > 0"),
+])
+def test_impossible_positions_exit_2(capsys, args, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["liq-price", "--venue", "binance", "--side", "long", "--entry", "100000", *args])
+    assert exc.value.code == 2 and message in capsys.readouterr().err

@@ -278,3 +278,67 @@ def test_bad_options_raise_config_error():
         isolated_liq_factors("binance", [10.0, float("nan")], 1e4)
     with pytest.raises(ConfigError, match="position_notional_usd must be a finite number > 0"):
         isolated_liq_factors("binance", [10.0], -1.0)
+
+
+# ----------------------------------------------------------------- venue limits
+
+
+def test_max_leverage_is_the_first_tier_or_the_tier_of_the_size():
+    from liqmap.core.liqprice import max_leverage
+
+    assert [max_leverage(v) for v in VENUES] == [125.0, 125.0, 100.0, 100.0, 40.0]
+    assert max_leverage("binance", 1e6) == 75.0 and max_leverage("binance", 49_999.0) == 125.0
+    assert max_leverage("binance", table=get_tier_table("binance", version="2022-01-01")) == 125.0
+
+
+@pytest.mark.parametrize(("venue", "entry", "qty"), [
+    ("binance", 100_000.0, 0.1), ("bybit", 100_000.0, 1.0), ("okx", 100_000.0, 1.0),
+    ("hyperliquid", 100_000.0, 1.0), ("binance-inverse", 50_000.0, 1_000.0)])
+def test_leverage_exactly_at_the_venue_maximum_is_accepted_and_above_refused(venue, entry, qty):
+    from liqmap.core.liqprice import check_position_leverage, max_leverage
+
+    top = max_leverage(venue)
+    notional = qty * 100 / entry if venue == "binance-inverse" else qty * entry
+    assert check_position_leverage(venue, entry, qty, notional / top) == pytest.approx(top)
+    assert liquidation_price(venue, "long", entry, qty, notional / top) < entry
+    with pytest.raises(ConfigError, match=f"{venue}'s maximum leverage of {top:g}x"):
+        check_position_leverage(venue, entry, qty, notional / (top * 1.01), name="--leverage")
+
+
+def test_leverage_above_the_tier_of_a_large_position_is_refused():
+    from liqmap.core.liqprice import check_position_leverage
+
+    with pytest.raises(ConfigError, match=r"maximum leverage of 50x for a position of "
+                                          r"10,000,000 USD \(125x only up to 50,000 USD\)"):
+        check_position_leverage("binance", 100_000, 100, 1e7 / 75)
+    with pytest.raises(ConfigError, match=r"\(infx\)"):
+        check_position_leverage("binance", 100_000, 0.1, 0.0)
+
+
+@pytest.mark.parametrize(("qty", "entry"), [(1e300, 1e5), (1e8, 1e5), (1e-320, 1e5)])
+def test_notional_beyond_any_market_is_refused_not_never_liquidated(qty, entry):
+    with pytest.raises(ConfigError, match="position notional"):
+        liquidation_price("binance", "long", entry, qty, 1_000.0)
+    with pytest.raises(ConfigError, match="position notional"):
+        liquidation_price("binance-inverse", "short", entry, 1e11, 1.0)
+
+
+@pytest.mark.parametrize("venue", VENUES)
+@settings(max_examples=60, deadline=None)
+@given(notional=st.floats(10.0, 5e9), price=st.floats(100.0, 1e6), lev=st.floats(1.0, 1e4))
+def test_every_accepted_position_has_long_liq_below_entry_below_short_liq(venue, notional,
+                                                                          price, lev):
+    from liqmap.core.liqprice import check_position_leverage
+
+    if venue == "binance-inverse":
+        qty, margin = notional / 100, notional / price / lev
+    else:
+        qty, margin = notional / price, notional / lev
+    try:
+        check_position_leverage(venue, price, qty, margin)
+    except ConfigError as exc:
+        assert "maximum leverage" in str(exc)
+        return
+    long_lp = liquidation_price(venue, "long", price, qty, margin)
+    short_lp = liquidation_price(venue, "short", price, qty, margin)
+    assert 0.0 <= long_lp < price < short_lp

@@ -213,3 +213,38 @@ def test_cli_backtest_sweep_writes_csv_json_and_selects_on_calibration(synthetic
                                     + r["calibration_short_spearman"]) / 2)
     assert sel["label"] == best["label"]
     assert json.loads((tmp_path / "sweep.json").read_text())["rows"] == rows
+
+
+def test_grid_values_use_the_one_parameter_parser():
+    g = parse_grid(["band_presets=all-leverage+low-leverage,peer-common",
+                    "leverage=10:0.5+25:0.5,high-leverage", "half_life_hours=none,100:6+50:12",
+                    "tier_version=latest,2024-10-24"])
+    assert g == {"band_presets": [("all-leverage", "low-leverage"), ("peer-common",)],
+                 "leverage": ["10:0.5,25:0.5", "high-leverage"],
+                 "half_life_hours": [None, "100:6,50:12"],
+                 "tier_version": [None, "2024-10-24"]}
+    tasks = grid_tasks("A", g)
+    assert tasks[0].model().band_presets == ("all-leverage", "low-leverage")
+
+
+@pytest.mark.parametrize("spec, fix", [
+    ("frames=abc", "grid frames must be an integer"),
+    ("entry_points=1000000", "grid entry_points must be an integer from 1 to 64"),
+    ("half_life_hours=inf", "grid half_life_hours must be > 0 hours"),
+    ("bin_usd=inf", "grid bin_usd must be a number of USD"),
+    ("leverage=1000:1", "grid leverage must be .*binance 125x"),
+    ("side_strength=true", "grid side_strength must be a number from 0 to 1"),
+])
+def test_bad_grid_text_names_the_grid_key_and_what_is_allowed(spec, fix):
+    with pytest.raises(ConfigError, match=fix):
+        parse_grid([spec])
+
+
+def test_native_grid_values_are_checked_like_text():
+    for grid, fix in (({"frames": [True]}, "grid frames .*a boolean"),
+                      ({"bin_usd": [float("inf")]}, "grid bin_usd"),
+                      ({"leverage": [5]}, "grid leverage .*a number, not text"),
+                      ({"venue": ["hyperliquid"], "leverage": ["50:1"]}, "40x")):
+        with pytest.raises(ConfigError, match=fix):
+            grid_tasks("A", grid)
+    assert grid_tasks("A", {"half_life_hours": ["0", 24]})[0].model().half_life_hours is None

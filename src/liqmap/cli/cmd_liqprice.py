@@ -1,5 +1,9 @@
 """``liqmap liq-price``: the liquidation price of one position by a venue's rule.
 
+Refused with a message (exit 2): sizes, prices and margins that are not finite and
+positive, a notional beyond ``MAX_NOTIONAL_USD``, and a leverage (given, or implied by
+``--margin``) above the venue's maximum for the position's size.
+
 Example::
 
     liqmap liq-price --venue binance --side long --entry 100000 --qty 0.1 --margin 1000 --json
@@ -14,7 +18,8 @@ from typing import Optional
 import typer
 
 from liqmap._exceptions import ConfigError
-from liqmap.core.liqprice import LiqResult, liquidation_result, okx_contracts_to_coin
+from liqmap.core.liqprice import (LiqResult, check_position_leverage, liquidation_result,
+                                  okx_contracts_to_coin)
 from liqmap.core.tiers import VENUES, get_tier_table
 
 __all__ = ["build_report", "register"]
@@ -56,11 +61,16 @@ def _margin(venue: str, entry: float, size: float, margin, leverage) -> float:
         raise ConfigError("give exactly one of --margin or --leverage")
     if margin is not None:
         return margin
-    if not leverage > 0:
-        raise ConfigError(f"--leverage must be > 0, got {leverage}")
+    if not (math.isfinite(leverage) and leverage > 0):
+        raise ConfigError(f"--leverage must be a finite number > 0, got {leverage}")
     if venue == "binance-inverse":
-        return size * get_tier_table(venue).contract_size / entry / leverage
-    return size * entry / leverage
+        m = size * get_tier_table(venue).contract_size / entry / leverage
+    else:
+        m = size * entry / leverage
+    if not math.isfinite(m) and math.isfinite(size * entry):  # else the core names the input
+        raise ConfigError(f"--leverage {leverage:g} with this size gives no finite margin; "
+                          "check --leverage, the size and --entry")
+    return m
 
 
 def _num(x: float) -> float | None:
@@ -124,5 +134,9 @@ def register(app: typer.Typer) -> None:
         m = _margin(venue, entry, size, margin, leverage)
         opts = {"taker_fee": taker_fee} if taker_fee is not None else {}
         res = liquidation_result(venue, side, entry, size, m, table=table, **opts)
+        # a position the venue would not open (a 1000x long "liquidated" above its entry)
+        check_position_leverage(venue, entry, size, m, table=table,
+                                name="--leverage" if leverage is not None
+                                else f"the leverage of --margin {m:g}")
         rep = build_report(res, venue, entry, size, m)
         print(json.dumps(rep) if as_json else _line(rep))

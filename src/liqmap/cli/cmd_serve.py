@@ -17,7 +17,7 @@ import typer
 
 from liqmap.cli import cmd_live as _live
 
-__all__ = ["register", "build_live", "build_source", "is_loopback"]
+__all__ = ["register", "build_live", "build_source", "check_port", "is_loopback"]
 
 LIVE = typer.Option(False, "--live", help="Stream --venue/--symbol bars into memory and "
                     "push each closed bar over /api/v1/stream (with --db: also write there).")
@@ -33,6 +33,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_port(port: int) -> int:
+    """``port`` if it is a TCP port (1..65535), else :class:`ConfigError` (0, "any free
+    port", is refused too: the announced address would not be the one served)."""
+    from liqmap._exceptions import ConfigError
+
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port}: a TCP port is 1..65535 (0 is not accepted: the "
+                          "announced address would not be the one served); e.g. --port 8000")
+    return port
 
 
 def build_source(db: Optional[Path], sample: Optional[str]):
@@ -110,7 +121,7 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by "
                                  "default; anything else exposes the API to the network)."),
-        port: int = typer.Option(8000, "--port", help="TCP port."),
+        port: int = typer.Option(8000, "--port", help="TCP port, 1..65535."),
         db: Optional[Path] = typer.Option(None, "--db", help="DuckDB store to serve (read-only)."
                                           " Default: $LIQMAP_DB or ./liqmap.duckdb if present, "
                                           "else the bundled sample. With --live: the file "
@@ -135,6 +146,7 @@ def register(app: typer.Typer) -> None:
         from liqmap._exceptions import ConfigError
         from liqmap.service import create_app
 
+        check_port(port)
         if not is_loopback(host):
             print(f"liqmap serve: warning: binding to {host} exposes the API beyond this "
                   "machine; it has no authentication for reads", file=sys.stderr)

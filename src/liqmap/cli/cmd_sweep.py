@@ -4,7 +4,6 @@ on a local Dask cluster (default), a scheduler address, or in-process."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import fields
 from pathlib import Path
 from typing import Optional
@@ -12,6 +11,7 @@ from typing import Optional
 import typer
 
 from liqmap.cli import _options as o
+from liqmap.outputs import atomic_path, atomic_write_text
 
 __all__ = ["register", "write_outputs"]
 
@@ -26,28 +26,14 @@ _MODEL_COLS = (("bars", "bars"), ("predicted_long_usd", "predicted\nlong"),
                ("map_short_usd", "map\nshort"), ("imbalance_20pct_ratio", "imbalance\n+-20%"))
 
 
-def _atomic_write(path: Path, write) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(path.with_name(f".{path.name}.{os.getpid()}.tmp"))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
 def write_outputs(folder: Path, payload: dict) -> dict:
     """Write ``sweep.csv`` (one row per task) and ``sweep.json`` (``payload``) atomically."""
     import pandas as pd
 
-    rows = payload["rows"]
-    csv = _atomic_write(folder / "sweep.csv",
-                        lambda p: pd.DataFrame(rows).to_csv(p, index=False))
-    js = _atomic_write(folder / "sweep.json", lambda p: Path(p).write_text(
-        json.dumps(payload, indent=2, allow_nan=False)))
-    return {"csv": str(csv), "json": str(js)}
+    with atomic_path(folder / "sweep.csv") as tmp:
+        pd.DataFrame(payload["rows"]).to_csv(tmp, index=False)
+    js = atomic_write_text(folder / "sweep.json", json.dumps(payload, indent=2, allow_nan=False))
+    return {"csv": str(folder / "sweep.csv"), "json": str(js)}
 
 
 def _nondefault(model, drop: tuple[str, ...] = ()) -> dict:
@@ -144,7 +130,10 @@ def register(app: typer.Typer) -> None:
                                          "backtest (repeat for several)."),
         grid: list[str] = typer.Option([], "--grid", "-g", help="Parameter grid NAME=V1,V2 "
                                        "(repeat; e.g. leverage=all-leverage,high-leverage, "
-                                       "half_life_hours=0,168 where 0 = no decay)."),
+                                       "half_life_hours=0,168 where 0 = no decay; items "
+                                       "inside one value joined by +, e.g. band_presets="
+                                       "all-leverage+low-leverage). Values are read as "
+                                       "LIQMAP_* variables and [model] keys are."),
         sample: list[str] = typer.Option([], "--sample", help="Bundled sample for model "
                                          "runs (repeat)."),
         inputs: list[str] = typer.Option([], "--input", "-i", help="Bar file for model runs "

@@ -42,16 +42,27 @@ from liqmap._exceptions import ConfigError
 from liqmap.core.tiers import MarginTier, TierTable, check_venue, get_tier_table
 
 __all__ = [
+    "MAX_NOTIONAL_USD",
+    "MIN_NOTIONAL_USD",
     "OKX_TAKER_FEE",
     "LiqResult",
+    "check_position_leverage",
     "isolated_liq_factors",
     "liquidation_price",
     "liquidation_result",
+    "max_leverage",
     "okx_contracts_to_coin",
 ]
 
 OKX_TAKER_FEE = 0.0005
 """Default OKX taker fee (0.05 %, regular-user USDT-margined swap rate) folded into the OKX rule."""
+
+MAX_NOTIONAL_USD = 1e12
+"""Largest position notional (USD) accepted: ten times the whole BTC perpetual open interest
+of all venues together (about 1e11 USD in 2025); a larger size is a unit error."""
+
+MIN_NOTIONAL_USD = 1e-8
+"""Smallest position notional (USD) accepted: below it the arithmetic underflows."""
 
 _SIDES = {"long": 1, "short": -1}
 _OPTS = {
@@ -325,6 +336,7 @@ def _validate(venue, side, entry, qty, margin, table, opts):
         raise ConfigError(f"side must be 'long' or 'short', got {side!r}")
     _positive("entry_price", entry)
     _positive("qty", qty)
+    _check_notional(entry, qty, tbl)
     if not _finite(margin) or margin < 0:
         raise ConfigError(f"margin must be a finite number >= 0, got {margin!r}")
     unknown = set(opts) - _OPTS[venue]
@@ -341,6 +353,76 @@ def _validate(venue, side, entry, qty, margin, table, opts):
     if not 0 <= full["taker_fee"] < 0.1:
         raise ConfigError(f"taker_fee is a fraction (0.0005 = 0.05 %), got {full['taker_fee']!r}")
     return _SIDES[side], tbl, full
+
+
+def _notional_usd(entry: float, qty: float, tbl: TierTable) -> float:
+    """Position notional in USD at entry (contracts x contract size for inverse)."""
+    return float(qty) * (tbl.contract_size if tbl.inverse else float(entry))
+
+
+def _check_notional(entry: float, qty: float, tbl: TierTable) -> None:
+    n = _notional_usd(entry, qty, tbl)
+    size = "contracts x contract size" if tbl.inverse else "qty x entry_price"
+    if not MIN_NOTIONAL_USD <= n <= MAX_NOTIONAL_USD:
+        raise ConfigError(
+            f"position notional ({size}) is {n:.6g} USD: it must be between "
+            f"{MIN_NOTIONAL_USD:g} and {MAX_NOTIONAL_USD:g} USD (more than all BTC open "
+            "interest is a unit error); check the size and the entry price")
+
+
+def max_leverage(venue: str, notional: float | None = None, *,
+                 table: TierTable | None = None) -> float:
+    """Highest initial leverage ``venue`` allows: in its first tier, or for a position of
+    ``notional`` (in the table's ``notional_unit``) in the tier holding it.
+
+    Examples
+    --------
+    >>> max_leverage("binance"), max_leverage("binance", 1e6), max_leverage("hyperliquid")
+    (125.0, 75.0, 40.0)
+    """
+    tbl = _table_for(venue, table)
+    tier = tbl.tiers[0] if notional is None else tbl.tier_for(notional)
+    return float(tier.max_leverage)
+
+
+def check_position_leverage(venue: str, entry_price: float, qty: float, margin: float, *,
+                            table: TierTable | None = None, name: str = "leverage") -> float:
+    """Leverage ``notional / margin`` of an isolated position; :class:`ConfigError` when it
+    is above what ``venue`` allows for a position of that size (a long with more leverage
+    than the venue allows would be "liquidated" above its entry).
+
+    ``qty`` and ``margin`` are in the units of :func:`liquidation_price`; ``name`` is how
+    the message calls the leverage (e.g. ``"--leverage"``).
+
+    Examples
+    --------
+    >>> check_position_leverage("binance", 100_000, 0.1, 1_000)
+    10.0
+    """
+    tbl = _table_for(venue, table)
+    _positive("entry_price", entry_price)
+    _positive("qty", qty)
+    _check_notional(entry_price, qty, tbl)
+    if not _finite(margin) or margin < 0:
+        raise ConfigError(f"margin must be a finite number >= 0, got {margin!r}")
+    n_usd = _notional_usd(entry_price, qty, tbl)
+    n_margin_unit = n_usd / entry_price if tbl.inverse else n_usd
+    lev = math.inf if margin == 0 else n_margin_unit / margin
+    n_tier = n_usd / entry_price if tbl.notional_unit == "coin" else n_usd
+    cap, top = max_leverage(venue, n_tier, table=tbl), max_leverage(venue, table=tbl)
+    if lev > cap * (1 + 1e-9):
+        unit = "BTC" if tbl.notional_unit == "coin" else "USD"
+        where = "" if cap == top else (
+            f" for a position of {_amount(n_tier)} {unit} ({top:g}x only up to "
+            f"{_amount(tbl.tiers[0].cap_usd)} {unit})")
+        raise ConfigError(
+            f"{name} ({lev:,.6g}x) is above {venue}'s maximum leverage of {cap:g}x{where}, "
+            f"tier table {tbl.version}; lower the leverage or add margin")
+    return float(lev)
+
+
+def _amount(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.6g}"
 
 
 def _table_for(venue: str, table: TierTable | None) -> TierTable:

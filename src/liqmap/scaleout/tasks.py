@@ -36,6 +36,7 @@ import numpy as np
 from liqmap._exceptions import ConfigError
 from liqmap.core.tiers import check_venue
 from liqmap.model import LOOKBACKS_MS, LiquidationModel
+from liqmap.params import grid_key, parse_param
 from liqmap.scaleout._cluster import DEFAULT_CONNECT_TIMEOUT_S, map_tasks
 
 __all__ = ["BacktestTask", "ModelTask", "digest_arrays", "grid_tasks", "model_grid_tasks",
@@ -49,7 +50,7 @@ SCORE_NAMES = ("spearman", "pearson_log", "r2_log", "top_decile_share", "total_r
 _TIMING_KEYS = ("engine_seconds", "engine_seconds_central")
 
 
-def _check_params(params: Mapping, forbid: tuple[str, ...] = ()) -> dict:
+def _check_names(params: Mapping, forbid: tuple[str, ...] = ()) -> None:
     if not isinstance(params, Mapping):
         raise ConfigError(f"model_params must be a dict, got {type(params).__name__}")
     unknown = sorted(set(params) - set(MODEL_FIELDS))
@@ -58,9 +59,12 @@ def _check_params(params: Mapping, forbid: tuple[str, ...] = ()) -> dict:
     bad = sorted(set(params) & set(forbid))
     if bad:
         raise ConfigError(f"model_params may not set {bad}: use the task's own field")
-    if "venue" in params:
-        check_venue(params["venue"])
-    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+
+
+def _check_params(params: Mapping, forbid: tuple[str, ...] = ()) -> dict:
+    """Known names, each value read by ``liqmap.params.parse_param``."""
+    _check_names(params, forbid)
+    return {k: parse_param(k, v, f"model_params {k}") for k, v in params.items()}
 
 
 def _label_of(head: str, params: Mapping) -> str:
@@ -411,10 +415,12 @@ def select_on_calibration(rows: Sequence[Mapping], metric: str = "spearman") -> 
 def _expand(grid: Mapping[str, Sequence]) -> list[dict]:
     if not isinstance(grid, Mapping):
         raise ConfigError("grid must be a dict {parameter: [values]}")
-    _check_params(grid)
+    _check_names(grid)
     for k, vals in grid.items():
         if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or not vals:
             raise ConfigError(f"grid[{k!r}] must be a non-empty list of values")
+        for v in vals:
+            parse_param(k, v, grid_key(k))
     keys = list(grid)
     return [dict(zip(keys, combo)) for combo in itertools.product(*grid.values())]
 
@@ -468,32 +474,14 @@ def model_grid_tasks(*, samples: Sequence[str] = (), bars_paths: Sequence[str] =
     return out
 
 
-def _coerce(name: str, text: str) -> Any:
-    t = text.strip()
-    if t.lower() in ("none", "null", "auto") and name in ("half_life_hours", "bin_usd",
-                                                         "tier_version"):
-        return None
-    default = next(f.default for f in fields(LiquidationModel) if f.name == name)
-    try:
-        if name == "half_life_hours":
-            return None if float(t) == 0 else float(t)
-        if isinstance(default, int) and not isinstance(default, bool):
-            return int(t)
-        if isinstance(default, float) or name == "bin_usd":
-            return float(t)
-    except ValueError:
-        if name != "half_life_hours":
-            raise ConfigError(f"grid {name}: {t!r} is not a number") from None
-    if name == "band_presets":
-        return tuple(x for x in t.split("+") if x)
-    return t
-
-
 def parse_grid(specs: Iterable[str]) -> dict[str, list]:
     """Parse ``["leverage=all-leverage,high-leverage", "half_life_hours=0,168"]``.
 
-    Values are converted to each parameter's type; for ``half_life_hours`` ``0`` or
-    ``none`` means no decay; ``band_presets`` members are joined with ``+``.
+    Each value is read by ``liqmap.params.parse_param`` (the parser of flags, environment
+    and TOML too), with errors naming ``grid NAME``: ``0`` or ``none`` is no decay for
+    ``half_life_hours``, ``auto`` the automatic ``bin_usd``; values are separated by ``,``,
+    so list items inside one value (``band_presets``, leverage weights, half-life pairs)
+    are joined with ``+``.
 
     Examples
     --------
@@ -512,5 +500,6 @@ def parse_grid(specs: Iterable[str]) -> dict[str, list]:
                               f"{list(MODEL_FIELDS)}")
         if name in grid:
             raise ConfigError(f"grid parameter {name!r} given twice; list all values once")
-        grid[name] = [_coerce(name, v) for v in values.split(",") if v.strip()]
+        grid[name] = [parse_param(name, v, grid_key(name)) for v in values.split(",")
+                      if v.strip()]
     return grid
