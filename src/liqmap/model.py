@@ -13,7 +13,9 @@ from the spread of leverage presets.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
 import numpy as np
 
@@ -21,23 +23,21 @@ from liqmap._exceptions import ConfigError, DataError
 from liqmap.bars import Bars
 from liqmap.core import book as bk
 from liqmap.core.leverage import PASSIVE_PRESET, LeveragePreset, get_preset
-from liqmap.core.liqprice import isolated_liq_factors
+from liqmap.core.liqprice import isolated_liq_factors, max_leverage
+from liqmap.core.mapstats import MAX_PRICE_SPREAD
 from liqmap.core.records import Heatmap, LiqMap
-from liqmap.core.sides import SIDE_MODELS, aggressive_long_share, entry_prices
+from liqmap.core.sides import aggressive_long_share, entry_prices
 from liqmap.core.tiers import get_tier_table
+from liqmap.params import OI_POLICIES, check_model, half_lives
 
-__all__ = ["LOOKBACKS_MS", "OI_POLICIES", "Estimate", "LiquidationModel"]
+__all__ = ["LOOKBACKS_MS", "OI_POLICIES", "Estimate", "LiquidationModel", "check_at_ms",
+           "common_at_ms"]
 
 _H = 3_600_000
 LOOKBACKS_MS = {
     "12h": 12 * _H, "24h": 24 * _H, "3d": 72 * _H, "7d": 168 * _H,
     "30d": 720 * _H, "90d": 2160 * _H, "180d": 4320 * _H, "1y": 8760 * _H,
 }
-OI_POLICIES = {
-    "none": bk.POLICY_NONE, "proportional": bk.POLICY_PROPORTIONAL,
-    "net": bk.POLICY_NET, "leverage-first": bk.POLICY_LEVERAGE_FIRST,
-}
-BAND_MODES = ("presets", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,23 +94,9 @@ class LiquidationModel:
     tier_version: str | None = None
 
     def __post_init__(self) -> None:
-        get_preset(self.leverage)
-        if self.side_model not in SIDE_MODELS:
-            raise ConfigError(f"unknown side model {self.side_model!r}: use one of {SIDE_MODELS}")
-        if self.oi_policy not in OI_POLICIES:
-            raise ConfigError(f"unknown OI policy {self.oi_policy!r}: use one of "
-                              f"{tuple(OI_POLICIES)}")
-        if self.band not in BAND_MODES:
-            raise ConfigError(f"unknown band mode {self.band!r}: use one of {BAND_MODES}")
-        for name in self.band_presets:
-            get_preset(name)
-        if not self.position_notional_usd > 0:
-            raise ConfigError("position_notional_usd must be > 0 (a representative size in USD)")
-        if self.bin_usd is not None and not self.bin_usd > 0:
-            raise ConfigError("bin_usd must be > 0 (or None for automatic)")
-        if self.frames < 1 or self.entry_points < 1:
-            raise ConfigError("frames and entry_points must be >= 1")
-        _parse_half_lives(self.half_life_hours, ())
+        # every field against its spec in liqmap.params (types, ranges, the venue's
+        # maximum leverage): the same checks as for flags, environment, TOML and grids
+        check_model({f: getattr(self, f) for f in self.__dataclass_fields__})
 
     @classmethod
     def from_preset(cls, name: str) -> "LiquidationModel":
@@ -160,11 +146,13 @@ class LiquidationModel:
 
     # ------------------------------------------------------------------ internals
     def _channels(self, preset: LeveragePreset, ref_price_usd: float):
-        lev = np.union1d(preset.leverages, PASSIVE_PRESET.leverages)
-        w_aggr = _weights_on(lev, preset)
-        w_pass = _weights_on(lev, PASSIVE_PRESET)
         table = (get_tier_table(self.venue, version=self.tier_version)
                  if self.tier_version else None)
+        cap = max_leverage(self.venue, table=table)  # no position opens above the venue's max
+        lev = np.union1d(np.minimum(preset.leverages, cap),
+                         np.minimum(PASSIVE_PRESET.leverages, cap))
+        w_aggr = _weights_on(lev, preset, cap)
+        w_pass = _weights_on(lev, PASSIVE_PRESET, cap)
         f_long, f_short = isolated_liq_factors(self.venue, lev, self.position_notional_usd,
                                                table=table, reference_price_usd=ref_price_usd)
         return lev, w_aggr, w_pass, np.asarray(f_long, float), np.asarray(f_short, float)
@@ -228,13 +216,15 @@ class Estimate:
     members: tuple[str, ...] = field(default=())
 
     def map_at(self, ts_ms: int) -> LiqMap:
-        """The map as it stood after the bar that opened at or before ``ts_ms``."""
+        """The map as it stood after the bar that opened at or before ``ts_ms``.
+
+        ``ts_ms`` must lie from the window's second bar to one bar after its last bar
+        (``check_at_ms``); outside, ``ConfigError`` names the span instead of clamping.
+        """
+        check_at_ms(self.bars, ts_ms, name="ts_ms")
         if ts_ms >= int(self.bars.ts_ms[-1]):
             return self.final_map
         end = int(np.searchsorted(self.bars.ts_ms, ts_ms, side="right"))
-        if end < 2:
-            raise ConfigError(f"ts_ms {ts_ms} is before the second bar of the window; "
-                              "pick a later time")
         return self.model.run(self.bars.take(slice(0, end))).final_map
 
     def summary(self) -> dict:
@@ -268,15 +258,140 @@ class Estimate:
 # ---------------------------------------------------------------------- helpers
 
 
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return "beyond the calendar"
+
+
+def _span(bars: Bars) -> str:
+    first, last = int(bars.ts_ms[0]), int(bars.ts_ms[-1])
+    return (f"{bars.source} ({bars.venue}) spans {_iso(first)} .. {_iso(last)} "
+            f"(Unix ms {first} .. {last}, {len(bars)} bars)")
+
+
+def _unit_hint(at_ms: int, first_ms: int, hi_ms: int) -> str:
+    digits = len(str(abs(int(at_ms))))
+    if digits == 10 or first_ms <= at_ms * 1000 <= hi_ms:
+        return "this looks like seconds; give milliseconds (x1000) or an ISO time"
+    if digits == 16 or first_ms <= at_ms // 1000 <= hi_ms:
+        return "this looks like microseconds; give milliseconds (/1000) or an ISO time"
+    return "give a time inside it (Unix ms or ISO, e.g. 2025-12-20T12:00)"
+
+
+def check_at_ms(bars: Bars, at_ms: int, *, name: str = "at_ms") -> None:
+    """Raise ``ConfigError`` unless a map can be taken at ``at_ms`` (Unix ms) from ``bars``.
+
+    A map needs two bars and stands after the bar open at or before ``at_ms``, so
+    ``at_ms`` must lie from the second bar's open to one bar after the last bar's open.
+    Nothing is clamped: the message names ``name``, the source, its span (ISO and Unix
+    ms), and says so when the value looks like Unix seconds or microseconds.
+
+    Examples
+    --------
+    >>> b = Bars(np.array([0, 60_000, 120_000]), *[np.ones(3)] * 5)
+    >>> check_at_ms(b, 90_000)
+    >>> check_at_ms(b, 10**6)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    liqmap._exceptions.ConfigError: at_ms 1000000 (...) is outside the data: after the ...
+    """
+    if len(bars) < 2:
+        return  # ``_check_bars`` says what is wrong
+    step = max(bars.bar_ms, 1)
+    first, lo, hi = int(bars.ts_ms[0]), int(bars.ts_ms[1]), int(bars.ts_ms[-1]) + step
+    at = int(at_ms)
+    if lo <= at <= hi:
+        return
+    where = ("after the last bar" if at > hi
+             else "before the second bar (a map needs 2 bars)")
+    raise ConfigError(
+        f"{name} {at} ({_iso(at)}) is outside the data: {where}; {_span(bars)}, so a map "
+        f"can be taken from {_iso(lo)} to {_iso(hi)}; {_unit_hint(at, first, hi)}")
+
+
+def _distinct(series: Sequence[Bars]) -> None:
+    """Refuse identical bar series and two series of one venue."""
+    for i, a in enumerate(series):
+        for b in series[:i]:
+            if len(a) == len(b) and all(np.array_equal(getattr(a, f), getattr(b, f))
+                                        for f in ("ts_ms", "close", "open_interest")):
+                raise ConfigError(
+                    f"{b.source} and {a.source} hold identical bars: the same data summed "
+                    "twice doubles the totals; give each venue's own data once")
+            if a.venue == b.venue:
+                raise ConfigError(
+                    f"{b.source} and {a.source} are both venue {a.venue!r}: aggregate one "
+                    "input per venue, or name each input's venue if they differ (CLI: "
+                    "--input a.csv@binance --input b.csv@bybit)")
+
+
+def _bar_at(bars: Bars, at_ms: int) -> int:
+    """Index of the bar open at or before ``at_ms``; refuses a gap (no bar within one bar)."""
+    i = int(np.searchsorted(bars.ts_ms, at_ms, side="right")) - 1
+    if i < 0 or at_ms - int(bars.ts_ms[i]) > max(bars.bar_ms, 1):
+        last = "none" if i < 0 else _iso(int(bars.ts_ms[i]))
+        raise ConfigError(f"{bars.source} has no bar within one bar before {_iso(at_ms)} "
+                          f"(last bar before it: {last}; a gap in the data): pick another "
+                          "time")
+    return i
+
+
+def common_at_ms(series: Sequence[Bars], at_ms: int | None = None, *,
+                 name: str = "at_ms") -> int:
+    """The one instant at which the maps of several venues are taken and summed.
+
+    ``at_ms`` when given (it must lie inside every series, ``check_at_ms``), else the
+    latest instant all series cover: the earliest of their last bars. Each venue's map is
+    then the map standing at that instant (``run(bars, at_ms=...)``), so
+    ``mapstats.aggregate`` sums maps of one instant.
+
+    Raises
+    ------
+    ConfigError
+        Two identical series or two of one venue; spans with no common instant (at least
+        two bars each); a gap at the instant; prices at the instant more than
+        ``mapstats.MAX_PRICE_SPREAD`` apart (another symbol or unit?). Every message
+        names the inputs and their figures.
+
+    Examples
+    --------
+    >>> a = Bars(np.array([0, 60_000, 120_000]), *[np.ones(3)] * 5, venue="binance")
+    >>> b = Bars(np.array([0, 60_000]), *[np.ones(2)] * 5, venue="bybit")
+    >>> common_at_ms([a, b])
+    60000
+    """
+    series = list(series)
+    _distinct(series)
+    if at_ms is None:
+        at_ms = min(int(b.ts_ms[-1]) for b in series)
+        if any(len(b) < 2 or at_ms < int(b.ts_ms[1]) for b in series):
+            spans = "; ".join(_span(b) for b in series if len(b))
+            raise ConfigError(f"the inputs' time spans do not overlap (each needs 2 bars "
+                              f"before a common time): {spans}; give inputs that cover a "
+                              "common time")
+    for b in series:
+        check_at_ms(b, at_ms, name=name)
+    prices = [float(b.close[_bar_at(b, at_ms)]) for b in series]
+    if max(prices) > MAX_PRICE_SPREAD * min(prices):
+        figures = ", ".join(f"{b.source} ({b.venue}) {p:g}" for b, p in zip(series, prices))
+        raise ConfigError(
+            f"prices at {_iso(at_ms)} disagree by {max(prices) / min(prices) - 1:.1%} "
+            f"(more than {MAX_PRICE_SPREAD - 1:.0%}): {figures}; another symbol or price "
+            "unit? aggregate venues of one symbol only")
+    return int(at_ms)
+
+
 def _window(bars: Bars, lookback: str | None, at_ms: int | None) -> Bars:
     if lookback is None and at_ms is None:
         return bars
     if lookback is not None and lookback not in LOOKBACKS_MS:
         raise ConfigError(f"unknown lookback {lookback!r}: use one of {tuple(LOOKBACKS_MS)}")
-    step = max(bars.bar_ms, 1)
-    end = (int(bars.ts_ms[-1]) if at_ms is None else int(at_ms)) + step
-    start = None if lookback is None else end - LOOKBACKS_MS[lookback]
-    return bars.window(start, end)
+    if at_ms is not None:
+        check_at_ms(bars, at_ms)
+    last = int(bars.ts_ms[-1]) if at_ms is None else int(at_ms)
+    start = None if lookback is None else last + max(bars.bar_ms, 1) - LOOKBACKS_MS[lookback]
+    return bars.window(start, last + 1)  # up to the bar open at or before at_ms, no later
 
 
 def _check_bars(bars: Bars) -> None:
@@ -294,32 +409,25 @@ def _check_bars(bars: Bars) -> None:
         raise DataError("prices must be > 0 with low <= high", source=bars.source, row=row)
 
 
-def _weights_on(lev: np.ndarray, preset: LeveragePreset) -> np.ndarray:
+def _weights_on(lev: np.ndarray, preset: LeveragePreset, cap: float) -> np.ndarray:
+    """The preset's weights on the channel leverages ``lev``; a preset leverage above the
+    venue's maximum ``cap`` counts at the maximum (nobody can open more)."""
     w = np.zeros(lev.size)
-    idx = np.searchsorted(lev, preset.leverages)
-    w[idx] = preset.weights
+    idx = np.searchsorted(lev, np.minimum(preset.leverages, cap))
+    np.add.at(w, idx, preset.weights)
     return w
 
 
 def _parse_half_lives(spec, chan_lev) -> np.ndarray:
+    """Half-life (hours) of each channel's leverage; inf = no decay (``liqmap.params``
+    parses ``spec``)."""
     lev = np.asarray(chan_lev, float)
-    if spec is None:
+    hl = half_lives(spec)
+    if hl is None:
         return np.full(lev.size, np.inf)
-    if isinstance(spec, (int, float)):
-        if not spec > 0:
-            raise ConfigError(f"half_life_hours must be > 0, got {spec}")
-        return np.full(lev.size, float(spec))
-    table = {}
-    for part in str(spec).split(","):
-        a, sep, b = part.partition(":")
-        try:
-            table[float(a)] = float(b)
-        except ValueError:
-            raise ConfigError(f"half-lives {spec!r}: write LEV:HOURS pairs, e.g. '100:6,50:12'"
-                              ) from None
-        if not sep or not table[float(a)] > 0:
-            raise ConfigError(f"half-lives {spec!r}: write LEV:HOURS pairs with HOURS > 0")
-    return np.array([table.get(x, np.inf) for x in lev])
+    if isinstance(hl, float):
+        return np.full(lev.size, hl)
+    return np.array([hl.get(x, np.inf) for x in lev])
 
 
 def _auto_bin(price: float) -> float:
@@ -345,7 +453,13 @@ def _grid(model: LiquidationModel, bars: Bars, members) -> tuple[float, float, i
     p0 = np.floor(lo / bin_usd) * bin_usd
     n_bins = int(np.ceil((hi - p0) / bin_usd)) + 1
     if n_bins > 200_000:
-        raise ConfigError(f"{n_bins} price bins: pick a larger --bin-usd")
+        i, j = int(np.argmin(bars.low)), int(np.argmax(bars.high))
+        raise ConfigError(
+            f"{n_bins} price bins of {bin_usd:g} USD: the prices of {bars.source} span from "
+            f"min low {float(bars.low[i]):.10g} (row {i}, ts_ms {int(bars.ts_ms[i])}) to max "
+            f"high {float(bars.high[j]):.10g} (row {j}, ts_ms {int(bars.ts_ms[j])}); if one "
+            "of them is off, fix or drop that row (or pass --repair), else pick a larger "
+            "--bin-usd")
     return float(p0), float(bin_usd), n_bins
 
 

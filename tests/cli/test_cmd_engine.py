@@ -65,10 +65,15 @@ def test_map_at_time_with_custom_band_and_flags(tmp_path):
 
 def test_map_aggregates_venues_each_with_its_own_rules(tmp_path):
     path = _bar_file(tmp_path)
+    # the same file twice is refused now (issue #11): the second venue gets its own file
+    other = tmp_path / "other.csv"
+    df = pd.read_csv(path)
+    df["open_interest"] *= 0.9
+    df.to_csv(other, index=False)
     one = _json(runner.invoke(app, ["map", "--input", f"{path}@binance", "--no-plots",
                                     "--json", "--band", "none"]))
     two = _json(runner.invoke(app, ["map", "--input", f"{path}@binance", "--input",
-                                    f"{path}@hyperliquid", "--no-plots", "--json",
+                                    f"{other}@hyperliquid", "--no-plots", "--json",
                                     "--band", "none"]))
     assert two["venues"] == ["binance", "hyperliquid"]
     agg = two["aggregate_map"]

@@ -204,7 +204,8 @@ def test_rebin_linear_split_and_edges():
 
 
 def test_aggregate_two_grids():
-    a = mk(100.0, [99, 100, 101], [1, 2, 3], [0, 0, 1])
+    a = LiqMap(5, 100.0, np.array([99.0, 100.0, 101.0]), np.array([1.0, 2.0, 3.0]),
+               np.array([0.0, 0.0, 1.0]))  # maps of one instant (issue #11)
     b = LiqMap(5, 101.0, np.array([98.0, 100.0, 102.0]), np.ones(3), np.zeros(3), venue="bybit")
     agg = ms.aggregate([a, b])
     assert agg.price_bins_usd.tolist() == [98.0, 100.0, 102.0]
@@ -228,6 +229,8 @@ def test_aggregate_sums_bands_when_all_have_them():
     ([], {}),
     ([mk(100, [99, 100], [1, 1], [1, 1])], {"bin_usd": 0.0}),
     ([mk(100, [99, 100], [1, 1], [1, 1]), mk(3000, [2999, 3000], [1, 1], [1, 1])], {}),
+    ([mk(100, [99, 100], [1, 1], [1, 1]),
+      LiqMap(300_000, 100.0, np.array([99.0, 100.0]), np.ones(2), np.ones(2))], {}),
 ])
 def test_aggregate_errors(maps, kw):
     with pytest.raises(ConfigError):

@@ -46,6 +46,37 @@ def _load(spec: str | None, sample: str, oi_unit: str, contract_size, repair: bo
                      venue=file_venue or venue)
 
 
+def _check_distinct_files(specs: list[str]) -> None:
+    """Refuse one file given twice: the same resolved path, or identical content."""
+    import hashlib
+
+    seen: dict = {}
+    for spec in specs:
+        path = Path(spec.partition("@")[0])
+        if not path.is_file():
+            continue  # the loader names a missing file
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        for key, how in (((0, path.resolve()), "the same file"),
+                         ((1, digest), "files with identical content")):
+            if key in seen:
+                raise ConfigError(f"--input {seen[key]} and --input {spec} are {how}: summing "
+                                  "them doubles the totals; give each venue's file once")
+            seen[key] = spec
+
+
+def _instant(loaded: list[Bars], at_ms: int | None) -> int | None:
+    """The map time: ``--at`` checked against the data; for several venues, the one
+    instant all maps are taken at (``--at``, else the latest instant all inputs cover)."""
+    from liqmap.model import check_at_ms, common_at_ms
+
+    if len(loaded) > 1:
+        return common_at_ms(loaded, at_ms, name="--at")
+    if at_ms is not None:
+        check_at_ms(loaded[0], at_ms, name="--at")
+    return at_ms
+
+
 def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, out, as_json,
                no_plots, config, flags, heatmap: bool, up_pct=0.2, down_pct=0.2) -> dict:
     """Load, estimate (one model per input venue), aggregate, plot, summarise."""
@@ -53,15 +84,23 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
     from liqmap.core import mapstats
 
     model = build_model(flags, config_path=config)
+    if not no_plots:
+        from liqmap.outputs import ensure_out_dir
+
+        ensure_out_dir(out)  # refuse a bad --out before the work, not after
     specs = inputs or [None]
+    at_ms = parse_time_ms(at)
+    if len(specs) > 1:
+        _check_distinct_files(specs)
     ests = []
     with _progress(quiet=as_json) as bar:
-        for spec in specs:
+        loaded = [_load(spec, sample, oi_unit, contract_size, repair,
+                        flags.get("venue") or model.venue) for spec in specs]
+        at_ms = _instant(loaded, at_ms)
+        for spec, bars in zip(specs, loaded):
             task = bar.add_task(f"level book {spec or sample}", total=None)
-            bars = _load(spec, sample, oi_unit, contract_size, repair,
-                         flags.get("venue") or model.venue)
             m = replace(model, venue=bars.venue) if spec and "@" in spec else model
-            ests.append(m.run(bars, lookback=lookback, at_ms=parse_time_ms(at),
+            ests.append(m.run(bars, lookback=lookback, at_ms=at_ms,
                               progress=lambda d, n, _name, t=task: bar.update(t, total=n,
                                                                               completed=d)))
     est = ests[0]
@@ -69,7 +108,8 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
     summary["repairs"] = list(est.bars.repairs)
     final = est.final_map
     if len(ests) > 1:
-        final = mapstats.aggregate([e.final_map for e in ests])
+        # each venue's map stands at the common instant (its bar open at or before it)
+        final = mapstats.aggregate([replace(e.final_map, ts_ms=at_ms) for e in ests])
         summary["venues"] = [e.bars.venue for e in ests]
         summary["aggregate_map"] = mapstats.summary(final)
         summary["engine_seconds"] = sum(e.engine_seconds for e in ests)
@@ -97,9 +137,10 @@ def _imbalance_dict(imb) -> dict:
 
 
 def _plots(est, final, out: Path, heatmap: bool) -> dict:
+    from liqmap.outputs import ensure_out_dir
     from liqmap.plots.render import render_estimate, render_map
 
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_out_dir(out)
     if heatmap:
         files = render_estimate(est, out, final_map=final)
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import numpy as np
 
@@ -188,19 +189,23 @@ def _summed(maps: Sequence[LiqMap], name: str, grid: np.ndarray) -> np.ndarray:
 
 
 def aggregate(maps: Sequence[LiqMap], *, bin_usd: float | None = None) -> LiqMap:
-    """Sum the maps of several venues onto one common grid.
+    """Sum the maps of several venues, taken at one instant, onto one common grid.
 
-    The grid is the maps' own when they all share one and ``bin_usd`` is None; otherwise
-    it is evenly spaced by ``bin_usd`` (default: the widest bin among the maps), anchored
-    on multiples of it, and spans every map. Each side is moved with ``rebin`` (total
-    conserved). The band arrays are summed when every map has all four, else left None.
-    The result has ``venue="aggregate"``, the mean of the prices, the latest ``ts_ms``,
+    Every map must be stamped with the same ``ts_ms`` (the map standing at one instant,
+    e.g. ``LiquidationModel.run(bars, at_ms=T)`` per venue): summing maps of different
+    instants would mix books of different times. The grid is the maps' own when they
+    all share one and ``bin_usd`` is None; otherwise it is evenly spaced by ``bin_usd``
+    (default: the widest bin among the maps), anchored on multiples of it, and spans
+    every map. Each side is moved with ``rebin`` (total conserved). The band arrays are
+    summed when every map has all four, else left None.
+    The result has ``venue="aggregate"``, the mean of the prices, the common ``ts_ms``,
     and the common symbol (or the sorted symbols joined by ``","``).
 
     Parameters
     ----------
     maps : sequence of LiqMap
-        At least one map; prices within a factor ``MAX_PRICE_SPREAD`` (1.05) of each other.
+        At least one map, all with one ``ts_ms``; prices within a factor
+        ``MAX_PRICE_SPREAD`` (1.05) of each other.
     bin_usd : float, optional
         Width of the common grid's bins, USD.
 
@@ -211,7 +216,8 @@ def aggregate(maps: Sequence[LiqMap], *, bin_usd: float | None = None) -> LiqMap
     Raises
     ------
     ConfigError
-        No maps, a non-positive ``bin_usd``, or prices too far apart (different assets?).
+        No maps, maps stamped at different instants, a non-positive ``bin_usd``, or
+        prices too far apart (different assets?).
 
     Examples
     --------
@@ -226,18 +232,38 @@ def aggregate(maps: Sequence[LiqMap], *, bin_usd: float | None = None) -> LiqMap
         raise ConfigError(f"bin_usd must be a positive number of USD, got {bin_usd!r}")
     for m in maps:
         check_map(m)
+    _check_one_instant(maps)
     prices = [m.price_usd for m in maps]
     if max(prices) > MAX_PRICE_SPREAD * min(prices):
-        raise ConfigError(f"map prices {min(prices)}..{max(prices)} differ by more than "
-                          f"{MAX_PRICE_SPREAD - 1:.0%}: aggregate maps of one asset only")
+        figures = ", ".join(f"{m.venue} {m.price_usd:g}" for m in maps)
+        raise ConfigError(f"map prices differ by more than {MAX_PRICE_SPREAD - 1:.0%} "
+                          f"({figures}): aggregate maps of one asset only")
     grid = _common_grid(maps, bin_usd)
     bands = {}
     if all(getattr(m, b) is not None for m in maps for b in _BANDS):
         bands = {b: _summed(maps, b, grid) for b in _BANDS}
     symbols = sorted({m.symbol for m in maps})
     return LiqMap(
-        ts_ms=max(int(m.ts_ms) for m in maps), price_usd=float(np.mean(prices)),
+        ts_ms=int(maps[0].ts_ms), price_usd=float(np.mean(prices)),
         price_bins_usd=grid, long_usd=_summed(maps, "long_usd", grid),
         short_usd=_summed(maps, "short_usd", grid), venue="aggregate",
         symbol=",".join(symbols), **bands,
     )
+
+
+def _check_one_instant(maps: Sequence[LiqMap]) -> None:
+    """Refuse maps stamped at different instants, naming each map's venue and time."""
+    if len({int(m.ts_ms) for m in maps}) < 2:
+        return
+    stamps = ", ".join(
+        f"{m.venue} {int(m.ts_ms)} ({_iso(int(m.ts_ms))})" for m in maps)
+    raise ConfigError(f"maps stamped at different instants ({stamps}): take every venue's "
+                      "map at one instant (LiquidationModel.run(bars, at_ms=T) or "
+                      "Estimate.map_at(T)) before aggregating")
+
+
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return "beyond the calendar"

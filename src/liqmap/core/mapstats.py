@@ -28,6 +28,7 @@ from liqmap._exceptions import ConfigError
 from liqmap.core._mapclusters import clusters, side_band_values, window_sums
 from liqmap.core._mapgrid import (
     EDGE_TOL,
+    MAX_PRICE_SPREAD,
     aggregate,
     check_map,
     check_positive,
@@ -41,6 +42,7 @@ from liqmap.core._mapgrid import (
 from liqmap.core.records import Imbalance, LiqMap, MaxPain, Zone
 
 __all__ = [
+    "MAX_PRICE_SPREAD",
     "aggregate",
     "clusters",
     "cumulative",

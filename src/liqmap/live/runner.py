@@ -44,7 +44,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from liqmap._exceptions import DataError
+from liqmap._exceptions import DataError, RetryLaterError
 from liqmap.core.records import LiqMap
 from liqmap.live._ws import RateLimited, StreamClosed
 from liqmap.live.engine import IncrementalModel
@@ -212,10 +212,20 @@ class LiveRunner:
         return self._states[venue].oi_carried
 
     def aggregate_map(self) -> LiqMap:
-        """Sum of the venues' current maps (each estimated with its own venue rules)."""
+        """Sum of the venues' current maps (each estimated with its own venue rules).
+
+        The maps must stand after the same bar: while a venue is a bar ahead of another,
+        ``RetryLaterError`` names each venue's last bar (retry once the others close it).
+        """
         from liqmap.core import mapstats
 
-        maps = [m.current_map() for m in self.models.values()]
+        maps = {v: m.current_map() for v, m in self.models.items()}
+        if len({int(m.ts_ms) for m in maps.values()}) > 1:
+            bars = ", ".join(f"{v} {int(m.ts_ms)}" for v, m in maps.items())
+            raise RetryLaterError(f"the venues are at different bars ({bars}, Unix ms): the "
+                                  "aggregate needs every venue's map after one bar; retry "
+                                  "when the others have closed it")
+        maps = list(maps.values())
         return maps[0] if len(maps) == 1 else mapstats.aggregate(maps)
 
     def stop(self) -> None:
