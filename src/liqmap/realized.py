@@ -17,10 +17,19 @@ import numpy as np
 
 from liqmap._exceptions import DataError
 
-__all__ = ["LONG_LIQUIDATED", "SHORT_LIQUIDATED", "RealizedLiquidations"]
+__all__ = ["LONG_LIQUIDATED", "MAX_EVENT_NOTIONAL_USD", "SHORT_LIQUIDATED",
+           "RealizedLiquidations"]
 
 LONG_LIQUIDATED = 1
 SHORT_LIQUIDATED = -1
+
+#: Largest notional one liquidation event may have before liqmap refuses it as a unit or
+#: file error: 10 billion USD. The largest single liquidations venues have reported are
+#: in the 100-300 million USD range (whole whale positions on Hyperliquid, Binance and
+#: BitMEX), so this leaves a margin of 30x and more, while a quantity given in the wrong
+#: unit (satoshi, contracts of 1e-8, a scaled integer) lands far above it
+#: (1e15 BTC x 90,000 USD = 9e19 USD).
+MAX_EVENT_NOTIONAL_USD = 1e10
 
 _ARRAYS = ("ts_ms", "side", "price", "qty_coin", "notional_usd")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liqmap import DataError
+from liqmap import DataError, InputError
 from liqmap.io import liquidations_from_ccxt, load_forceorder_csv, load_liquidation_snapshot
 from liqmap.realized import RealizedLiquidations
 
@@ -105,3 +105,85 @@ def test_ccxt_liquidations():
     with pytest.raises(DataError) as exc:
         liquidations_from_ccxt([{"timestamp": 1, "side": "up", "price": 1.0}])
     assert exc.value.row == 0 and "'long'/'short'" in str(exc.value)
+
+
+# -- the bar loaders' checks, given to liquidation files --------------------------------
+
+_HEAD = ("time,side,order_type,time_in_force,original_quantity,price,average_price,"
+         "order_status,last_fill_quantity,accumulated_fill_quantity\n")
+_TS = 1_766_847_448_493
+
+
+def _snap_row(ts=_TS, qty="0.004", side="SELL", order_type="LIMIT") -> str:
+    return f"{ts},{side},{order_type},IOC,{qty},87000,87506.5,FILLED,{qty},{qty}\n"
+
+
+@pytest.mark.parametrize("rows, row, fixes", [
+    ([_snap_row(), _snap_row(_TS * 1000)], 1, ["column 'time'", "microseconds", "divide by 1000"]),
+    ([_snap_row(_TS // 1000)], 0, ["seconds", "multiply by 1000"]),
+    ([_snap_row(), _snap_row(f"{_TS}.25")], 1, ["whole Unix milliseconds", "round it"]),
+    ([_snap_row("abc")], 0, ["column 'time'", "not a number"]),
+    ([_snap_row(qty="1e15")], 0, ["notional", "wrong unit", "fix or delete the row"]),
+])
+def test_snapshot_times_and_sizes_get_the_bar_checks(tmp_path, names, rows, row, fixes):
+    path = tmp_path / "liq.csv"
+    path.write_text(_HEAD + "".join(rows))
+    with pytest.raises(DataError) as exc:
+        load_liquidation_snapshot(path)
+    names(exc.value, path, row, *fixes)
+
+
+def test_row_numbers_survive_dropped_repeats(tmp_path, names):
+    path = tmp_path / "rep.csv"
+    path.write_text(_HEAD + _snap_row() + _snap_row() + _snap_row(_TS * 1000))
+    with pytest.raises(DataError) as exc:
+        load_liquidation_snapshot(path)
+    names(exc.value, path, 2, "microseconds")
+
+
+def test_inverse_contracts_get_the_notional_bound(tmp_path, names):
+    path = tmp_path / "cm.csv"
+    path.write_text(_HEAD + _snap_row(qty="1e9"))
+    with pytest.raises(DataError) as exc:
+        load_liquidation_snapshot(path, symbol="BTC/USD:BTC", contract_value_usd=100)
+    names(exc.value, path, 0, "above 1e+10 USD")
+
+
+def test_forceorder_times_get_the_bar_checks(tmp_path, names):
+    path = tmp_path / "force.csv"
+    line = "BTC,SELL,LIMIT,IOC,0.004,87000,87506.5,FILLED,0.004,0.004,{},350.0\n"
+    path.write_text(line.format(_TS) + line.format(_TS // 1000))
+    with pytest.raises(DataError) as exc:
+        load_forceorder_csv(path)
+    names(exc.value, path, 1, "column 'trade_time_ms'", "seconds")
+
+
+def test_latin1_and_bom_files_are_read_and_their_used_fields_checked(tmp_path, names):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((_HEAD + _snap_row(order_type="LIMIT\xe9")).encode("latin-1"))
+    assert load_liquidation_snapshot(path).ts_ms.tolist() == [_TS]
+    path.write_bytes(b"\xef\xbb\xbf" + (_HEAD + _snap_row()).encode())
+    assert len(load_liquidation_snapshot(path)) == 1  # the BOM does not hide the header
+    path.write_bytes((_HEAD + _snap_row(side="SELL\xe9")).encode("latin-1"))
+    with pytest.raises(DataError) as exc:
+        load_liquidation_snapshot(path)
+    names(exc.value, path, 0, "BUY or SELL")
+
+
+def test_binary_files_are_refused_naming_the_file(tmp_path, names):
+    path = tmp_path / "liq.csv.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00" + bytes(range(256)))
+    with pytest.raises(DataError) as exc:
+        load_liquidation_snapshot(path)
+    names(exc.value, path, None, "NUL bytes", "unzip it")
+
+
+def test_format_is_told_from_the_first_row(fx, tmp_path):
+    from liqmap.io.binance_liquidations import liquidation_file_format
+
+    assert liquidation_file_format(fx(SNAP)) == "snapshot"
+    assert liquidation_file_format(fx("forceorder_allsymbols_sample.csv")) == "forceorder"
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"a,b\xe9,c\n")
+    with pytest.raises(InputError, match="give --format"):
+        liquidation_file_format(path)

@@ -1,8 +1,9 @@
 """Store commands: ingest bars and liquidations, export/import Parquet, show the store.
 
-``--db`` defaults to ``$LIQMAP_DB``, else ``./liqmap.duckdb``. Every input file is read
-and checked before anything is written, so a bad file leaves the store as it was; each
-file is then written in one transaction.
+``--db`` defaults to ``$LIQMAP_DB``, else ``./liqmap.duckdb``. ``--venue`` and ``--symbol``
+are checked (and spelled the way the store keeps them) first, then every input file is
+read and checked, all before the store is opened: a bad name or file leaves the store as
+it was (and creates none); each file is then written in one transaction.
 """
 
 from __future__ import annotations
@@ -21,14 +22,20 @@ __all__ = ["register"]
 
 DB = typer.Option(None, "--db", help="DuckDB store file (default: $LIQMAP_DB, else "
                   "./liqmap.duckdb).")
-VENUE = typer.Option(None, "--venue", help="ccxt venue id recorded with the data "
-                     "(default binance).")
-SYMBOL = typer.Option(None, "--symbol", help="ccxt unified symbol recorded with the data "
-                      "(default BTC/USDT:USDT).")
+VENUE = typer.Option(None, "--venue", help="Venue recorded with the data: binance, "
+                     "binance-inverse, bybit, okx, hyperliquid (ccxt ids such as binanceusdm "
+                     "accepted; default binance).")
+SYMBOL = typer.Option(None, "--symbol", help="ccxt unified symbol (BTC/USDT:USDT) or the "
+                      "venue's id (BTCUSDT) recorded with the data (default BTC/USDT:USDT).")
 
 
 def _names(venue: Optional[str], symbol: Optional[str]) -> dict:
-    return {"venue": venue or "binance", "symbol": symbol or "BTC/USDT:USDT"}
+    """Checked, canonical ``--venue``/``--symbol``; not given -> binance BTC/USDT:USDT."""
+    from liqmap.store import canonical_series
+
+    name, sym = canonical_series("binance" if venue is None else venue,
+                                 "BTC/USDT:USDT" if symbol is None else symbol)
+    return {"venue": name, "symbol": sym}
 
 
 def _series(store) -> list[dict]:
@@ -37,7 +44,31 @@ def _series(store) -> list[dict]:
 
 
 def _utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    """A stored time for people; one no calendar holds (microseconds) is shown as it is."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except (ValueError, OverflowError, OSError):
+        return f"{ms} (not Unix ms)"
+
+
+def _suspects(store) -> list[dict]:
+    return [{"table": x.table, "venue": x.venue, "symbol": x.symbol, "rows": x.rows,
+             "examples_ts_ms": list(x.examples_ts_ms), "reason": x.reason}
+            for x in store.suspect_rows()]
+
+
+def _print_suspects(rows: list[dict], db: str) -> None:
+    if not rows:
+        return
+    print(f"warning: {db} holds rows that liqmap's input checks now refuse (stored by an "
+          "older liqmap); maps of these series may be wrong:")
+    for r in rows:
+        ex = f", e.g. ts_ms {r['examples_ts_ms']}" if r["examples_ts_ms"] else ""
+        print(f"  {r['table']} {r['venue']} {r['symbol']}: {r['rows']:,} row(s), "
+              f"{r['reason']}{ex}")
+    print("  to drop them: re-create the store from the source files, or delete them with the "
+          "duckdb CLI, e.g. DELETE FROM realized WHERE ts_ms NOT BETWEEN 946684800000 AND "
+          "4102444800000 (and for names: UPDATE <table> SET venue = ..., symbol = ...)")
 
 
 def _print_series(rows: list[dict], db: str) -> None:
@@ -82,24 +113,12 @@ def _load_bars(files: list[Path], sample: Optional[str], metrics: Optional[list[
             for f in files]
 
 
-def _liquidation_format(path: Path) -> str:
-    if not path.is_file():
-        raise InputError(f"{path}: file not found; check the path")
-    with path.open(encoding="utf-8") as fh:
-        first = fh.readline().strip().split(",")
-    if first[0] == "time" or len(first) == 10:
-        return "snapshot"
-    if first[0] == "symbol_stripped" or len(first) >= 12:
-        return "forceorder"
-    raise InputError(f"{path}: neither a Binance liquidationSnapshot (10 fields) nor a "
-                     "forceOrder recording (12 fields); give --format")
-
-
 def _load_liquidations(path: Path, fmt: str, names: dict, symbol_stripped: str,
                        contract_value_usd: Optional[float]):
     from liqmap.io import load_forceorder_csv, load_liquidation_snapshot
+    from liqmap.io.binance_liquidations import liquidation_file_format
 
-    kind = _liquidation_format(path) if fmt == "auto" else fmt
+    kind = liquidation_file_format(path) if fmt == "auto" else fmt
     if kind == "snapshot":
         return load_liquidation_snapshot(path, contract_value_usd=contract_value_usd, **names)
     if kind == "forceorder":
@@ -185,10 +204,11 @@ def _register_parquet(app: typer.Typer) -> None:
         db: Optional[str] = DB, as_json: bool = o.JSON,
     ) -> None:
         """Import an export-parquet folder (idempotent: nothing is stored twice)."""
-        from liqmap.store import import_parquet, open_store
+        from liqmap.store import import_parquet, open_store, read_parquet_export
 
+        export = read_parquet_export(folder)  # every file checked before the store is opened
         with open_store(db) as store:
-            counts = import_parquet(store, folder)
+            counts = import_parquet(store, export)
             result = {"db": store.path, "in": str(folder), "rows": counts,
                       "series": _series(store)}
         _report(result, as_json, [f"read {n:,} {t} rows from {folder}" for t, n in counts.items()])
@@ -200,8 +220,10 @@ def _register_parquet(app: typer.Typer) -> None:
 
         with open_store(db, read_only=True) as store:
             result = {"db": store.path, "series": _series(store),
-                      "runs": len(store.list_runs())}
+                      "runs": len(store.list_runs()), "suspect": _suspects(store)}
         _report(result, as_json, [])
+        if not as_json:
+            _print_suspects(result["suspect"], result["db"])
 
 
 def register(app: typer.Typer) -> None:

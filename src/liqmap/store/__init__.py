@@ -7,7 +7,14 @@
 ``open_store``                 open ``path``, else ``$LIQMAP_DB``, else ``./liqmap.duckdb``
 ``export_parquet``             hive-partitioned Parquet (venue / symbol / date) for other
                                engines; ``import_parquet`` reads it back, idempotently
+``read_parquet_export``        read and check an export before any store is opened
 ``normalise_liquidation_side`` venue order side / position side -> +1 long, -1 short
+``canonical_series``           ``(venue, symbol)`` as stored: known venue ids (ccxt ids as
+                               aliases) and ccxt symbols (venue ids converted)
+``classify_store_error``       a DuckDB open/write error as liqmap's: lock held -> retry
+                               later; permission, directory, damaged file -> fix your input
+``SuspectRows``                rows an older liqmap stored that today's checks refuse
+                               (``DuckDBStore.suspect_rows()``; ``show-store`` lists them)
 =============================  ============================================================
 
 SQL stays inside this package.
@@ -22,21 +29,40 @@ Examples
 
 from __future__ import annotations
 
-from liqmap.store._base import MapSnapshot, SeriesInfo, Store
-from liqmap.store._duckdb import DEFAULT_DB, SCHEMA_VERSION, DuckDBStore, open_store
-from liqmap.store._parquet import TABLES, export_parquet, import_parquet
+from liqmap.store._base import MapSnapshot, SeriesInfo, Store, SuspectRows
+from liqmap.store._duckdb import (
+    DEFAULT_DB,
+    SCHEMA_VERSION,
+    DuckDBStore,
+    classify_store_error,
+    open_store,
+)
+from liqmap.store._names import VENUE_ALIASES, canonical_series
+from liqmap.store._parquet import (
+    TABLES,
+    ParquetExport,
+    export_parquet,
+    import_parquet,
+    read_parquet_export,
+)
 from liqmap.store._records import normalise_liquidation_side
 
 __all__ = [
     "DEFAULT_DB",
     "DuckDBStore",
     "MapSnapshot",
+    "ParquetExport",
     "SCHEMA_VERSION",
     "SeriesInfo",
     "Store",
+    "SuspectRows",
     "TABLES",
+    "VENUE_ALIASES",
+    "canonical_series",
+    "classify_store_error",
     "export_parquet",
     "import_parquet",
     "normalise_liquidation_side",
     "open_store",
+    "read_parquet_export",
 ]

@@ -11,8 +11,12 @@ Rules every implementation keeps:
   snapshots; ``venue, symbol, ts_ms, side, price, qty_coin`` for realized liquidations, so
   Binance snapshot files that repeat every row are stored once).
 - Reads return rows sorted by ``ts_ms``; an empty selection returns an empty record, not None.
-- Bad input raises :class:`liqmap.InputError`; an unavailable or locked store raises
-  :class:`liqmap.RetryLaterError`.
+- Venue and symbol are checked and stored canonically (:func:`liqmap.store.canonical_series`:
+  a known venue id, ccxt ids as aliases; a ccxt symbol, venue ids converted).
+- Every check runs before the write's transaction begins. Bad input raises
+  :class:`liqmap.InputError`; so does a store file that is damaged, not a DuckDB file, a
+  directory or not writable. A store locked by another process, or a transient I/O
+  failure, raises :class:`liqmap.RetryLaterError`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 from liqmap.bars import Bars
 from liqmap.realized import RealizedLiquidations
 
-__all__ = ["MapSnapshot", "SeriesInfo", "Store"]
+__all__ = ["MapSnapshot", "SeriesInfo", "Store", "SuspectRows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,22 @@ class SeriesInfo:
     rows: int
     first_ts_ms: int
     last_ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectRows:
+    """Stored rows of one table and series that today's input checks would refuse.
+
+    ``examples_ts_ms`` holds the first few of their times (empty for a name problem);
+    ``reason`` says what is wrong with them.
+    """
+
+    table: str
+    venue: str
+    symbol: str
+    rows: int
+    examples_ts_ms: tuple[int, ...]
+    reason: str
 
 
 @runtime_checkable

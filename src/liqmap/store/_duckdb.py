@@ -28,13 +28,14 @@ from pathlib import Path
 
 import duckdb
 
-from liqmap._exceptions import InputError, RetryLaterError
+from liqmap._exceptions import InputError, LiqmapError, RetryLaterError
 from liqmap.bars import Bars
-from liqmap.realized import RealizedLiquidations
+from liqmap.realized import MAX_EVENT_NOTIONAL_USD, RealizedLiquidations
 from liqmap.store import _records as rec
-from liqmap.store._base import MapSnapshot, SeriesInfo
+from liqmap.store._base import MapSnapshot, SeriesInfo, SuspectRows
 
-__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "DuckDBStore", "open_store"]
+__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "DuckDBStore", "classify_store_error",
+           "open_store"]
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = "liqmap.duckdb"
@@ -66,14 +67,60 @@ _REALIZED_COLS = rec.REALIZED_KEY + ("notional_usd",)
 _SNAP_COLS = "venue, symbol, ts_ms, price_usd, price_bins_usd, long_usd, short_usd, params"
 
 
-def _open_error(path: str, exc: duckdb.Error) -> Exception:
+#: How DuckDB words each cause of a failed open or write (lower case, DuckDB 1.x and 2.x).
+#: Matched as phrases: a bare "lock" would also match "block" in a corruption message.
+_LOCKED = ("could not set lock", "conflicting lock")
+_DENIED = ("permission denied", "operation not permitted", "read-only file system")
+_NOT_A_FILE = ("is a directory", "not a directory")
+_DAMAGED = ("not a valid duckdb", "corrupt", "checksum", "could not read enough bytes",
+            "failed to deserialize", "invalid database", "serialization error")
+
+
+def _store_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is about the store file (I/O, damage, lock), not about a query."""
+    low = str(exc).lower()
+    return isinstance(exc, duckdb.IOException) or any(
+        k in low for k in _LOCKED + _DENIED + _NOT_A_FILE + _DAMAGED)
+
+
+def classify_store_error(path: str, exc: BaseException, *, action: str = "open") -> LiqmapError:
+    """The liqmap error for a DuckDB error on the store at ``path``.
+
+    - lock held by another process: :class:`~liqmap.RetryLaterError` (retrying helps);
+    - permission denied or a read-only file system, a directory, a damaged file or one
+      that is not a DuckDB database: :class:`~liqmap.InputError` (retrying never helps),
+      each saying what to do;
+    - any other I/O error (a full disk, a network file system): RetryLaterError.
+
+    Examples
+    --------
+    >>> err = classify_store_error("x.duckdb", OSError('Could not set lock on file "x.duckdb"'))
+    >>> type(err).__name__
+    'RetryLaterError'
+    >>> type(classify_store_error("x.duckdb", OSError("Corrupt database file: block 8"))).__name__
+    'InputError'
+    """
     text = str(exc)
-    if "lock" in text.lower():
+    low = text.lower()
+    if any(k in low for k in _LOCKED):
         return RetryLaterError(f"store {path} is in use by another process ({text}); close "
                                "that process or retry when it is done")
-    if isinstance(exc, duckdb.IOException) and "not a valid duckdb" not in text.lower():
-        return RetryLaterError(f"cannot open store {path}: {text}; check the disk and retry")
-    return InputError(f"cannot open store {path}: {text}; give a liqmap DuckDB file")
+    if any(k in low for k in _DENIED):
+        return InputError(f"cannot {action} store {path}: permission denied ({text}); "
+                          "make the file and its folder writable (chmod u+w), give another "
+                          "--db, or use a read-only command (show-store, export-parquet)")
+    if any(k in low for k in _NOT_A_FILE):
+        return InputError(f"cannot {action} store {path}: it is a directory, not a DuckDB file "
+                          f"({text}); give a file path such as {Path(path) / DEFAULT_DB}")
+    if any(k in low for k in _DAMAGED):
+        return InputError(f"cannot {action} store {path}: it is damaged or not a DuckDB file "
+                          f"({text}); restore it from a backup, rebuild it (ingest the source "
+                          "files again, or import-parquet an export into a new --db), or give "
+                          "another --db")
+    if isinstance(exc, (duckdb.IOException, OSError)):
+        return RetryLaterError(f"cannot {action} store {path}: {text}; check the disk and "
+                               "retry")
+    return InputError(f"cannot {action} store {path}: {text}; give a liqmap DuckDB file")
 
 
 class DuckDBStore:
@@ -90,10 +137,11 @@ class DuckDBStore:
     Raises
     ------
     RetryLaterError
-        When another process holds the file's lock or the file cannot be read now.
+        When another process holds the file's lock, or on another transient I/O failure.
     InputError
-        When the file is not a liqmap store, is newer than this liqmap, or (read-only)
-        does not exist.
+        When the file is not a liqmap store, is newer than this liqmap, is damaged or not
+        a DuckDB file, is a directory, cannot be written (permission denied), or
+        (read-only) does not exist. See :func:`classify_store_error`.
 
     Examples
     --------
@@ -116,14 +164,20 @@ class DuckDBStore:
         try:
             self._con = duckdb.connect(self._path, read_only=self._read_only)
         except duckdb.Error as exc:
-            raise _open_error(self._path, exc) from None
+            raise classify_store_error(self._path, exc) from None
         try:
             self._prepare_schema()
+        except duckdb.Error as exc:  # damage found when the catalog is first read
+            self.close()
+            raise classify_store_error(self._path, exc) from None
         except BaseException:
             self.close()
             raise
 
     def _check_path(self, path: Path) -> None:
+        if path.is_dir():
+            raise InputError(f"cannot open store {path}: it is a directory, not a DuckDB file; "
+                             f"give a file path such as {path / DEFAULT_DB}")
         if self._read_only and not path.is_file():
             raise InputError(f"no store at {path}; ingest data first (liqmap ingest-bars) "
                              "or give --db / LIQMAP_DB")
@@ -162,10 +216,23 @@ class DuckDBStore:
         return self._con
 
     @contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection for a read; a damaged, unreadable or locked file is classified."""
+        with self._lock:
+            con = self._conn()
+            try:
+                yield con
+            except duckdb.Error as exc:
+                if not _store_fault(exc):
+                    raise
+                raise classify_store_error(self._path, exc, action="read") from None
+
+    @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One transaction: COMMIT when the block ends, ROLLBACK on any error.
 
-        DuckDB I/O and write-conflict errors become :class:`RetryLaterError`.
+        A write conflict, a lock or another I/O error becomes :class:`RetryLaterError`;
+        a damaged or unwritable file :class:`InputError` (see :func:`classify_store_error`).
         """
         with self._lock:
             con = self._conn()
@@ -178,9 +245,15 @@ class DuckDBStore:
                     con.execute("ROLLBACK")
                 except duckdb.Error:
                     pass  # a failed COMMIT has already rolled back
-                if isinstance(exc, (duckdb.IOException, duckdb.TransactionException)):
+                if isinstance(exc, duckdb.TransactionException):
                     raise RetryLaterError(f"store {self._path}: write failed, nothing of this "
                                           f"batch was stored ({exc}); retry") from exc
+                if isinstance(exc, duckdb.Error) and _store_fault(exc):
+                    kind = classify_store_error(self._path, exc, action="write to")
+                    if isinstance(kind, RetryLaterError):
+                        raise RetryLaterError(f"store {self._path}: write failed, nothing of "
+                                              f"this batch was stored ({exc}); retry") from exc
+                    raise type(kind)(f"nothing of this batch was stored: {kind}") from exc
                 raise
 
     def _writable(self) -> None:
@@ -206,8 +279,8 @@ class DuckDBStore:
         if end_ms is not None:
             sql += " AND ts_ms < ?"
             params.append(int(end_ms))
-        with self._lock:
-            return self._conn().execute(f"{sql} ORDER BY {order}", params).fetchnumpy()
+        with self._reading() as con:
+            return con.execute(f"{sql} ORDER BY {order}", params).fetchnumpy()
 
     def _source(self, table: str, venue: str, symbol: str) -> str:
         return f"liqmap store {self._path} ({table} {venue} {symbol})"
@@ -218,16 +291,20 @@ class DuckDBStore:
         """Upsert ``bars`` in one transaction; return the number of rows written.
 
         The last write wins per ``(venue, symbol, ts_ms)``; optional columns that are
-        ``None`` on ``bars`` keep the values already stored.
+        ``None`` on ``bars`` keep the values already stored. Venue and symbol are stored
+        in their canonical spelling (``binanceusdm`` -> ``binance``, ``BTCUSDT`` ->
+        ``BTC/USDT:USDT``; see :func:`liqmap.store.canonical_series`); an unknown venue
+        raises :class:`~liqmap.ConfigError` before anything is written.
         """
         self._writable()
         batch = rec.bars_batch(bars)
         if batch.num_rows == 0:
             return 0
+        key = list(rec.check_names(bars.venue, bars.symbol, "bars"))
         sql = (f"INSERT INTO bars (venue, symbol, {', '.join(_BAR_COLS)}) SELECT ?, ?, "
                f"{', '.join(_BAR_COLS)} FROM {{batch}} ON CONFLICT DO UPDATE SET {_BAR_SET}")
         with self._transaction() as con:
-            self._insert(con, batch, sql, [bars.venue, bars.symbol])
+            self._insert(con, batch, sql, key)
         return batch.num_rows
 
     def read_bars(self, venue: str, symbol: str, start_ms: int | None = None,
@@ -245,8 +322,8 @@ class DuckDBStore:
         return rec.bars_from_columns(cols, venue, symbol, self._source("bars", venue, symbol))
 
     def _has(self, table: str, venue: str, symbol: str) -> bool:
-        with self._lock:
-            return self._conn().execute(
+        with self._reading() as con:
+            return con.execute(
                 f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE venue = ? AND symbol = ? "
                 "LIMIT 1)", [venue, symbol]).fetchall()[0][0] > 0
 
@@ -262,7 +339,7 @@ class DuckDBStore:
         sql = (f"INSERT INTO realized (venue, symbol, {cols}) SELECT ?, ?, {cols} FROM {{batch}}"
                " ON CONFLICT DO NOTHING")
         count = "SELECT count(*) FROM realized WHERE venue = ? AND symbol = ?"
-        key = [liq.venue, liq.symbol]
+        key = list(rec.check_names(liq.venue, liq.symbol, "realized liquidations"))
         with self._transaction() as con:
             before = con.execute(count, key).fetchall()[0][0]
             self._insert(con, batch, sql, key)
@@ -299,8 +376,8 @@ class DuckDBStore:
             if bound is not None:
                 sql += f" AND ts_ms {op} ?"
                 params.append(int(bound))
-        with self._lock:
-            rows = self._conn().execute(sql + " ORDER BY ts_ms", params).fetchall()
+        with self._reading() as con:
+            rows = con.execute(sql + " ORDER BY ts_ms", params).fetchall()
         return [rec.snapshot_from_row(r) for r in rows]
 
     # -- runs -------------------------------------------------------------------------
@@ -332,8 +409,8 @@ class DuckDBStore:
         params = [] if kind is None else [kind]
         if kind is not None:
             sql += " WHERE kind = ?"
-        with self._lock:
-            rows = self._conn().execute(sql + " ORDER BY ts_ms DESC, seq DESC", params).fetchall()
+        with self._reading() as con:
+            rows = con.execute(sql + " ORDER BY ts_ms DESC, seq DESC", params).fetchall()
         return [{"run_id": r[0], "kind": r[1], "ts_ms": int(r[2]), "params": json.loads(r[3]),
                  "summary": json.loads(r[4])} for r in rows]
 
@@ -344,10 +421,37 @@ class DuckDBStore:
         sql = " UNION ALL ".join(
             f"SELECT '{t}', venue, symbol, count(*), min(ts_ms), max(ts_ms) FROM {t} "
             "GROUP BY venue, symbol" for t in SERIES_TABLES)
-        with self._lock:
-            rows = self._conn().execute(sql + " ORDER BY 1, 2, 3").fetchall()
+        with self._reading() as con:
+            rows = con.execute(sql + " ORDER BY 1, 2, 3").fetchall()
         return [SeriesInfo(table=r[0], venue=r[1], symbol=r[2], rows=int(r[3]),
                            first_ts_ms=int(r[4]), last_ts_ms=int(r[5])) for r in rows]
+
+    def suspect_rows(self, examples: int = 3) -> list[SuspectRows]:
+        """Rows an older liqmap stored that today's checks refuse, per table and series.
+
+        Times outside 2000..2100 (seconds or microseconds taken for ms), liquidations
+        above :data:`~liqmap.realized.MAX_EVENT_NOTIONAL_USD`, and venue or symbol names
+        that are not canonical (the map API cannot serve them). Reading never fails on
+        them; this says which they are.
+        """
+        lo, hi = rec.TS_MS_RANGE
+        checks = [(t, f"ts_ms < {lo} OR ts_ms > {hi}", "ts_ms outside 2000..2100 (seconds or "
+                   "microseconds stored as ms)") for t in SERIES_TABLES]
+        checks.append(("realized", f"abs(notional_usd) > {MAX_EVENT_NOTIONAL_USD!r}",
+                       f"notional_usd above {MAX_EVENT_NOTIONAL_USD:.0e} USD"))
+        out = []
+        with self._reading() as con:
+            for table, where, reason in checks:
+                rows = con.execute(
+                    f"SELECT venue, symbol, count(*), list(ts_ms ORDER BY ts_ms)[1:{int(examples)}]"
+                    f" FROM {table} WHERE {where} GROUP BY ALL ORDER BY ALL").fetchall()
+                out += [SuspectRows(table, r[0], r[1], int(r[2]), tuple(int(t) for t in r[3]),
+                                    reason) for r in rows]
+        for info in self.series():
+            why = rec.name_problem(info.venue, info.symbol)
+            if why:
+                out.append(SuspectRows(info.table, info.venue, info.symbol, info.rows, (), why))
+        return out
 
     def close(self) -> None:
         """Release the database (idempotent)."""

@@ -15,11 +15,16 @@ Snapshot arrays are ``list<double>`` columns and params / run summaries JSON str
 
 Both functions work through the :class:`~liqmap.store.Store` interface, so any store can
 be exported or filled; importing is idempotent because every store write is an upsert.
+An import first reads and checks every file (:func:`read_parquet_export`: Parquet, the
+table's columns and types, no empty values, times in Unix ms, the store's own checks per
+series), so a bad folder raises :class:`~liqmap.DataError` naming the file before any
+store is opened or written.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
@@ -28,13 +33,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from liqmap._exceptions import InputError
+from liqmap._exceptions import DataError, InputError
 from liqmap.bars import Bars
 from liqmap.realized import RealizedLiquidations
 from liqmap.store import _records as rec
 from liqmap.store._base import MapSnapshot, Store
 
-__all__ = ["TABLES", "export_parquet", "import_parquet"]
+__all__ = ["TABLES", "ParquetExport", "export_parquet", "import_parquet", "read_parquet_export"]
 
 TABLES = ("bars", "realized", "snapshots", "runs")
 _SERIES_PART = pa.schema([("venue", pa.string()), ("symbol", pa.string()),
@@ -146,9 +151,99 @@ def export_parquet(store: Store, out_dir: str | PathLike,
     return counts
 
 
-def _read(folder: Path, part: pa.Schema) -> pa.Table:
-    data = ds.dataset(folder, format="parquet", partitioning=ds.partitioning(part, flavor="hive"))
-    return data.to_table()
+#: What each table's files must hold (extra columns are ignored), by export-parquet's types.
+_F64, _LIST = pa.float64(), pa.list_(pa.float64())
+_SCHEMAS = {
+    "bars": {"ts_ms": pa.int64(), **{c: _F64 for c in rec.BAR_REQUIRED}},
+    "realized": {"ts_ms": pa.int64(), "side": pa.int8(), "price": _F64, "qty_coin": _F64,
+                 "notional_usd": _F64},
+    "snapshots": {"ts_ms": pa.int64(), "price_usd": _F64, "price_bins_usd": _LIST,
+                  "long_usd": _LIST, "short_usd": _LIST, "params": pa.string()},
+    "runs": {"run_id": pa.string(), "kind": pa.string(), "ts_ms": pa.int64(),
+             "seq": pa.int64(), "params": pa.string(), "summary": pa.string()},
+}
+_OPTIONAL = {"bars": {c: _F64 for c in rec.BAR_OPTIONAL}}
+_JSON_COLUMNS = {"snapshots": ("params",), "runs": ("params", "summary")}
+_FIX = "give a folder written by liqmap export-parquet, or remove the file"
+
+
+@dataclass(frozen=True, slots=True)
+class ParquetExport:
+    """An export-parquet folder, read and checked: what :func:`import_parquet` writes.
+
+    Made by :func:`read_parquet_export` before any store is opened, so a bad folder leaves
+    no store file behind and changes no existing one.
+    """
+
+    folder: str
+    counts: dict
+    bars: tuple[Bars, ...] = ()
+    realized: tuple[RealizedLiquidations, ...] = ()
+    snapshots: tuple[MapSnapshot, ...] = ()
+    runs: tuple[dict, ...] = ()
+
+
+def _files(folder: Path) -> list[Path]:
+    """Data files under ``folder`` as pyarrow finds them (names starting . or _ skipped)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts))
+
+
+def _first_null(col: pa.ChunkedArray) -> int | None:
+    if col.null_count == 0:
+        return None
+    return int(np.flatnonzero(np.asarray(col.is_null()))[0])
+
+
+def _read_file(path: Path, folder: Path, name: str, part: pa.Schema) -> pa.Table:
+    """One Parquet file of table ``name``, checked: columns, types, nulls, times, JSON."""
+    try:
+        data = ds.dataset([str(path)], format="parquet", partition_base_dir=str(folder),
+                          partitioning=ds.partitioning(part, flavor="hive")).to_table()
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"not a readable Parquet file ({exc}); {_FIX}", source=str(path)) from None
+    want = {**_SCHEMAS[name], **{c: t for c, t in _OPTIONAL.get(name, {}).items()
+                                 if c in data.column_names}}
+    missing = [c for c in _SCHEMAS[name] if c not in data.column_names]
+    if missing:
+        raise DataError(f"missing column(s) {missing} of a liqmap {name} export; {_FIX}",
+                        source=str(path))
+    cols = {}
+    for col, typ in {**want, **{k.name: k.type for k in part}}.items():
+        try:
+            cols[col] = data[col].cast(typ)
+        except (pa.ArrowException, ValueError) as exc:
+            raise DataError(f"column {col!r} cannot be read as {typ} ({exc}); {_FIX}",
+                            source=str(path)) from None
+        needed = col in _SCHEMAS[name] or col in ("venue", "symbol")
+        row = _first_null(cols[col]) if needed else None
+        if row is not None:
+            where = "the value is empty" if col in _SCHEMAS[name] else \
+                "its folder is not <table>/venue=.../symbol=.../date=..."
+            raise DataError(f"column {col!r}: {where}; {_FIX}", source=str(path), row=row)
+    rows = np.arange(data.num_rows)
+    rec.check_ts_ms(cols["ts_ms"].to_numpy(), str(path), full_range=True, rows=rows)
+    for col in _JSON_COLUMNS.get(name, ()):
+        for i, text in enumerate(cols[col].to_pylist()):
+            try:
+                json.loads(text)
+            except ValueError as exc:
+                raise DataError(f"column {col!r} is not JSON ({exc}); {_FIX}",
+                                source=str(path), row=i) from None
+    return pa.table(cols)
+
+
+def _read(folder: Path, name: str, part: pa.Schema) -> pa.Table:
+    files = _files(folder)
+    tables = [_read_file(f, folder, name, part) for f in files]
+    if not tables:
+        return pa.table({c: pa.array([], t) for c, t in
+                         {**_SCHEMAS[name], **{k.name: k.type for k in part}}.items()})
+    try:
+        return pa.concat_tables(tables, promote_options="default")
+    except pa.ArrowException as exc:
+        raise DataError(f"the files of {name} do not share one layout ({exc}); {_FIX}",
+                        source=str(folder)) from None
 
 
 def _series(table: pa.Table):
@@ -159,39 +254,110 @@ def _series(table: pa.Table):
 
 
 def _column(table: pa.Table, name: str) -> np.ndarray | None:
+    if name not in table.column_names:
+        return None
     col = table[name]
     if col.null_count == len(col) and len(col):
         return None
     return np.asarray(col.to_numpy(), dtype=np.float64)
 
 
-def _import_series(store: Store, name: str, table: pa.Table, source: str) -> None:
-    for venue, symbol, sub in _series(table):
-        if name == "bars":
-            cols = {c: _column(sub, c) for c in rec.BAR_REQUIRED + rec.BAR_OPTIONAL}
-            store.write_bars(Bars(ts_ms=sub["ts_ms"].to_numpy(), **cols, venue=venue,
-                                  symbol=symbol, source=source))
-        elif name == "realized":
-            cols = {c: sub[c].to_numpy() for c in rec.REALIZED_KEY + ("notional_usd",)}
-            store.write_realized(RealizedLiquidations(**cols, venue=venue, symbol=symbol,
-                                                      source=source))
-        else:
-            for row in sub.to_pylist():
-                store.write_snapshot(MapSnapshot(
-                    venue=venue, symbol=symbol, ts_ms=row["ts_ms"], price_usd=row["price_usd"],
-                    price_bins_usd=np.asarray(row["price_bins_usd"], dtype=np.float64),
-                    long_usd=np.asarray(row["long_usd"], dtype=np.float64),
-                    short_usd=np.asarray(row["short_usd"], dtype=np.float64),
-                    params=json.loads(row["params"])))
+def _bars_of(sub: pa.Table, venue: str, symbol: str, source: str) -> Bars:
+    cols = {c: _column(sub, c) for c in rec.BAR_REQUIRED + rec.BAR_OPTIONAL}
+    bars = Bars(ts_ms=sub["ts_ms"].to_numpy(), **cols, venue=venue, symbol=symbol, source=source)
+    rec.bars_batch(bars)  # the store's own checks, now rather than half-way through
+    return bars
 
 
-def import_parquet(store: Store, in_dir: str | PathLike, tables=TABLES) -> dict[str, int]:
+def _realized_of(sub: pa.Table, venue: str, symbol: str, source: str) -> RealizedLiquidations:
+    cols = {c: sub[c].to_numpy() for c in rec.REALIZED_KEY + ("notional_usd",)}
+    liq = RealizedLiquidations(**cols, venue=venue, symbol=symbol, source=source)
+    rec.realized_batch(liq)
+    return liq
+
+
+def _snapshots_of(sub: pa.Table, venue: str, symbol: str) -> list[MapSnapshot]:
+    out = []
+    for row in sub.to_pylist():
+        snap = MapSnapshot(
+            venue=venue, symbol=symbol, ts_ms=row["ts_ms"], price_usd=row["price_usd"],
+            price_bins_usd=np.asarray(row["price_bins_usd"], dtype=np.float64),
+            long_usd=np.asarray(row["long_usd"], dtype=np.float64),
+            short_usd=np.asarray(row["short_usd"], dtype=np.float64),
+            params=json.loads(row["params"]))
+        rec.snapshot_row(snap)
+        out.append(snap)
+    return out
+
+
+def _runs_of(table: pa.Table, source: str) -> list[dict]:
+    out = []
+    for row in table.sort_by([("ts_ms", "ascending"), ("seq", "ascending")]).to_pylist():
+        if not row["kind"].strip() or not row["run_id"].strip():
+            raise DataError(f"run {row['run_id']!r} has an empty run_id or kind; {_FIX}",
+                            source=source)
+        out.append({"run_id": row["run_id"], "kind": row["kind"], "ts_ms": row["ts_ms"],
+                    "params": json.loads(row["params"]), "summary": json.loads(row["summary"])})
+    return out
+
+
+def read_parquet_export(in_dir: str | PathLike, tables=TABLES) -> ParquetExport:
+    """Read and check a folder written by :func:`export_parquet`; write nothing.
+
+    Every file is opened and checked (a Parquet file, the table's columns and types, no
+    empty values, times in Unix ms between 2000 and 2100, JSON columns that parse), then
+    every series goes through the store's own checks (known venue, symbol, increasing
+    times, plausible liquidations). :func:`import_parquet` then only writes.
+
+    Raises
+    ------
+    DataError
+        Naming the file (and row) and what to do, on the first problem.
+    InputError
+        When ``in_dir`` holds none of the requested tables, or a series fails the store's
+        checks.
+
+    Examples
+    --------
+    >>> export = read_parquet_export("export")  # doctest: +SKIP
+    >>> export.counts  # doctest: +SKIP
+    {'bars': 8928, 'runs': 0}
+    """
+    chosen, folder = _check_tables(tables), Path(in_dir)
+    found = [t for t in chosen if (folder / t).is_dir()]
+    if not found:
+        raise InputError(f"no liqmap Parquet export in {folder} (expected folders "
+                         f"{list(chosen)}); give the folder export-parquet wrote")
+    counts: dict[str, int] = {}
+    out: dict[str, list] = {"bars": [], "realized": [], "snapshots": [], "runs": []}
+    for name in found:
+        table = _read(folder / name, name, _RUNS_PART if name == "runs" else _SERIES_PART)
+        counts[name] = table.num_rows
+        source = f"parquet {folder / name}"
+        if name == "runs":
+            out["runs"] = _runs_of(table, source)
+            continue
+        for venue, symbol, sub in _series(table):
+            if name == "bars":
+                out["bars"].append(_bars_of(sub, venue, symbol, source))
+            elif name == "realized":
+                out["realized"].append(_realized_of(sub, venue, symbol, source))
+            else:
+                out["snapshots"] += _snapshots_of(sub, venue, symbol)
+    return ParquetExport(folder=str(folder), counts=counts,
+                         **{k: tuple(v) for k, v in out.items()})
+
+
+def import_parquet(store: Store, in_dir: str | PathLike | ParquetExport,
+                   tables=TABLES) -> dict[str, int]:
     """Fill ``store`` from an export made by :func:`export_parquet` (idempotent).
 
-    Each series is written in one transaction; importing the same folder again stores
-    nothing twice (bars and snapshots are upserts, liquidations de-duplicated, runs keyed
-    by their id). Runs need a store whose ``record_run`` accepts ``run_id`` and ``ts_ms``
-    (``DuckDBStore`` does).
+    The whole folder is read and checked first (:func:`read_parquet_export`; pass its
+    result as ``in_dir`` to check before the store is even opened), so a bad file raises
+    before anything is written. Each series is then written in one transaction;
+    importing the same folder again stores nothing twice (bars and snapshots are upserts,
+    liquidations de-duplicated, runs keyed by their id). Runs need a store whose
+    ``record_run`` accepts ``run_id`` and ``ts_ms`` (``DuckDBStore`` does).
 
     Returns
     -------
@@ -200,23 +366,20 @@ def import_parquet(store: Store, in_dir: str | PathLike, tables=TABLES) -> dict[
 
     Raises
     ------
+    DataError
+        When a file is not Parquet, lacks the table's columns or holds implausible rows
+        (the message names the file and row).
     InputError
         When ``in_dir`` holds none of the requested tables.
     """
-    chosen, folder = _check_tables(tables), Path(in_dir)
-    found = [t for t in chosen if (folder / t).is_dir()]
-    if not found:
-        raise InputError(f"no liqmap Parquet export in {folder} (expected folders "
-                         f"{list(chosen)}); give the folder export-parquet wrote")
-    counts = {}
-    for name in found:
-        table = _read(folder / name, _RUNS_PART if name == "runs" else _SERIES_PART)
-        counts[name] = table.num_rows
-        if name == "runs":
-            for row in table.sort_by([("ts_ms", "ascending"), ("seq", "ascending")]).to_pylist():
-                store.record_run(row["kind"], json.loads(row["params"]),
-                                 json.loads(row["summary"]), run_id=row["run_id"],
-                                 ts_ms=row["ts_ms"])
-        elif table.num_rows:
-            _import_series(store, name, table, f"parquet {folder / name}")
-    return counts
+    export = in_dir if isinstance(in_dir, ParquetExport) else read_parquet_export(in_dir, tables)
+    for bars in export.bars:
+        store.write_bars(bars)
+    for liq in export.realized:
+        store.write_realized(liq)
+    for snap in export.snapshots:
+        store.write_snapshot(snap)
+    for run in export.runs:
+        store.record_run(run["kind"], run["params"], run["summary"], run_id=run["run_id"],
+                         ts_ms=run["ts_ms"])
+    return dict(export.counts)

@@ -13,12 +13,20 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from liqmap._exceptions import InputError
 from liqmap.bars import Bars
-from liqmap.realized import LONG_LIQUIDATED, SHORT_LIQUIDATED, RealizedLiquidations
+from liqmap.io.validate import TS_MS_RANGE, check_ts_scale
+from liqmap.realized import (
+    LONG_LIQUIDATED,
+    MAX_EVENT_NOTIONAL_USD,
+    SHORT_LIQUIDATED,
+    RealizedLiquidations,
+)
 from liqmap.store._base import MapSnapshot
+from liqmap.store._names import canonical_series
 
 __all__ = [
     "BAR_OPTIONAL",
@@ -26,7 +34,10 @@ __all__ = [
     "REALIZED_KEY",
     "bars_batch",
     "bars_from_columns",
+    "TS_MS_RANGE",
     "check_names",
+    "check_ts_ms",
+    "name_problem",
     "normalise_liquidation_side",
     "realized_batch",
     "realized_from_columns",
@@ -38,6 +49,8 @@ __all__ = [
 BAR_REQUIRED = ("open", "high", "low", "close", "open_interest")
 BAR_OPTIONAL = ("volume", "taker_buy_volume", "taker_delta", "funding_rate")
 REALIZED_KEY = ("ts_ms", "side", "price", "qty_coin")
+#: Unix ms a stored time may have (2000-01-01 .. 2100-01-01), the bar loaders' range.
+
 
 #: venue order side or position side -> liqmap side (+1 long liquidated, -1 short)
 _SIDE_WORDS = {"sell": LONG_LIQUIDATED, "long": LONG_LIQUIDATED,
@@ -89,25 +102,61 @@ def normalise_liquidation_side(order_side: str | Iterable[str]) -> int | np.ndar
     return np.array([_side_of(v) for v in order_side], dtype=np.int8)
 
 
-def check_names(venue: Any, symbol: Any, what: str) -> None:
-    """InputError unless ``venue`` and ``symbol`` are non-empty strings."""
+def check_names(venue: Any, symbol: Any, what: str) -> tuple[str, str]:
+    """The canonical ``(venue, symbol)`` of a record (see :mod:`liqmap.store._names`).
+
+    InputError when either is empty; ConfigError (an InputError) when the venue is not
+    known or the symbol is neither a ccxt symbol nor the venue's id.
+    """
     for name, value in (("venue", venue), ("symbol", symbol)):
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"{what} need a {name} (ccxt id / unified symbol such as "
                              f"'binance', 'BTC/USDT:USDT'), got {value!r}; set it on the record")
+    return canonical_series(venue, symbol)
+
+
+def name_problem(venue: str, symbol: str) -> str | None:
+    """Why a stored ``(venue, symbol)`` is not canonical (an older liqmap stored it), or None."""
+    try:
+        canon = canonical_series(venue, symbol)
+    except InputError as exc:
+        return str(exc)
+    if canon != (venue, symbol):
+        return f"stored as {venue} {symbol}, canonical {canon[0]} {canon[1]}"
+    return None
+
+
+def check_ts_ms(ts: np.ndarray, source: str, *, full_range: bool = False,
+                rows: np.ndarray | None = None) -> None:
+    """DataError on a timestamp no store row may have.
+
+    Always refused: times after 2100 (microseconds or nanoseconds taken for ms; such rows
+    cannot even be shown). With ``full_range`` (files: Parquet imports), times before
+    2000 too (seconds taken for ms). The message is the bar loaders' one
+    (:mod:`liqmap.io.validate`), with the detected unit and how to convert.
+    """
+    ts = np.asarray(ts, dtype=np.int64)
+    bad = (ts > TS_MS_RANGE[1]) | ((ts < TS_MS_RANGE[0]) if full_range else False)
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        where = idx if rows is None else np.asarray(rows)[idx]
+        check_ts_scale(pd.DataFrame({"ts_ms": ts[idx], "_row": where}), source)
 
 
 def _int_ms(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":
-        return arr.astype(np.int64)
-    arr = arr.astype(np.float64)
-    bad = ~np.isfinite(arr) | (arr != np.round(arr))
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{what}: ts_ms must be whole Unix milliseconds, row {pos} is "
-                         f"{float(arr[pos])}; fix or drop that row")
-    return arr.astype(np.int64)
+        out = arr.astype(np.int64)
+    else:
+        arr = arr.astype(np.float64)
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{what}: ts_ms must be whole Unix milliseconds, row {pos} is "
+                             f"{float(arr[pos])}; fix or drop that row")
+        out = arr.astype(np.int64)
+    check_ts_ms(out, what)
+    return out
 
 
 def _floats(values: Any) -> np.ndarray:
@@ -166,6 +215,14 @@ def realized_batch(liq: RealizedLiquidations) -> pa.Table:
                          f"{float(price[pos])}, qty_coin {float(qty[pos])}, notional_usd "
                          f"{float(notional[pos])};"
                          " price must be > 0 and quantities finite >= 0; fix or drop the row")
+    big = np.flatnonzero(np.abs(notional) > MAX_EVENT_NOTIONAL_USD)
+    if big.size:
+        pos = int(big[0])
+        raise InputError(f"realized liquidations {liq.source}: row {pos} has notional_usd "
+                         f"{float(notional[pos]):.6g} (qty_coin {float(qty[pos]):.6g} at price "
+                         f"{float(price[pos]):.6g}), above the {MAX_EVENT_NOTIONAL_USD:.0e} USD "
+                         "no single liquidation comes near; the quantity is probably in the "
+                         "wrong unit (contracts, or a scaled integer): fix or drop the row")
     order = np.lexsort((qty, price, side, ts))  # stable: the first of equal rows comes first
     keys = (ts[order], side[order], price[order], qty[order])
     first = np.ones(len(order), dtype=bool)
@@ -210,7 +267,7 @@ def to_json(obj: Any, what: str) -> str:
 
 def snapshot_row(snap: MapSnapshot) -> tuple:
     """A validated row ``(venue, symbol, ts_ms, price_usd, bins, long, short, params)``."""
-    check_names(snap.venue, snap.symbol, "map snapshots")
+    venue, symbol = check_names(snap.venue, snap.symbol, "map snapshots")
     ts = int(_int_ms([snap.ts_ms], "map snapshot")[0])
     arrays = [_floats(a) for a in (snap.price_bins_usd, snap.long_usd, snap.short_usd)]
     if any(a.ndim != 1 for a in arrays) or len({len(a) for a in arrays}) != 1:
@@ -224,7 +281,7 @@ def snapshot_row(snap: MapSnapshot) -> tuple:
         raise InputError(f"map snapshot at {ts}: params must be a dict, got "
                          f"{type(snap.params).__name__}")
     params = to_json(snap.params, "map snapshot params")
-    return (snap.venue, snap.symbol, ts, float(snap.price_usd),
+    return (venue, symbol, ts, float(snap.price_usd),
             *(a.tolist() for a in arrays), params)
 
 

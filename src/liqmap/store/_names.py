@@ -1,0 +1,142 @@
+"""Venue and symbol names as the store keeps them: liqmap venue ids and ccxt symbols.
+
+A stored series is keyed by ``(venue, symbol)``. Every write checks both and stores the
+canonical spelling, so that what one command stores, the map API and the dashboard find:
+
+- **venue**: one of :data:`liqmap.core.tiers.VENUES`, the venues whose liquidation rules
+  liqmap has (a map of any other venue cannot be computed, and the API refuses it). ccxt
+  exchange ids are accepted as aliases (``binanceusdm`` -> ``binance``, ``binancecoinm``
+  -> ``binance-inverse``), in any case and with surrounding spaces.
+- **symbol**: a ccxt unified perpetual symbol (``BTC/USDT:USDT``, inverse ``BTC/USD:BTC``,
+  dated ``BTC/USDT:USDT-250328``) or the venue's own id, converted to the ccxt symbol:
+  ``BTCUSDT`` / ``BTCUSD_PERP`` (Binance), ``BTCUSDT`` / ``BTCUSD`` (Bybit),
+  ``BTC-USDT-SWAP`` (OKX), ``BTC`` (Hyperliquid, USDC-margined).
+
+Nothing here touches a database; the names are checked before any write begins.
+"""
+
+from __future__ import annotations
+
+import re
+
+from liqmap._exceptions import ConfigError
+from liqmap.core.tiers import VENUES
+
+__all__ = ["VENUE_ALIASES", "canonical_series", "canonical_symbol", "canonical_venue"]
+
+#: ccxt exchange ids (and other spellings) accepted for liqmap's venue ids.
+VENUE_ALIASES = {"binanceusdm": "binance", "binancecoinm": "binance-inverse"}
+
+_CCXT = re.compile(r"([A-Za-z0-9]+)/([A-Za-z0-9]+)(?::([A-Za-z0-9]+)(-\d{6})?)?")
+_LINEAR_ID = re.compile(r"([A-Z0-9]+?)(USDT|USDC|BUSD)(?:_(\d{6}))?")
+_BINANCE_CM_ID = re.compile(r"([A-Z0-9]+?)USD_(PERP|\d{6})")
+_BYBIT_INVERSE_ID = re.compile(r"([A-Z0-9]+?)USD")
+_OKX_ID = re.compile(r"([A-Z0-9]+)-(USDT|USDC|USD)-SWAP")
+_HYPERLIQUID_ID = re.compile(r"[A-Za-z0-9]+")
+_ID_EXAMPLES = {"binance": "BTCUSDT", "binance-inverse": "BTCUSD_PERP", "bybit": "BTCUSDT",
+                "okx": "BTC-USDT-SWAP", "hyperliquid": "BTC"}
+
+
+def _known() -> str:
+    aliases = ", ".join(f"{a} -> {v}" for a, v in VENUE_ALIASES.items())
+    return f"{', '.join(VENUES)} (ccxt ids accepted: {aliases})"
+
+
+def canonical_venue(venue: object) -> str:
+    """liqmap's id of ``venue``: a known venue id or a ccxt alias, in any case.
+
+    Raises
+    ------
+    ConfigError
+        On an empty or unknown venue; the message lists the known ones.
+
+    Examples
+    --------
+    >>> canonical_venue("Binance"), canonical_venue("binanceusdm"), canonical_venue(" OKX ")
+    ('binance', 'binance', 'okx')
+    """
+    if not isinstance(venue, str) or not venue.strip():
+        raise ConfigError(f"the venue is empty ({venue!r}); give one of {_known()}")
+    key = venue.strip().lower()
+    key = VENUE_ALIASES.get(key, key)
+    if key not in VENUES:
+        raise ConfigError(f"unknown venue {venue!r}; use one of {_known()}")
+    return key
+
+
+def _from_ccxt(symbol: str) -> str | None:
+    m = _CCXT.fullmatch(symbol)
+    if m is None:
+        return None
+    if m.group(3) is None:
+        raise ConfigError(f"symbol {symbol!r} is a spot symbol; liqmap maps perpetual futures: "
+                          f"use {symbol}:{m.group(2)} (linear) or {m.group(1)}/USD:{m.group(1)} "
+                          "(inverse)")
+    return symbol.upper() if symbol == symbol.lower() else symbol
+
+
+def _from_id(venue: str, ident: str) -> str | None:
+    upper = ident.upper()
+    if venue == "hyperliquid":
+        if not _HYPERLIQUID_ID.fullmatch(ident):
+            return None
+        return f"{upper if ident == ident.lower() else ident}/USDC:USDC"
+    if venue == "okx":
+        m = _OKX_ID.fullmatch(upper)
+        if m is None:
+            return None
+        base, quote = m.groups()
+        return f"{base}/USD:{base}" if quote == "USD" else f"{base}/{quote}:{quote}"
+    m = _BINANCE_CM_ID.fullmatch(upper) if venue.startswith("binance") else None
+    if m is not None:
+        base, when = m.groups()
+        return f"{base}/USD:{base}" + ("" if when == "PERP" else f"-{when}")
+    m = _LINEAR_ID.fullmatch(upper)
+    if m is not None:
+        base, quote, when = m.groups()
+        return f"{base}/{quote}:{quote}" + (f"-{when}" if when else "")
+    m = _BYBIT_INVERSE_ID.fullmatch(upper) if venue == "bybit" else None
+    if m is not None:
+        return f"{m.group(1)}/USD:{m.group(1)}"
+    return None
+
+
+def canonical_symbol(symbol: object, venue: str) -> str:
+    """The ccxt unified symbol of ``symbol`` (a ccxt symbol or ``venue``'s own id).
+
+    ``venue`` must already be canonical (see :func:`canonical_venue`).
+
+    Raises
+    ------
+    ConfigError
+        On an empty symbol, a spot symbol or a spelling that is neither form.
+
+    Examples
+    --------
+    >>> canonical_symbol("BTCUSDT", "binance"), canonical_symbol("BTC-USD-SWAP", "okx")
+    ('BTC/USDT:USDT', 'BTC/USD:BTC')
+    >>> canonical_symbol("BTCUSD_PERP", "binance-inverse"), canonical_symbol("BTC", "hyperliquid")
+    ('BTC/USD:BTC', 'BTC/USDC:USDC')
+    """
+    example = _ID_EXAMPLES.get(venue, "BTCUSDT")
+    forms = (f"a ccxt perpetual symbol such as BTC/USDT:USDT (inverse BTC/USD:BTC) or the "
+             f"{venue} id such as {example}")
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise ConfigError(f"the symbol is empty ({symbol!r}); give {forms}")
+    text = symbol.strip()
+    found = _from_ccxt(text) if "/" in text else _from_id(venue, text)
+    if found is None:
+        raise ConfigError(f"symbol {symbol!r} is not understood for {venue}; give {forms}")
+    return found
+
+
+def canonical_series(venue: object, symbol: object) -> tuple[str, str]:
+    """``(venue, symbol)`` as the store keeps them; ConfigError saying what is allowed.
+
+    Examples
+    --------
+    >>> canonical_series("BinanceUSDM", "btcusdt")
+    ('binance', 'BTC/USDT:USDT')
+    """
+    name = canonical_venue(venue)
+    return name, canonical_symbol(symbol, name)
