@@ -7,9 +7,12 @@ serves a DuckDB store; ``liqmap serve --live`` streams venues into memory
 (:mod:`liqmap.service.live_source`).
 
 Errors: bad parameters answer 422 with a message naming the valid values; a slow or failing
-source answers 503 ``{"detail", "retry_after_s"}`` with ``Retry-After`` and the next request
-tries again; the only writing endpoint, ``POST /api/v1/admin/refresh``, answers 403 unless
-the operator set an admin token (``LIQMAP_ADMIN_TOKEN`` or ``admin_token=``).
+source, or a burst of new computations beyond the pool's bound, answers 503
+``{"detail", "retry_after_s"}`` with ``Retry-After`` and the next request tries again (a
+cached view and ``/health`` never wait for computations: see
+:mod:`liqmap.service.runtime`); the only writing endpoint, ``POST /api/v1/admin/refresh``,
+answers 403 unless the operator set an admin token (``LIQMAP_ADMIN_TOKEN`` or
+``admin_token=``).
 
 >>> from fastapi.testclient import TestClient
 >>> client = TestClient(create_app())                         # doctest: +SKIP
@@ -35,6 +38,7 @@ from fastapi.staticfiles import StaticFiles
 from liqmap._exceptions import InputError, RetryLaterError
 from liqmap.service import schemas as sc
 from liqmap.service.runtime import LRU, CatalogGuard, Runtime, Unavailable
+from liqmap.service.sources import BundledSource, SharedBars
 from liqmap.service.views import AGGREGATE, LOOKBACKS_MS, ViewKey, compute_view
 
 __all__ = ["ADMIN_TOKEN_ENV", "Service", "create_app"]
@@ -64,12 +68,16 @@ class Service:
     admin_token: str | None
     stream_poll_s: float = 1.0
     heartbeat_s: float = 5.0
-    views: LRU = field(default_factory=lambda: LRU(32))
-    maps: LRU = field(default_factory=lambda: LRU(64))
-    bodies: LRU = field(default_factory=lambda: LRU(256))
+    views: LRU = field(default_factory=lambda: LRU(32, "views"))
+    maps: LRU = field(default_factory=lambda: LRU(64, "maps"))
+    bodies: LRU = field(default_factory=lambda: LRU(256, "bodies"))
+    bars: LRU = field(default_factory=lambda: LRU(8, "bars"))
+
+    def __post_init__(self) -> None:
+        self.reads = SharedBars(self.source, self.bars)  # what views are computed from
 
     def clear(self) -> None:
-        for cache in (self.views, self.maps, self.bodies):
+        for cache in (self.views, self.maps, self.bodies, self.bars):
             cache.clear()
         self.guard.invalidate()
 
@@ -92,20 +100,21 @@ class Service:
         return cat, ViewKey(venue, symbol, lookback)
 
     async def view(self, venue, symbol, lookback):
-        """The cached view for the current data version (computed once, single-flight)."""
-        cat, key = await self.key(venue, symbol, lookback)
-        found = self.views.get((key, cat.version))
-        if found is not None:
-            return found
+        """The cached view for the current data version (computed once, single-flight).
 
-        def job():
-            v = compute_view(self.source, key)
-            self.views.put((key, v.version), v)
-            self.views.put((key, cat.version), v)
+        Cached under ``(ViewKey, data version)``: the key holds every parameter of a view,
+        and new data get a new version, hence a new computation.
+        """
+        cat, key = await self.key(venue, symbol, lookback)
+
+        def compute():
+            v = compute_view(self.reads, key)
+            self.views.put((key, v.version), v)  # read at a newer version than cat's
             return v
 
-        return await self.runtime.run(f"computing the {key.venue} {key.symbol} "
-                                      f"{key.lookback} view", job, key=("view", key, cat.version))
+        return await self.runtime.cached(self.views, (key, cat.version),
+                                         f"computing the {key.venue} {key.symbol} "
+                                         f"{key.lookback} view", compute)
 
     def check_token(self, authorization: str | None) -> None:
         if not self.admin_token:
@@ -216,7 +225,8 @@ def _meta_routes(app: FastAPI, svc: Service) -> None:
 def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = None,
                deadline_s: float = 2.0, catalog_ttl_s: float = 1.0,
                stream_poll_s: float = 1.0, heartbeat_s: float = 5.0,
-               warm: bool = True, live=None) -> FastAPI:
+               warm: bool = True, live=None, workers: int = 2,
+               max_pending: int | None = None) -> FastAPI:
     """Build the API app.
 
     Parameters
@@ -240,13 +250,16 @@ def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = Non
         Background work with ``start()`` and ``stop()`` run for the app's lifetime: a
         :class:`~liqmap.service.live_source.LiveFeed` appending to ``source`` (a
         :class:`~liqmap.service.live_source.LiveSource`) for ``liqmap serve --live``.
+    workers, max_pending : int
+        Threads of the computation pool and the most computations queued or running
+        (default ``8 * workers``); a request for one more answers 503 at once. Catalog
+        reads have their own pool, and cached views are answered without either.
     """
     from liqmap.service.routes import data_routes
-    from liqmap.service.sources import BundledSource
     from liqmap.service.stream import stream_routes
 
     src = source if source is not None else BundledSource()
-    rt = Runtime(deadline_s=deadline_s)
+    rt = Runtime(deadline_s=deadline_s, workers=workers, max_pending=max_pending)
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
     svc = Service(src, rt, CatalogGuard(src, rt, catalog_ttl_s),
                   Path(scorecard_dir or "scorecard"), token or None, stream_poll_s,

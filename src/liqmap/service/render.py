@@ -1,17 +1,22 @@
 """Views to JSON: the bodies of the API's answers (shapes in :mod:`liqmap.service.schemas`).
 
-Heavy bodies (heatmap, map) are rendered once per view and key to ``bytes`` and cached;
-the others are small dicts. Non-finite numbers become ``null`` (strict JSON).
+Heavy bodies (heatmap, map) are rendered once per view and key to ``bytes``, compressed
+once (:class:`Encoded`: a 680 kB heatmap is about 140 kB gzipped) and cached, so a cached
+answer costs the server a copy of bytes only; the others are small dicts. Non-finite
+numbers become ``null`` (strict JSON).
 
 >>> dumps({"a": float("inf"), "b": [1.0, float("nan")]})
 b'{"a":null,"b":[1.0,null]}'
+>>> accepts_gzip("br, gzip;q=0.8"), accepts_gzip("gzip;q=0"), accepts_gzip(None)
+(True, False, False)
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -19,11 +24,40 @@ from liqmap.core import mapstats
 from liqmap.core.mapstats import jsonable
 from liqmap.core.records import LiqMap
 
-__all__ = ["cascade_body", "dumps", "floats", "heatmap_body", "map_body", "realized_body",
-           "realized_events"]
+__all__ = ["Encoded", "accepts_gzip", "cascade_body", "dumps", "floats", "heatmap_body",
+           "map_body", "realized_body", "realized_events"]
 
 MAX_HEATMAP_EVENTS = 2000
 MAX_EVENTS = 10_000
+#: Bodies shorter than this are sent as they are (gzip would save little).
+GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A JSON body and its gzip form (None when short), compressed once, sent many times."""
+
+    raw: bytes
+    gzip: bytes | None
+
+    @classmethod
+    def of(cls, raw: bytes) -> "Encoded":
+        small = len(raw) < GZIP_MIN_BYTES
+        return cls(raw, None if small else gzip.compress(raw, GZIP_LEVEL, mtime=0))
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when an ``Accept-Encoding`` header allows gzip (``gzip`` or ``*``, q > 0)."""
+    for part in (accept_encoding or "").split(","):
+        name, _, params = part.partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            q = params.strip().lower()
+            try:
+                return not q.startswith("q=") or float(q[2:]) > 0
+            except ValueError:
+                return False
+    return False
 
 
 

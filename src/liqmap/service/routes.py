@@ -2,8 +2,8 @@
 realized liquidations and market state.
 
 Each answer is built from one immutable view (one data version). The heatmap and map bodies
-are rendered to bytes once per view and parameters and then served from the cache, which
-is what keeps them fast under load.
+are rendered to bytes (and gzipped) once per view and parameters and then served from the
+cache, which is what keeps them fast under load.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import math
 from typing import Optional
 
 import numpy as np
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
+from liqmap._exceptions import ConfigError
 from liqmap.core import mapstats
+from liqmap.model import check_at_ms
 from liqmap.service import render
 from liqmap.service import schemas as sc
 from liqmap.service.views import LOOKBACKS_MS, compute_map, venues_of
@@ -44,8 +46,13 @@ def _q_at():
     return Query(None, description="map time, Unix ms (default: the last bar)")
 
 
-def _json(body: bytes) -> Response:
-    return Response(body, media_type="application/json")
+def _json(body: render.Encoded, request: Request) -> Response:
+    """The cached body, gzipped when the client accepts it."""
+    if body.gzip is not None and render.accepts_gzip(request.headers.get("accept-encoding")):
+        return Response(body.gzip, media_type="application/json",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body.raw, media_type="application/json",
+                    headers={"Vary": "Accept-Encoding"})
 
 
 async def _map(svc, venue, symbol, lookback, at_ms):
@@ -55,58 +62,49 @@ async def _map(svc, venue, symbol, lookback, at_ms):
     view = await svc.view(venue, symbol, lookback)
     if at_ms is None:
         return view, view.maps, view.final_map
+    try:  # the library's rule (CLI --at too): inside every venue's data, else named span
+        for v in view.venues:
+            check_at_ms(view.full_bars[v], at_ms)
+    except ConfigError as exc:
+        raise HTTPProblem(422, str(exc)) from None
     ts = view.full_bars[view.venues[0]].ts_ms
-    lo, hi = int(ts[min(1, ts.size - 1)]), int(ts[-1])
-    if not lo <= at_ms <= hi:
-        raise HTTPProblem(422, f"at_ms {at_ms} is outside the data: give a time between "
-                          f"{lo} and {hi} (Unix ms)")
     at_bar = int(ts[np.searchsorted(ts, at_ms, side="right") - 1])
-    if at_bar >= hi:
+    if at_bar >= int(view.final_map.ts_ms):
         return view, view.maps, view.final_map
-    key = (view.key, view.version, at_bar)
-    found = svc.maps.get(key)
-    if found is None:
-        def job():
-            out = compute_map(view, at_bar)
-            svc.maps.put(key, out)
-            return out
-
-        found = await svc.runtime.run(f"computing the map at {at_bar}", job, key=("map",) + key)
+    found = await svc.runtime.cached(svc.maps, (view.key, view.version, at_bar),
+                                     f"computing the map at {at_bar}",
+                                     lambda: compute_map(view, at_bar))
     return (view,) + found
 
 
-async def _cached(svc, key, build):
-    """Bytes cached under ``key``, built in a worker thread on a miss."""
-    body = svc.bodies.get(key)
-    if body is None:
-        def job():
-            b = build()
-            svc.bodies.put(key, b)
-            return b
-
-        body = await svc.runtime.run(f"rendering {key[0]}", job, key=("body",) + key)
-    return body
+async def _cached(svc, key, build, what: str | None = None):
+    """Body cached under ``key`` (which holds the view key, data version and every other
+    parameter), built once in the computation pool on a miss (single-flight)."""
+    return await svc.runtime.cached(svc.bodies, key, what or f"rendering {key[0]}", build)
 
 
 def _heatmap_routes(app: FastAPI, svc) -> None:
     @app.get("/api/v1/heatmap", response_model=sc.HeatmapOut, responses=_ERRORS,
              tags=["maps"])
-    async def heatmap(venue: Optional[str] = _q_venue(), symbol: Optional[str] = _q_symbol(),
-                      lookback: str = _q_lookback(),
+    async def heatmap(request: Request, venue: Optional[str] = _q_venue(),
+                      symbol: Optional[str] = _q_symbol(), lookback: str = _q_lookback(),
                       resolution: int = Query(300, ge=50, le=1000,
                                               description="max time columns")):
         """The liquidation book over time (at most ``resolution`` x 200 cells)."""
         view = await svc.view(venue, symbol, lookback)
         key = ("heatmap", view.key, view.version, resolution)
-        return _json(await _cached(svc, key, lambda: render.heatmap_body(view, resolution)))
+        return _json(await _cached(svc, key, lambda: render.Encoded.of(
+            render.heatmap_body(view, resolution))), request)
 
     @app.get("/api/v1/map", response_model=sc.MapOut, responses=_ERRORS, tags=["maps"])
-    async def liq_map(venue: Optional[str] = _q_venue(), symbol: Optional[str] = _q_symbol(),
-                      lookback: str = _q_lookback(), at_ms: Optional[int] = _q_at()):
+    async def liq_map(request: Request, venue: Optional[str] = _q_venue(),
+                      symbol: Optional[str] = _q_symbol(), lookback: str = _q_lookback(),
+                      at_ms: Optional[int] = _q_at()):
         """The liquidation map at one time, cumulative curves and its summary."""
         view, _, m = await _map(svc, venue, symbol, lookback, at_ms)
         key = ("map", view.key, view.version, int(m.ts_ms))
-        return _json(await _cached(svc, key, lambda: render.map_body(view, m)))
+        return _json(await _cached(svc, key, lambda: render.Encoded.of(
+            render.map_body(view, m))), request)
 
 
 def _band(m, lo_usd, hi_usd, band_pct) -> tuple[float, float]:
@@ -170,17 +168,13 @@ def _analytics_routes(app: FastAPI, svc) -> None:
         """Cascade after an instant shock (``liqmap.CascadeSimulator``, shipped impact)."""
         view, maps, m = await _map(svc, venue, symbol, lookback, at_ms)
         key = ("cascade", view.key, view.version, int(m.ts_ms), float(shock_pct))
-        found = svc.bodies.get(key)
-        if found is None:
-            def job():
-                from liqmap.cascade import CascadeSimulator
 
-                body = render.cascade_body(view, m, CascadeSimulator().run(maps, shock_pct))
-                svc.bodies.put(key, body)
-                return body
+        def build():
+            from liqmap.cascade import CascadeSimulator
 
-            found = await svc.runtime.run("simulating the cascade", job, key=key)
-        return found
+            return render.cascade_body(view, m, CascadeSimulator().run(maps, shock_pct))
+
+        return await _cached(svc, key, build, "simulating the cascade")
 
 
 def _realized_routes(app: FastAPI, svc) -> None:
@@ -196,7 +190,7 @@ def _realized_routes(app: FastAPI, svc) -> None:
         cat, key = await svc.key(venue, symbol, "24h")
         venues = venues_of(cat, key)
 
-        def job():
+        def build():
             bars = svc.source.bars(venues[0], key.symbol)
             end = int(bars.ts_ms[-1]) + bars.bar_ms if end_ms is None else end_ms
             start = end - _DAY_MS if start_ms is None else start_ms
@@ -205,8 +199,8 @@ def _realized_routes(app: FastAPI, svc) -> None:
             liq = _realized(svc.source, venues, key.symbol, start, end)
             return render.realized_body(key.venue, key.symbol, start, end, liq, bars)
 
-        return await svc.runtime.run("reading realized liquidations", job,
-                                     key=("realized", key, cat.version, start_ms, end_ms))
+        return await _cached(svc, ("realized", key, cat.version, start_ms, end_ms), build,
+                             "reading realized liquidations")
 
     @app.get("/api/v1/market-state", response_model=sc.MarketStateOut, responses=_ERRORS,
              tags=["analytics"])
@@ -215,16 +209,8 @@ def _realized_routes(app: FastAPI, svc) -> None:
                            lookback: str = _q_lookback()):
         """Open-interest flush, funding now vs mean, realized per day, imbalance trend."""
         view = await svc.view(venue, symbol, lookback)
-        key = ("market-state", view.key, view.version)
-        found = svc.bodies.get(key)
-        if found is None:
-            def job():
-                body = market_state_body(view)
-                svc.bodies.put(key, body)
-                return body
-
-            found = await svc.runtime.run("computing the market state", job, key=key)
-        return found
+        return await _cached(svc, ("market-state", view.key, view.version),
+                             lambda: market_state_body(view), "computing the market state")
 
 
 def _frame_maps(view, points: int = 5):

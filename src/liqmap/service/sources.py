@@ -8,7 +8,9 @@ venue and symbol, and the realized liquidations of one venue and symbol (if any)
   (:func:`liqmap.io.load_sample`); it never changes, so its version is constant.
 - :class:`StoreSource` reads through the :class:`liqmap.store._base.Store` protocol (the
   DuckDB store by default); its version is derived from what the store reports per series,
-  so new rows written by a live collector change it.
+  so new rows written by a live collector change it. It reads that inventory through a
+  handle of its own (beside long bar reads), and only once for a DuckDB file opened
+  read-only (:meth:`StoreSource.from_path`), which no process can write meanwhile.
 
 Errors: a source raises :class:`liqmap.RetryLaterError` when it is temporarily unable to
 answer (store locked, disk gone) and :class:`liqmap.InputError` when the question is wrong
@@ -24,6 +26,7 @@ into ``RetryLaterError``, so the service answers 503 and tries again on the next
 from __future__ import annotations
 
 import hashlib
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -31,7 +34,7 @@ from liqmap._exceptions import ConfigError, InputError, RetryLaterError
 from liqmap.bars import Bars
 from liqmap.realized import RealizedLiquidations
 
-__all__ = ["BundledSource", "Catalog", "DataSource", "Series", "StoreSource"]
+__all__ = ["BundledSource", "Catalog", "DataSource", "Series", "SharedBars", "StoreSource"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,14 @@ class StoreSource(DataSource):
     opener : callable, optional
         Instead of ``store``: a function returning one, called on first use and again
         after the store failed to open (so a locked file at start-up is retried).
+    catalog_opener : callable, optional
+        A function returning a second handle on the same store, used for
+        :meth:`catalog` only, so that the catalog is read beside a long bar read instead
+        of after it (a store serializes the queries of one handle). Default: ``store``.
+    static : bool
+        True when nothing can write the store while this source holds it open (a DuckDB
+        file opened read-only: DuckDB then locks every writer out), so the catalog is read
+        once instead of scanning the tables again at every refresh.
 
     Notes
     -----
@@ -165,25 +176,45 @@ class StoreSource(DataSource):
     symbol): appending bars or liquidations changes it.
     """
 
-    def __init__(self, store=None, *, name: str | None = None, opener=None):
+    def __init__(self, store=None, *, name: str | None = None, opener=None,
+                 catalog_opener=None, static: bool = False):
         if (store is None) == (opener is None):
             raise ConfigError("give a store or an opener, not both or neither")
         self.store = store
         self._opener = opener
+        self._catalog_store = None
+        self._catalog_opener = catalog_opener
+        self.static = bool(static)
+        self._static_catalog: Catalog | None = None
         self.name = name or ("store" if store is None else f"store:{type(store).__name__}")
 
     @classmethod
     def from_path(cls, path, *, read_only: bool = True) -> "StoreSource":
-        """A source over the DuckDB file ``path``, opened lazily (read-only by default)."""
+        """A source over the DuckDB file ``path``, opened lazily (read-only by default).
+
+        The catalog is read through a second connection to the same database, so it
+        never waits for a bar read to finish; read-only, it is read once (``static``).
+        """
         from liqmap.store import open_store
 
-        return cls(opener=lambda: open_store(path, read_only=read_only), name=f"duckdb:{path}")
+        def opener():
+            return open_store(path, read_only=read_only)
 
-    def _call(self, what: str, method: str, *args):
+        return cls(opener=opener, catalog_opener=opener, name=f"duckdb:{path}",
+                   static=read_only)
+
+    def _handle(self, for_catalog: bool):
+        if for_catalog and self._catalog_opener is not None:
+            if self._catalog_store is None:
+                self._catalog_store = self._catalog_opener()
+            return self._catalog_store
+        if self.store is None:
+            self.store = self._opener()
+        return self.store
+
+    def _call(self, what: str, method: str, *args, for_catalog: bool = False):
         try:
-            if self.store is None:
-                self.store = self._opener()
-            return getattr(self.store, method)(*args)
+            return getattr(self._handle(for_catalog), method)(*args)
         except (InputError, RetryLaterError):
             raise
         except Exception as exc:  # the store's own driver errors: treat as temporary
@@ -191,14 +222,19 @@ class StoreSource(DataSource):
                                   f"{type(exc).__name__}: {exc}") from exc
 
     def catalog(self) -> Catalog:
-        infos = self._call("its catalog", "series")
+        if self._static_catalog is not None:
+            return self._static_catalog
+        infos = self._call("its catalog", "series", for_catalog=True)
         bars = sorted((i for i in infos if i.table == "bars"),
                       key=lambda i: (i.venue, i.symbol))
         series = tuple(Series(i.venue, i.symbol, int(i.first_ts_ms), int(i.last_ts_ms),
                               int(i.rows)) for i in bars)
         key = sorted((i.table, i.venue, i.symbol, i.rows, i.first_ts_ms, i.last_ts_ms)
                      for i in infos)
-        return Catalog(self.name, _digest(key), series)
+        cat = Catalog(self.name, _digest(key), series)
+        if self.static:
+            self._static_catalog = cat
+        return cat
 
     def bars(self, venue: str, symbol: str) -> Bars:
         return self._call(f"bars of {venue} {symbol}", "read_bars", venue, symbol)
@@ -210,5 +246,59 @@ class StoreSource(DataSource):
         return liq if len(liq) else None
 
     def close(self) -> None:
-        if self.store is not None:
-            self._call("close", "close")
+        for handle in (self._catalog_store, self.store):
+            if handle is not None:
+                try:
+                    handle.close()
+                except Exception as exc:  # the store's own driver errors: as in _call
+                    raise RetryLaterError(f"store failed while closing: "
+                                          f"{type(exc).__name__}: {exc}") from exc
+
+
+class SharedBars(DataSource):
+    """``source`` with each bar series read once per data version and shared by all views.
+
+    A view reads the catalog, its bars, then the catalog again
+    (:func:`liqmap.service.views.compute_view`). The bars read in between are kept, under
+    that version, once the second catalog read shows the version did not change, so they
+    belong to it; later views of that version (other lookbacks, the aggregate) take them
+    from ``cache`` instead of reading the series again. A store of millions of bars then
+    holds one copy per series, however many views are cached.
+
+    Parameters
+    ----------
+    source : DataSource
+    cache : object
+        A thread-safe map with ``get(key)`` and ``put(key, value)``
+        (:class:`liqmap.service.runtime.LRU`), keyed by ``(venue, symbol, version)``.
+    """
+
+    def __init__(self, source: DataSource, cache):
+        self.source = source
+        self.cache = cache
+        self._local = threading.local()  # per worker thread: last version, bars read since
+
+    def catalog(self) -> Catalog:
+        cat = self.source.catalog()
+        local = self._local
+        if getattr(local, "version", None) == cat.version:
+            for (venue, symbol), bars in local.pending.items():
+                self.cache.put((venue, symbol, cat.version), bars)
+        local.version, local.pending = cat.version, {}
+        return cat
+
+    def bars(self, venue: str, symbol: str) -> Bars:
+        version = getattr(self._local, "version", None)
+        found = None if version is None else self.cache.get((venue, symbol, version))
+        if found is None:
+            found = self.source.bars(venue, symbol)
+            if version is not None:
+                self._local.pending[(venue, symbol)] = found
+        return found
+
+    def realized(self, venue: str, symbol: str, start_ms: int | None = None,
+                 end_ms: int | None = None) -> RealizedLiquidations | None:
+        return self.source.realized(venue, symbol, start_ms, end_ms)
+
+    def close(self) -> None:
+        self.source.close()

@@ -18,7 +18,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from liqmap.bars import Bars
 from liqmap.core import mapstats
 from liqmap.core.records import LiqMap
 from liqmap.model import LOOKBACKS_MS as _MODEL_LOOKBACKS_MS
-from liqmap.model import LiquidationModel
+from liqmap.model import LiquidationModel, common_at_ms
 from liqmap.realized import RealizedLiquidations
 
 __all__ = ["AGGREGATE", "LOOKBACKS_MS", "MAX_FRAMES", "MAX_PRICE_BINS", "View", "ViewKey",
@@ -142,12 +142,13 @@ def _model(venue: str) -> LiquidationModel:
 def compute_view(source, key: ViewKey) -> View:
     """Run the model for ``key`` on the source's current data (blocking)."""
     catalog, venues, all_bars = _read_consistent(source, key)
+    at = _common_at(key, all_bars, None)
     bars, ests, clamped = {}, {}, False
     for v in venues:
-        bars[v], c = window_bars(all_bars[v], key.lookback)
+        bars[v], c = window_bars(all_bars[v], key.lookback, at)
         clamped |= c
         ests[v] = _model(v).run(bars[v])
-    maps = {v: e.final_map for v, e in ests.items()}
+    maps = _stamped({v: e.final_map for v, e in ests.items()}, at)
     final = maps[venues[0]] if key.venue != AGGREGATE else mapstats.aggregate(list(maps.values()))
     ts, grid, long_usd, short_usd = _display_heatmap([ests[v].heatmap for v in venues])
     first = bars[venues[0]]
@@ -165,15 +166,30 @@ def compute_map(view: View, at_ms: int) -> tuple[dict, LiqMap]:
     ``"aggregate"``).
     """
     maps = {}
+    at_ms = _common_at(view.key, view.full_bars, at_ms)
     for v in view.venues:
         win, _ = window_bars(view.full_bars[v], view.key.lookback, at_ms)
         if len(win) < 2:
             raise ConfigError(f"at_ms {at_ms} leaves fewer than 2 bars of {v}; pick a later "
                               "time")
         maps[v] = _model(v).run(win).final_map
+    maps = _stamped(maps, at_ms if view.key.venue == AGGREGATE and len(maps) > 1 else None)
     combined = (maps[view.venues[0]] if view.key.venue != AGGREGATE
                 else mapstats.aggregate(list(maps.values())))
     return maps, combined
+
+
+def _common_at(key: ViewKey, all_bars: dict, at_ms: int | None) -> int | None:
+    """For an aggregate of several venues, the one instant all their maps are taken at
+    (``liqmap.model.common_at_ms``: ``at_ms``, else the latest instant all venues cover)."""
+    if key.venue != AGGREGATE or len(all_bars) < 2:
+        return at_ms
+    return common_at_ms(list(all_bars.values()), at_ms)
+
+
+def _stamped(maps: dict, at_ms: int | None) -> dict:
+    """Maps stamped with the common instant they stand at (None: left as they are)."""
+    return maps if at_ms is None else {v: replace(m, ts_ms=at_ms) for v, m in maps.items()}
 
 
 def _realized(source, venues, symbol, start_ms, end_ms) -> RealizedLiquidations | None:
