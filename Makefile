@@ -29,12 +29,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_live.py
 	$(PY) benchmarks/bench_scaleout.py
 	$(PY) benchmarks/bench_store.py
+	$(PY) benchmarks/bench_service_load.py --seconds 20
 
-## The whole scorecard from ../shared/data: window A and C CSVs + metrics JSON, the calibration
-## re-fit with walk-forward, the level-reaction study, and scorecard/report.html
+## The whole scorecard from ../shared/data: window A and C CSVs + metrics JSON, the level test
+## of window A (the map measured as a map), the calibration re-fit with walk-forward, the
+## level-reaction study, and scorecard/report.html
 scorecard: $(STAMP)
 	$(VENV)/bin/liqmap backtest --window A --out scorecard
 	$(VENV)/bin/liqmap backtest --window C --out scorecard
+	$(VENV)/bin/liqmap backtest --levels --window A --out scorecard
 	$(VENV)/bin/liqmap calibrate --window A --out scorecard --walk-forward
 	$(VENV)/bin/liqmap study-levels --window A --out scorecard
 	$(VENV)/bin/liqmap study-predictors --window A --out scorecard

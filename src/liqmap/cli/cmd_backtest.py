@@ -1,9 +1,11 @@
 """``liqmap backtest`` (score a window) and ``liqmap report-scorecard`` (the HTML report).
 
 ``backtest`` writes ``<out>/window-<W>.csv`` and ``<out>/metrics-<W>.json`` (one metrics
-file per window); ``report-scorecard`` reads every ``metrics-*.json``/``window-*.csv`` pair of
-the folder (plus ``studies.json`` and ``walk-forward-*.json`` when present) and writes
-``<out>/report.html``.
+file per window); ``backtest --levels`` runs the level test instead
+(:mod:`liqmap.scorecard.levels_run`: ``levels-<W>.csv``, ``metrics-levels-<W>.json``);
+``report-scorecard`` reads every ``metrics-*.json``/``window-*.csv`` pair of the folder
+(plus ``studies.json``, ``walk-forward-*.json`` and ``metrics-levels-*.json`` when present)
+and writes ``<out>/report.html``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,47 @@ def _fmt(v) -> str:
     return "-" if v is None else f"{v:.3f}"
 
 
+def _levels_table(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    names = ("map", "shapeless", "vendor-style")
+    for span, by_h in summary["metrics"].items():
+        t = Table(title=f"level test, window {summary['window']} - {span} span")
+        for c in ("H", "side", "predictor", "spearman", "pearson_log", "r2_log",
+                  "top10%_share", "pred/real"):
+            t.add_column(c, no_wrap=True)
+        for h, by_side in by_h.items():
+            for side, preds in by_side.items():
+                for name in names:
+                    m = preds[name]
+                    t.add_row(h, side, name, *(_fmt(m[k]) for k in (
+                        "spearman", "pearson_log", "r2_log", "top_decile_share",
+                        "total_ratio")))
+        console.print(t)
+        for by_side in summary["verdict"].get(span, {}).values():
+            for v in by_side.values():
+                console.print(v["statement"])
+
+
+def _levels(window: str, preset: str, data_dir, out: str, calibration_only: bool,
+            as_json: bool) -> None:
+    from liqmap.scorecard.levels_run import run_levels
+
+    res = run_levels(window, data_dir, preset=preset, calibration_only=calibration_only)
+    files = res.write(out)
+    summary = res.summary()
+    summary["files"] = files
+    if as_json:
+        print(json.dumps(summary, allow_nan=False))
+    else:
+        _levels_table(summary)
+        print(f"{summary['run_seconds']['standing_maps']} standing maps, "
+              f"{summary['run_seconds']['total']:.1f} s; wrote {files['csv']} and "
+              f"{files['metrics']}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
@@ -76,6 +119,14 @@ def register(app: typer.Typer) -> None:
         as_json: bool = o.JSON, config: Optional[str] = o.CONFIG,
         leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
         oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
+        levels: bool = typer.Option(False, "--levels", help="Run the level test instead: "
+                                    "the standing map against what then happened (1, 4, 24, "
+                                    "168 h), with the shapeless and vendor-style maps; writes "
+                                    "levels-<W>.csv and metrics-levels-<W>.json."),
+        calibration_only: bool = typer.Option(False, "--calibration-only", help="With "
+                                              "--levels: cut the window at 2026-02-01 first "
+                                              "(develop a design without reading the scoring "
+                                              "span); files get a -calibration suffix."),
     ) -> None:
         """Backtest the model bar by bar against realized liquidations (Binance+Bybit+OKX),
         with naive baselines; metrics on the calibration and out-of-sample spans."""
@@ -86,6 +137,16 @@ def register(app: typer.Typer) -> None:
 
         flags = o.model_flags(None, leverage, side_model, None, oi_policy, half_life, None,
                               None, "none", None)
+        if levels or calibration_only:
+            if not levels:
+                raise ConfigError("--calibration-only applies to the level test: add --levels")
+            if (preset.lower() == "none" or config or start or end or warmup_hours is not None
+                    or any(v is not None for v in flags.values() if v != "none")):
+                raise ConfigError("--levels scores a fitted preset's map over the whole "
+                                  "window: drop the model flags, --config, --start, --end and "
+                                  "--warmup-hours, and give a preset name or JSON")
+            _levels(window.upper(), preset, data_dir, out, calibration_only, as_json)
+            return
         raw = preset.lower() == "none"
         if not raw and (config or any(v is not None for v in flags.values() if v != "none")):
             raise ConfigError("model flags and --config apply to the raw book only: add "

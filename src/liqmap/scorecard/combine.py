@@ -59,7 +59,8 @@ import numpy as np
 from liqmap._exceptions import DataError
 from liqmap.scorecard.metrics import baselines, log_scale
 
-__all__ = ["FEATURES", "FORMULA", "SideFit", "design_inputs", "fit_side", "log_features"]
+__all__ = ["FEATURES", "FORMULA", "SideFit", "design_inputs", "fit_side", "log_features",
+           "without_book"]
 
 FEATURES = ("book_usd", "excursion", "range_x_oi_usd")
 FORMULA = ("predicted_usd = k * max(2**(1 + (y_hat - m)/d) - 1, 0), y_hat = a + "
@@ -80,6 +81,22 @@ def design_inputs(book: dict, open_usd, high_usd, low_usd, oi_open_coin) -> dict
     return {sd: {"book_usd": np.asarray(book[sd], float), "excursion": base["excursion"][i],
                  "range_x_oi_usd": base["range_x_oi_usd"][i]}
             for i, sd in enumerate(("long", "short"))}
+
+
+def without_book(inputs: dict) -> dict:
+    """The regressors of :func:`design_inputs` with ``book_usd`` set to zero: the
+    **no-book** combiner (excursion and range x open interest only).
+
+    Fitted by :func:`fit_side`, the zero column gets scale 1 (no positive value) and adds
+    nothing to the fit, so the no-book combiner is fitted by the shipped combiner's own
+    code, offset and output form.
+
+    >>> x = without_book({"long": {"book_usd": np.ones(2), "excursion": np.ones(2)}})
+    >>> x["long"]["book_usd"].tolist(), x["long"]["excursion"].tolist()
+    ([0.0, 0.0], [1.0, 1.0])
+    """
+    return {sd: {**d, "book_usd": np.zeros_like(np.asarray(d["book_usd"], float))}
+            for sd, d in inputs.items()}
 
 
 def _stack(inputs: dict) -> np.ndarray:

@@ -3,7 +3,8 @@
 :func:`write_report` reads, from the scorecard folder, every ``metrics-<W>.json`` and its
 ``window-<W>.csv`` (written by ``liqmap backtest``), ``walk-forward-<W>.json`` when present
 (``liqmap calibrate --walk-forward``), ``studies.json`` (``liqmap study-levels``) and
-``predictors-<W>.json`` (``liqmap study-predictors``) when present, and writes
+``predictors-<W>.json`` (``liqmap study-predictors``) and ``metrics-levels-<W>.json``
+(``liqmap backtest --levels``) when present, and writes
 ``report.html`` plus the PNGs under ``plots/``. Per window and
 span: the metrics table (model, raw book, each baseline), the verdict sentence per baseline,
 the issue's targets and whether each is met, predicted vs realized over time, the log-log
@@ -21,6 +22,7 @@ from html import escape
 from pathlib import Path
 
 from liqmap._exceptions import DataError
+from liqmap.outputs import atomic_write_text
 
 __all__ = ["write_report"]
 
@@ -221,6 +223,91 @@ def _predictors_section(folder: Path) -> str:
     return "\n".join(parts)
 
 
+def _levels_rows(metrics: dict, verdict: dict, vendor: dict) -> str:
+    rows = []
+    for h, by_side in metrics.items():
+        for sd, p in by_side.items():
+            v, vo = verdict[h][sd], vendor[h][sd]
+            ci = v["spearman_diff_ci"]
+            cells = [h, sd, p["map"]["spearman"], p["shapeless"]["spearman"],
+                     p["vendor-style"]["spearman"], p["map"]["r2_log"],
+                     p["shapeless"]["r2_log"], p["map"]["top_decile_share"],
+                     p["shapeless"]["top_decile_share"], "yes" if v["beats"] else "no",
+                     v["spearman_diff"], f"{_fmt(ci[0])} … {_fmt(ci[1])}",
+                     vo["map_over_realized"], vo["vendor_over_realized"]]
+            rows.append("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in cells) + "</tr>")
+    head = ("H (h)", "side", "ρ map", "ρ shapeless", "ρ vendor", "r2_log map",
+            "r2_log shapeless", "top10% map", "top10% shapeless", "map beats shapeless",
+            "Δρ", "Δρ 95% CI", "map / realized", "vendor / realized")
+    return ("<table><tr>" + "".join(f"<th>{escape(x)}</th>" for x in head) + "</tr>"
+            + "".join(rows) + "</table>")
+
+
+def _no_book_line(nb: dict) -> str:
+    parts = []
+    for sd, v in nb["metrics"].get("scoring", {}).items():
+        c, n = v["combiner"], v["no_book"]
+        gain = (None if c["spearman"] is None or n["spearman"] is None
+                else c["spearman"] - n["spearman"])
+        parts.append(f"{sd}: Spearman {_fmt(c['spearman'])} with the book, "
+                     f"{_fmt(n['spearman'])} without (book adds {_fmt(gain)}); r2_log "
+                     f"{_fmt(c['r2_log'])} vs {_fmt(n['r2_log'])}")
+    return ("<p><b>Hourly combiner with and without the book</b> (out of sample; the "
+            "no-book combiner is excursion and range x OI fitted the same way on the "
+            "calibration span): " + escape("; ".join(parts)) + ".</p>")
+
+
+def _claims_table(claims: dict) -> str:
+    rows = [(e["span"], e["name"], e["effect"], e["ci_low"], e["ci_high"], e["n"])
+            for e in claims.get("imbalance", [])]
+    for sp, by_h in claims.get("walls", {}).items():
+        for h, kinds in by_h.items():
+            rows += [(sp, f"{e['name']} ({h} h)", e["effect"], e["ci_low"], e["ci_high"],
+                      e["n"]) for k in kinds.values() for e in k["effects"]]
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return ("<table><tr><th>span</th><th>claim</th><th>effect</th><th>95% CI low</th>"
+            f"<th>95% CI high</th><th>n</th></tr>{body}</table>")
+
+
+def _kernel_note(fit: dict) -> str:
+    flat = fit["kernel_scale"] >= max(x[0] for x in fit["kernel_curve"])
+    return (f"of scale {fit['kernel_scale']:.3%} of price (fitted on the calibration span"
+            + ("; the flattest scale tried: over the excursions seen the kernel is nearly "
+               "linear, so the shapeless map is close to total x excursion)" if flat else ")"))
+
+
+def _levels_section(folder: Path) -> str:
+    """``metrics-levels-<W>.json`` (``liqmap backtest --levels``) when present."""
+    parts = []
+    for path in sorted(folder.glob("metrics-levels-*.json")):
+        try:
+            d = json.loads(path.read_text())
+            out = [f"<h2>The map measured as a map, window {escape(d['window'])}"
+                   f"{' (calibration only)' if d['calibration_only'] else ''}</h2>",
+                   "<p>For every hour t and horizon H: the map standing at t, the notional "
+                   "between the price and the extreme of the next H hours, against realized "
+                   "liquidations over those hours. Shapeless map: the map's per-side totals "
+                   f"spread by one exponential kernel {_kernel_note(d['fit'])}. ‘beats’: "
+                   "better on all four of spearman, pearson_log, r2_log and top_decile_share;"
+                   " Δρ is the map's Spearman minus the shapeless map's, with a "
+                   "block-bootstrap interval.</p>"]
+            for span, by_h in d["metrics"].items():
+                out.append(f"<h3>{escape(span.capitalize())} span "
+                           f"({d['spans'][span]['rows']} rows)</h3>")
+                out.append(_levels_rows(by_h, d["verdict"][span],
+                                        d["vendor_overstatement"][span]))
+                out.append("<ul>" + "".join(f"<li>{escape(v['statement'])}</li>"
+                                            for by_side in d["verdict"][span].values()
+                                            for v in by_side.values()) + "</ul>")
+            out.append(_no_book_line(d["no_book_combiner"]))
+            out.append("<h3>The readers' claims</h3>" + _claims_table(d["claims"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"not a level-test file ({exc}); re-create it with liqmap "
+                            "backtest --levels", source=str(path)) from None
+        parts.append("\n".join(out))
+    return "\n".join(parts)
+
+
 def write_report(folder="scorecard") -> dict:
     """Write ``<folder>/report.html`` from the backtest outputs in ``folder``.
 
@@ -261,11 +348,8 @@ def write_report(folder="scorecard") -> dict:
         "‘beats’ means better on all four of spearman, pearson_log, r2_log and "
         "top_decile_share.</p>",
         *sections, _preset_section(preset), _walk_forward_section(folder),
-        _predictors_section(folder), _studies_section(folder)])
+        _predictors_section(folder), _levels_section(folder), _studies_section(folder)])
     html = (f"<!doctype html><html><head><meta charset='utf-8'><title>liqmap scorecard"
             f"</title><style>{_CSS}</style></head><body>{body}</body></html>")
-    out = folder / "report.html"
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
+    out = atomic_write_text(folder / "report.html", html)
     return {"report": str(out), "windows": windows, "plots": plots}

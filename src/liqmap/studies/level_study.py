@@ -13,6 +13,11 @@ of ``s``; both tests then look only at the bars after ``s``. The first
 window; the parameters (:class:`ReactionParams` defaults, ``map_every=4``, ``top=5``,
 ``warmup_bars=168``) were fixed before any result was seen.
 
+:func:`wall_study` (with :func:`largest_cluster` and :func:`densest_wall`) asks the
+level test's question of issue 13: when price reaches the largest cluster or the densest
+zone within the horizon, is the realized burst there larger than at the same distance at
+other times (:mod:`liqmap.scorecard.levels_claims` runs it on the standing maps).
+
 >>> res = level_study(load_window("A").bars)        # doctest: +SKIP
 >>> [s["name"] for s in res.to_dict()["studies"]]   # doctest: +SKIP
 """
@@ -22,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -30,21 +34,26 @@ from liqmap.bars import Bars
 from liqmap.core import mapstats
 from liqmap.core.mapstats import jsonable
 from liqmap.model import LiquidationModel
+from liqmap.outputs import atomic_write_text, ensure_out_dir
 from liqmap.studies.reaction import (
     Effect,
     ReactionParams,
     control_touches,
+    first_hits,
     magnet_hits,
     paired_effect,
     reaction_metrics,
     touch_events,
 )
 
-__all__ = ["LevelStudy", "level_study", "magnet_study", "reaction_study"]
+__all__ = ["LevelStudy", "densest_wall", "largest_cluster", "level_study", "magnet_study",
+           "reaction_study", "wall_study"]
 
 _UNITS = {"speed": "x (ratio)", "range": "x (ratio)", "rejection": "share",
           "speed_after": "bp per bar",
-          "magnet_mirror": "share", "magnet_same_side": "share"}
+          "magnet_mirror": "share", "magnet_same_side": "share",
+          **{f"{k}_hit_rate": "share" for k in ("cluster", "zone")},
+          **{f"{k}_burst_log": "log1p USD" for k in ("cluster", "zone")}}
 
 
 def reaction_study(high, low, close, decisions, level_sets, weight_sets,
@@ -99,6 +108,94 @@ def magnet_study(high, low, close, decisions, levels, p: ReactionParams = Reacti
             "decisions": {"t": dec.tolist(), "level_usd": lv.tolist(), "hit": hit.tolist()}}
 
 
+def _burst(real_long, real_short, t_hit, below) -> np.ndarray:
+    """``log1p`` realized USD of the level's side in bar ``t_hit`` (NaN where not hit)."""
+    t = np.clip(t_hit, 0, None)
+    usd = np.where(below, np.asarray(real_long, float)[t], np.asarray(real_short, float)[t])
+    return np.where(t_hit >= 0, np.log1p(usd), np.nan)
+
+
+def _wall_controls(high, low, close, real, dec, d, p: ReactionParams):
+    """Mean hit and mean ``log1p`` burst (of hits) of the same signed distances placed at
+    ``n_controls`` other decision bars."""
+    rng = np.random.default_rng(p.seed + 2)
+    hit_c, burst_c = np.full(len(dec), np.nan), np.full(len(dec), np.nan)
+    for i in range(len(dec)):
+        pool = np.delete(dec, i)
+        if not pool.size:
+            continue
+        pick = rng.choice(pool, size=min(p.n_controls, pool.size), replace=False)
+        hit, t_hit = first_hits(high, low, close, pick, close[pick] * (1 + d[i]), p.horizon)
+        hit_c[i] = hit.mean()
+        b = _burst(*real, t_hit, np.full(pick.size, d[i] < 0))
+        burst_c[i] = np.nanmean(b) if np.isfinite(b).any() else np.nan
+    return hit_c, burst_c
+
+
+def wall_study(high, low, close, realized_long_usd, realized_short_usd, decisions, levels,
+               notional_usd, p: ReactionParams = ReactionParams(), name: str = "cluster"
+               ) -> dict:
+    """When price reaches a map level within ``p.horizon`` bars, is the burst the map shows?
+
+    At each decision bar the level (USD) and the map's notional there are given. ``hit``:
+    the level is reached (:func:`~liqmap.studies.reaction.first_hits`); ``burst``: the
+    realized liquidations of the level's side (longs below the price, shorts above) in the
+    bar that reaches it, ``log1p`` USD. Controls: the same signed distance at
+    ``n_controls`` other decision bars (as ``magnet_same_side``). Effects (paired, block
+    bootstrap): ``<name>_hit_rate`` and ``<name>_burst_log`` (``exp(effect)`` is the
+    geometric ratio of bursts); ``size_ratio`` describes realized burst / map notional
+    over the hits.
+    """
+    dec = np.asarray(decisions, np.int64)
+    lv, w = np.asarray(levels, float), np.asarray(notional_usd, float)
+    keep = np.isfinite(lv) & (dec + p.horizon < len(close))
+    dec, lv, w = dec[keep], lv[keep], w[keep]
+    c = np.asarray(close, float)
+    d = lv / c[dec] - 1.0
+    hit, t_hit = first_hits(high, low, c, dec, lv, p.horizon)
+    real = (realized_long_usd, realized_short_usd)
+    burst = _burst(*real, t_hit, d < 0)
+    hit_c, burst_c = _wall_controls(high, low, c, real, dec, d, p)
+    ratio = np.expm1(burst[hit > 0]) / w[hit > 0]
+    q = np.quantile(ratio, [0.25, 0.5, 0.75]).tolist() if ratio.size else [np.nan] * 3
+    return {"effects": [paired_effect(f"{name}_hit_rate", hit, hit_c, p),
+                        paired_effect(f"{name}_burst_log", burst, burst_c, p)],
+            "size_ratio": {"q25": q[0], "median": q[1], "q75": q[2], "n_hits": int(ratio.size),
+                           "what": "realized burst (hit bar, all venues) / map notional"},
+            "decisions": {"t": dec.tolist(), "level_usd": lv.tolist(), "hit": hit.tolist()}}
+
+
+def largest_cluster(m, p: ReactionParams = ReactionParams(), top: int = 5
+                    ) -> tuple[float, float]:
+    """``(level_usd, notional_usd)`` of the map's largest cluster at ``magnet_min_pct`` to
+    ``magnet_max_pct`` % from the price (NaN, 0 when none)."""
+    lv, w = _frame_levels(m, top, p.magnet_max_pct)
+    d = np.abs(lv / m.price_usd - 1.0) * 100
+    ok = (d >= p.magnet_min_pct) & (d <= p.magnet_max_pct)
+    if not ok.any():
+        return np.nan, 0.0
+    k = int(np.argmax(np.where(ok, w, -np.inf)))
+    return float(lv[k]), float(w[k])
+
+
+def densest_wall(m, p: ReactionParams = ReactionParams(), width_pct: float = 2.0
+                 ) -> tuple[float, float]:
+    """``(near_edge_usd, notional_usd)`` of the densest ``width_pct`` %-wide zone lying
+    ``magnet_min_pct`` to ``magnet_max_pct`` % from the price, the heavier side of the two
+    (NaN, 0 when empty): reaching the zone means reaching its near edge."""
+    from dataclasses import replace
+
+    near = np.abs(np.asarray(m.price_bins_usd) / m.price_usd - 1.0) * 100 < p.magnet_min_pct
+    cut = replace(m, long_usd=np.where(near, 0.0, m.long_usd),
+                  short_usd=np.where(near, 0.0, m.short_usd))
+    zones = [mapstats.densest_zone(cut, sd, width_pct=width_pct,
+                                   max_distance_pct=p.magnet_max_pct) for sd in ("long", "short")]
+    z = max(zones, key=lambda z: z.notional_usd)
+    if not z.notional_usd > 0:
+        return np.nan, 0.0
+    return float(z.to_usd if z.side == "long" else z.from_usd), float(z.notional_usd)
+
+
 @dataclass(frozen=True, slots=True)
 class LevelStudy:
     """Result of :func:`level_study` (read-only)."""
@@ -122,11 +219,9 @@ class LevelStudy:
         """Write ``studies.json``, ``studies.png`` and ``studies.html`` into ``out_dir``."""
         from liqmap.studies.plot import plot_effects_html, plot_effects_png
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = ensure_out_dir(out_dir)
         d = self.to_dict()
-        js = out / "studies.json"
-        js.write_text(json.dumps(d, indent=1, allow_nan=False))
+        js = atomic_write_text(out / "studies.json", json.dumps(d, indent=1, allow_nan=False))
         png = plot_effects_png(d, out / "studies.png")
         html = plot_effects_html(d, out / "studies.html")
         return {"json": str(js), "png": str(png), "html": str(html)}
@@ -185,6 +280,12 @@ _WORDS = {
     "magnet_mirror": ("hit rate within {h} bars: largest cluster vs the mirror level", "rate"),
     "magnet_same_side": ("hit rate within {h} bars: largest cluster vs the same distance at "
                          "other times", "rate"),
+    **{f"{k}_hit_rate": (f"hit rate within {{h}} bars: {what} vs the same distance at other "
+                         "times", "rate") for k, what in (("cluster", "largest cluster"),
+                                                          ("zone", "densest zone"))},
+    **{f"{k}_burst_log": (f"realized liquidations (log1p USD) in the bar that reaches the "
+                          f"{what} vs the same distance at other times", "value")
+       for k, what in (("cluster", "largest cluster"), ("zone", "densest zone"))},
 }
 
 
@@ -198,7 +299,8 @@ def statement(e: Effect, p: ReactionParams = ReactionParams()) -> str:
         kind, lambda x: f"{x:.3f}")
     verdict = ("higher than" if e.ci_low > 0 else "lower than" if e.ci_high < 0
                else "not distinguishable from")
-    return (f"{what}: clusters {fmt(e.mean_event)} vs controls {fmt(e.mean_control)}, "
+    who = "zones" if e.name.startswith("zone_") else "clusters"
+    return (f"{what}: {who} {fmt(e.mean_event)} vs controls {fmt(e.mean_control)}, "
             f"difference {e.effect:+.3f} (95% CI {e.ci_low:+.3f} to {e.ci_high:+.3f}, n={e.n}):"
             f" {verdict} the controls.")
 

@@ -37,7 +37,11 @@ and the same signed distance at ``n_controls`` random other decision bars.
 
 **Effects** are paired differences (event - its control), averaged; their 95 % intervals
 come from a moving-block bootstrap over events in time order (``block`` events per block,
-``n_boot`` draws, fixed ``seed``).
+``n_boot`` draws, fixed ``seed``; no interval with fewer than two blocks of events).
+
+For the level test (:mod:`liqmap.scorecard.levels`): :func:`first_hits` (the bar that first
+reaches a level) and :func:`bootstrap_spearman` (Spearman correlations of several series
+on the same block-bootstrap draws, so their differences are paired).
 
 >>> p = ReactionParams()
 >>> (p.touch_pct, p.k, p.reject_pct)
@@ -52,8 +56,9 @@ import numpy as np
 
 from liqmap._exceptions import ConfigError
 
-__all__ = ["Effect", "ReactionParams", "block_bootstrap_ci", "control_touches", "first_touch",
-           "magnet_hits", "paired_effect", "reaction_metrics", "touch_events"]
+__all__ = ["Effect", "ReactionParams", "block_bootstrap_ci", "block_indices",
+           "bootstrap_spearman", "control_touches", "first_hits", "first_touch", "magnet_hits",
+           "paired_effect", "reaction_metrics", "touch_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,19 +206,28 @@ def magnet_hits(high, low, close, decisions, levels, horizon: int) -> np.ndarray
     return out
 
 
-def block_bootstrap_ci(diff: np.ndarray, n_boot: int, block: int, seed: int,
-                       level: float = 0.95) -> tuple[float, float]:
-    """Percentile interval of the mean of ``diff`` by a moving-block bootstrap (time order)."""
-    d = np.asarray(diff, float)
-    d = d[np.isfinite(d)]
-    n = d.size
-    if n < 2:
-        return np.nan, np.nan
+def block_indices(n: int, n_boot: int, block: int, seed: int) -> np.ndarray:
+    """``(n_boot, n)`` row indices of a moving-block bootstrap: ``ceil(n / block)`` blocks
+    of ``block`` consecutive rows (``min(block, n)``), starts drawn uniformly, cut to ``n``."""
     b = min(block, n)
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, n - b + 1, size=(n_boot, -(-n // b)))
-    idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n]
-    means = d[idx].mean(axis=1)
+    return (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n]
+
+
+def block_bootstrap_ci(diff: np.ndarray, n_boot: int, block: int, seed: int,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of the mean of ``diff`` by a moving-block bootstrap (time order).
+
+    NaN with fewer than two blocks' worth of values (``n < 2 * block``): one block
+    resamples the series as it is, which would give a zero-width interval.
+    """
+    d = np.asarray(diff, float)
+    d = d[np.isfinite(d)]
+    n = d.size
+    if n < 2 or n < 2 * block:
+        return np.nan, np.nan
+    means = d[block_indices(n, n_boot, block, seed)].mean(axis=1)
     a = (1 - level) / 2
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
@@ -228,3 +242,76 @@ def paired_effect(name: str, event: np.ndarray, control: np.ndarray,
     return Effect(name, float(diff.mean()) if diff.size else np.nan, lo, hi, int(diff.size),
                   float(event[ok].mean()) if diff.size else np.nan,
                   float(control[ok].mean()) if diff.size else np.nan)
+
+
+def _resample_ranks(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Average ranks of ``x`` within each resample given by row ``counts`` ``(B, n)``: a
+    row drawn ``c`` times is ``c`` tied values, so ranks follow from counts per distinct
+    value (no sort per draw)."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    new = np.r_[True, xs[1:] != xs[:-1]]
+    grouped = np.add.reduceat(counts[:, order], np.flatnonzero(new), axis=1)
+    ranks = np.cumsum(grouped, axis=1) - grouped + (grouped + 1.0) / 2.0
+    inv = np.empty(x.size, np.int64)
+    inv[order] = np.cumsum(new) - 1
+    return ranks[:, inv]
+
+
+def _weighted_corr(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    tot = w.sum(axis=1, keepdims=True)
+    a = a - (w * a).sum(axis=1, keepdims=True) / tot
+    b = b - (w * b).sum(axis=1, keepdims=True) / tot
+    den = np.sqrt((w * a * a).sum(axis=1) * (w * b * b).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 1e-12 * tot[:, 0] ** 2, (w * a * b).sum(axis=1) / den, np.nan)
+
+
+def bootstrap_spearman(xs, y, n_boot: int, block: int, seed: int) -> np.ndarray:
+    """Spearman correlation of each series of ``xs`` with ``y`` on the same moving-block
+    bootstrap draws (rows in time order, ties at average ranks): ``(n_boot, len(xs))``
+    (NaN with fewer than ``2 * block`` rows, as :func:`block_bootstrap_ci`).
+
+    Drawing the rows once for all series makes their differences paired. Each draw's
+    ranks come from how often it drew each row (:func:`_resample_ranks`): exactly
+    ``scipy.stats.spearmanr`` of the drawn rows, without a sort per draw.
+
+    >>> y = np.arange(50.0); r = bootstrap_spearman([y, -y], y, 20, 5, 0)
+    >>> r.shape, bool(np.allclose(r[:, 0], 1.0)), bool(np.allclose(r[:, 1], -1.0))
+    ((20, 2), True, True)
+    """
+    yv = np.asarray(y, float)
+    n = yv.size
+    if n < 3 or n < 2 * block:
+        return np.full((n_boot, len(xs)), np.nan)
+    idx = block_indices(n, n_boot, block, seed)
+    flat = (np.arange(n_boot)[:, None] * n + idx).ravel()
+    counts = np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    ry = _resample_ranks(yv, counts)
+    return np.column_stack([_weighted_corr(_resample_ranks(np.asarray(x, float), counts), ry,
+                                           counts) for x in xs])
+
+
+def first_hits(high, low, close, decisions, levels, horizon: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """First bar after each decision bar reaching its level within ``horizon`` bars.
+
+    A level below ``close[s]`` is reached by a bar whose low is at or below it, one above
+    by a bar whose high is at or above it (as :func:`magnet_hits`). Returns ``(hit, t)``:
+    1.0/0.0 and the bar index (-1 when not reached; NaN levels are never reached).
+
+    >>> h = np.array([10.0, 10.5, 12.0]); lo = h - 1; c = h - 0.5
+    >>> first_hits(h, lo, c, [0, 0], [11.5, 8.0], 2)
+    (array([1., 0.]), array([ 2, -1]))
+    """
+    hi_, lo_, c = (np.asarray(a, float) for a in (high, low, close))
+    hit = np.zeros(len(decisions))
+    t_hit = np.full(len(decisions), -1, np.int64)
+    for i, (s, lv) in enumerate(zip(decisions, levels)):
+        seg = slice(int(s) + 1, int(s) + 1 + horizon)
+        if not np.isfinite(lv):
+            continue
+        reach = lo_[seg] <= lv if lv < c[s] else hi_[seg] >= lv
+        if reach.any():
+            hit[i], t_hit[i] = 1.0, int(s) + 1 + int(np.argmax(reach))
+    return hit, t_hit
