@@ -179,3 +179,73 @@ def test_main_handles_a_failing_stdout_in_process(monkeypatch, capsys, exc, code
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert message in err if message else err == ""
+
+
+# -- export-parquet: staged in a hidden folder, moved in file by file ---------------------
+
+@pytest.fixture
+def parquet_db(tmp_path) -> Path:
+    """A small store (bars over a few days and a run) for export-parquet."""
+    from liqmap.io import load_sample
+    from liqmap.store import DuckDBStore
+
+    path = tmp_path / "store.duckdb"
+    with DuckDBStore(path) as st_:
+        st_.write_bars(load_sample().take(slice(0, 900)))
+        st_.record_run("backtest", {"window": "A"}, {"spearman": 0.3})
+    return path
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_export_parquet_out_that_is_a_file_is_refused(cli, refused, tmp_path, parquet_db):
+    f = tmp_path / "afile.parquet"
+    f.write_text("keep me")
+    res = cli(["export-parquet", "--db", parquet_db, "--out", f])
+    refused(res, 2, f"--out {f} is a file, give a folder")
+    assert f.read_text() == "keep me"
+
+
+def test_export_parquet_full_disk_keeps_the_previous_export(cli, refused, tmp_path,
+                                                           monkeypatch, parquet_db):
+    import pyarrow.dataset
+
+    out = tmp_path / "export"
+    assert cli(["export-parquet", "--db", parquet_db, "--out", out]).code == 0
+    before = _tree(out)
+    real = pyarrow.dataset.write_dataset
+
+    def half_then_enospc(table, folder, **kwargs):  # a truncated file, then the full disk
+        real(table.slice(0, 1), folder, **kwargs)
+        for part in Path(folder).rglob("*.parquet"):
+            part.write_bytes(part.read_bytes()[:20])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pyarrow.dataset, "write_dataset", half_then_enospc)
+    res = cli(["export-parquet", "--db", parquet_db, "--out", out])
+    refused(res, 2, f"disk full while writing {out / 'bars'}", "free space and rerun")
+    assert _tree(out) == before
+    assert _temporaries(tmp_path) == []
+
+
+def test_export_parquet_read_only_rename_keeps_the_previous_export(cli, refused, tmp_path,
+                                                                  monkeypatch, parquet_db):
+    out = tmp_path / "export"
+    assert cli(["export-parquet", "--db", parquet_db, "--out", out]).code == 0
+    before = _tree(out)
+    real, calls = os.replace, []
+
+    def read_only_after_the_first(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", read_only_after_the_first)
+    res = cli(["export-parquet", "--db", parquet_db, "--out", out])
+    refused(res, 2, "cannot write to", str(out), "read-only file system", "writable folder")
+    assert _tree(out) == before
+    assert _temporaries(tmp_path) == []

@@ -19,11 +19,25 @@ An import first reads and checks every file (:func:`read_parquet_export`: Parque
 table's columns and types, no empty values, times in Unix ms, the store's own checks per
 series), so a bad folder raises :class:`~liqmap.DataError` naming the file before any
 store is opened or written.
+
+An export is written whole or not at all: every table goes first into a hidden staging
+folder on the export's file system (``.<name>.tmp-XXXXXXXX`` next to it), each file is
+flushed to disk and then moved into place with :func:`os.replace` (atomic per file); the
+files a re-export replaces and the stale files of every partition written are moved aside
+into the staging folder, which is removed at the end. On any failure (full disk, read-only
+folder, a file in the way, Ctrl-C) every move is undone, the staging folder is removed and
+the previous export is left as it was; an ``OSError`` becomes :class:`~liqmap.InputError`
+naming the path and the fix (through :mod:`liqmap.outputs`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -35,6 +49,7 @@ import pyarrow.dataset as ds
 
 from liqmap._exceptions import DataError, InputError
 from liqmap.bars import Bars
+from liqmap.outputs import ensure_out_dir, output_error
 from liqmap.realized import RealizedLiquidations
 from liqmap.store import _records as rec
 from liqmap.store._base import MapSnapshot, Store
@@ -105,17 +120,160 @@ def _write(table: pa.Table, folder: Path, part: pa.Schema) -> None:
                      existing_data_behavior="delete_matching")
 
 
+def _staging(out: Path) -> Path:
+    """A new empty folder for a whole export, on the same file system as ``out``.
+
+    A hidden sibling of ``out`` (``.<name>.tmp-XXXXXXXX`` in its parent), so a run killed
+    before the commit leaves nothing inside the export; inside ``out`` (hidden, skipped by
+    every reader of the export) only when the parent is on another file system (``out`` is
+    a mount point) or cannot be written.
+    """
+    real = out.resolve()
+    prefix = f".{real.name or 'export'}.tmp-"
+    error: OSError | None = None
+    try:
+        device = os.stat(real).st_dev
+        for folder in dict.fromkeys((real.parent, real)):
+            try:
+                if os.stat(folder).st_dev == device:
+                    return Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
+            except OSError as exc:
+                error = exc
+    except OSError as exc:
+        error = exc
+    raise output_error(out, error or OSError(f"no writable folder for {out}"))
+
+
+def _fsync(path: Path, *, folder: bool = False) -> None:
+    """Flush ``path`` to disk (best effort for a folder: Windows cannot open one)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        if folder:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not folder:
+            raise
+    finally:
+        os.close(fd)
+
+
+class _Commit:
+    """Moves a staged export into ``out``, file by file; :meth:`undo` reverses every move.
+
+    Each new file replaces its target with one :func:`os.replace`; the file it replaces is
+    kept as a hard link (or, where the file system has none, moved) under
+    ``<staging>/.replaced``, and so is every stale entry of a partition folder written
+    (``delete_matching``), so that a failure half-way can put the previous export back.
+    """
+
+    def __init__(self, staging: Path, out: Path):
+        self.staging, self.out, self.old = staging, out, staging / ".replaced"
+        self.done: list[tuple[str, Path, Path | None]] = []  # (kind, path, backup)
+        self.path = out  # what is being written, for the error message
+
+    def _makedirs(self, folder: Path) -> None:
+        missing = []
+        while not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for d in reversed(missing):
+            self.path = d
+            os.mkdir(d)
+            self.done.append(("made", d, None))
+
+    def _backup(self, path: Path) -> Path:
+        backup = self.old / path.relative_to(self.out)
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        return backup
+
+    def _link_aside(self, path: Path) -> Path | None:
+        """A hard link to ``path`` under ``.replaced`` (``path`` stays in place), or None
+        where the file system has no hard links (FAT, some network shares)."""
+        backup = self._backup(path)
+        try:
+            os.link(path, backup, follow_symlinks=False)
+        except OSError:
+            return None
+        return backup
+
+    def _move_aside(self, path: Path) -> None:
+        """Move ``path`` under ``.replaced``; :meth:`undo` moves it back."""
+        backup = self._backup(path)
+        os.replace(path, backup)
+        self.done.append(("moved", path, backup))
+
+    def run(self, tables) -> None:
+        """Move every staged file of ``tables`` into place; an OSError becomes InputError."""
+        try:
+            self._run(tables)
+        except OSError as exc:
+            raise output_error(self.path, exc) from None
+
+    def _run(self, tables) -> None:
+        new = [p for t in tables for p in sorted((self.staging / t).rglob("*"))
+               if not p.is_dir()]
+        rels = {p.relative_to(self.staging) for p in new}
+        parts = {self.out / r.parent for r in rels}
+        stale = sorted(e for d in parts if d.is_dir() for e in d.iterdir()
+                       if e.relative_to(self.out) not in rels)
+        for src in new:  # on disk before any rename makes it visible
+            self.path = self.out / src.relative_to(self.staging)
+            _fsync(src)
+        for src in new:
+            dst = self.out / src.relative_to(self.staging)
+            self._makedirs(dst.parent)
+            self.path = dst
+            if dst.is_dir() and not dst.is_symlink():
+                raise IsADirectoryError(errno.EISDIR, "Is a directory", str(dst))
+            exists = os.path.lexists(dst)
+            backup = self._link_aside(dst) if exists else None
+            if exists and backup is None:  # undo moves it back over the new file
+                self._move_aside(dst)
+            os.replace(src, dst)
+            if not exists or backup is not None:
+                self.done.append(("placed", dst, backup))
+        for entry in stale:  # delete_matching: a written partition holds the new files only
+            self.path = entry
+            self._move_aside(entry)
+        for d in sorted(parts | {self.out}):
+            _fsync(d, folder=True)
+
+    def undo(self) -> bool:
+        """Put the previous export back; False when some step failed (backups kept)."""
+        ok = True
+        for kind, path, backup in reversed(self.done):
+            try:
+                if kind == "made":
+                    os.rmdir(path)
+                elif backup is not None:
+                    os.replace(backup, path)
+                elif kind == "placed":
+                    path.unlink(missing_ok=True)
+            except OSError:
+                ok = False
+        return ok
+
+
 def export_parquet(store: Store, out_dir: str | PathLike,
                    tables=TABLES) -> dict[str, int]:
     """Write the store's tables as hive-partitioned Parquet under ``out_dir``.
+
+    The export is whole or absent: it is written into a staging folder first and moved
+    into place file by file (:func:`os.replace`); on any failure the previous export is
+    left as it was and no temporary folder stays behind.
 
     Parameters
     ----------
     store : Store
         Any store (read through the interface).
     out_dir : str or path-like
-        Export folder; partitions already there for the same venue/symbol/day are
-        replaced, others are left alone.
+        Export folder (created if missing); partitions already there for the same
+        venue/symbol/day are replaced (each then holds exactly the new files), others are
+        left alone.
     tables : iterable of str
         Some of ``"bars", "realized", "snapshots", "runs"`` (default all).
 
@@ -124,12 +282,50 @@ def export_parquet(store: Store, out_dir: str | PathLike,
     dict
         Rows written per table.
 
+    Raises
+    ------
+    InputError
+        ``out_dir`` is a file, or cannot be written (read-only file system, permission,
+        full disk, a file where a folder should be); the message names the path and fix.
+
     Examples
     --------
     >>> export_parquet(store, "export", tables=["bars"])  # doctest: +SKIP
     {'bars': 8928}
     """
     chosen, out = _check_tables(tables), Path(out_dir)
+    existed = out.is_dir()
+    ensure_out_dir(out)
+    staging = commit = None
+    try:
+        staging = _staging(out)
+        counts = _export_to(store, chosen, staging, out)
+        commit = _Commit(staging, out)
+        commit.run(chosen)
+    except BaseException as exc:
+        if commit is not None and not commit.undo():
+            # the staging folder still holds previous files that could not be put back
+            note = (f"the export in {out} is incomplete; its previous files are kept in "
+                    f"{staging}")
+            if isinstance(exc, InputError):
+                raise InputError(f"{exc}; {note}") from None
+            exc.add_note(note)
+            raise
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if not existed:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # made by this run and still empty
+        if isinstance(exc, OSError):
+            raise output_error(out, exc) from None
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return counts
+
+
+def _export_to(store: Store, chosen: tuple[str, ...], staging: Path, out: Path
+               ) -> dict[str, int]:
+    """Write the chosen tables of ``store`` under ``staging``; rows per table."""
     counts = dict.fromkeys(chosen, 0)
     for info in store.series():
         if info.table not in chosen:
@@ -141,12 +337,18 @@ def export_parquet(store: Store, out_dir: str | PathLike,
         else:
             table = _snapshots_table(store.read_snapshots(info.venue, info.symbol),
                                      info.venue, info.symbol)
-        _write(table, out / info.table, _SERIES_PART)
+        try:
+            _write(table, staging / info.table, _SERIES_PART)
+        except OSError as exc:
+            raise output_error(out / info.table, exc) from None
         counts[info.table] += table.num_rows
     if "runs" in chosen:
         runs = store.list_runs()
         if runs:
-            _write(_runs_table(runs), out / "runs", _RUNS_PART)
+            try:
+                _write(_runs_table(runs), staging / "runs", _RUNS_PART)
+            except OSError as exc:
+                raise output_error(out / "runs", exc) from None
         counts["runs"] = len(runs)
     return counts
 
