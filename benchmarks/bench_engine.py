@@ -75,7 +75,7 @@ def main() -> None:
 def _reference_ratio(model, bars, n_ref, fast_per_bar) -> None:
     sub = bars.take(slice(0, n_ref))
     fast = model.run(sub)
-    ref = model.run(sub, reference=True)
+    ref = model.run(sub, engine="reference")
     same = all(np.allclose(getattr(fast, k), getattr(ref, k), rtol=1e-9, atol=1e-6)
                for k in ("predicted_long_usd", "predicted_short_usd"))
     same &= np.allclose(fast.final_map.long_usd, ref.final_map.long_usd, rtol=1e-9, atol=1e-6)

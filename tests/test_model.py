@@ -59,7 +59,7 @@ def test_compiled_and_reference_give_the_same_estimate():
     bars = synth(n=400, seed=5)
     model = LiquidationModel(half_life_hours="100:6,50:12", oi_policy="leverage-first",
                              side_model="taker", band="none")
-    a, b = model.run(bars), model.run(bars, reference=True)
+    a, b = model.run(bars), model.run(bars, engine="reference")
     np.testing.assert_allclose(a.predicted_long_usd, b.predicted_long_usd, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(a.heatmap.short_usd, b.heatmap.short_usd, rtol=1e-9, atol=1e-6)
 
@@ -160,3 +160,58 @@ def test_summary_is_json_ready():
     imb = s["map"]["imbalance"]["20pct"]
     assert imb["ratio"] == pytest.approx(imb["short_usd"] / imb["long_usd"])
     assert s["bars"] == 600 and s["engine_seconds"] > 0
+
+
+# ------------------------------------------------------------- the map at a time: one route
+def _same_map(a, b):
+    assert (a.ts_ms, a.price_usd, a.venue, a.symbol) == (b.ts_ms, b.price_usd, b.venue, b.symbol)
+    for f in ("price_bins_usd", "long_usd", "short_usd", "long_low_usd", "long_high_usd",
+              "short_low_usd", "short_high_usd"):
+        x, y = getattr(a, f), getattr(b, f)
+        assert (x is None) == (y is None), f
+        if x is not None:
+            np.testing.assert_array_equal(x, y)
+
+
+def test_map_at_is_the_run_at_that_time_and_the_old_slice():
+    bars = synth(n=800, seed=2)
+    model = LiquidationModel(leverage="peer-common")  # with the band
+    est = model.run(bars)
+    for i in (1, 250, 798):
+        at = int(bars.ts_ms[i]) + 1000  # inside the bar: the bar open before it counts
+        m = est.map_at(at)
+        _same_map(m, model.run(bars, at_ms=at).final_map)
+        _same_map(m, model.run(bars.take(slice(0, i + 1))).final_map)  # the old route
+        assert m.ts_ms == int(bars.ts_ms[i]) and m.long_low_usd is not None
+    assert est.map_at(int(bars.ts_ms[-1])) is est.final_map
+
+
+def test_map_at_frames_reads_the_kept_frame_without_a_rerun():
+    bars = synth(n=300, seed=4)
+    model = LiquidationModel(frames=100)
+    est = model.run(bars)
+    hm = est.heatmap
+    for k in (0, 37, hm.ts_ms.size - 1):
+        t = int(hm.ts_ms[k])
+        m = est.map_at(t + 1, frames=True)
+        i = int(np.searchsorted(bars.ts_ms, t))  # the frame as watch read it before
+        assert (m.ts_ms, m.price_usd) == (t, float(bars.close[i]))
+        np.testing.assert_array_equal(m.price_bins_usd, hm.price_bins_usd)
+        np.testing.assert_array_equal(m.long_usd, hm.long_usd[k])
+        np.testing.assert_array_equal(m.short_usd, hm.short_usd[k])
+        assert m.long_low_usd is None  # frames hold the central preset only
+    missing = next(int(t) for t in bars.ts_ms if t not in set(hm.ts_ms.tolist()))
+    with pytest.raises(ConfigError, match="kept no frame"):
+        est.map_at(missing, frames=True)
+    with pytest.raises(ConfigError, match="outside the data"):
+        est.map_at(int(bars.ts_ms[0]) - 1, frames=True)
+
+
+def test_watch_frames_go_through_map_at():
+    from liqmap.watch import FrameMaps, frame_map
+
+    bars = synth(n=240, seed=6)
+    fm = FrameMaps.build(LiquidationModel(), bars, every_bars=24)
+    for i in (0, len(fm) - 1):
+        _same_map(fm.map(i), fm.estimate.map_at(int(fm.ts_ms[i]), frames=True))
+        _same_map(frame_map(fm.estimate, i), fm.map(i))

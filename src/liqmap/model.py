@@ -15,28 +15,28 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 
 import numpy as np
 
-from liqmap._exceptions import ConfigError, DataError
+from liqmap._exceptions import ConfigError
 from liqmap.bars import Bars
 from liqmap.core import book as bk
-from liqmap.core.leverage import PASSIVE_PRESET, LeveragePreset, get_preset
-from liqmap.core.liqprice import isolated_liq_factors, max_leverage
+from liqmap.core.engines import check_engine
 from liqmap.core.mapstats import MAX_PRICE_SPREAD
 from liqmap.core.records import Heatmap, LiqMap
 from liqmap.core.sides import aggressive_long_share, entry_prices
-from liqmap.core.tiers import get_tier_table
-from liqmap.params import OI_POLICIES, check_model, half_lives
+from liqmap.model_setup import ModelSetup, check_bars, model_setup
+from liqmap.params import OI_POLICIES, check_model
+from liqmap.preset_files import read_preset_json
+from liqmap.timeutil import MS_PER_HOUR, iso_ms
 
 __all__ = ["LOOKBACKS_MS", "OI_POLICIES", "Estimate", "LiquidationModel", "check_at_ms",
            "common_at_ms"]
 
-_H = 3_600_000
 LOOKBACKS_MS = {
-    "12h": 12 * _H, "24h": 24 * _H, "3d": 72 * _H, "7d": 168 * _H,
-    "30d": 720 * _H, "90d": 2160 * _H, "180d": 4320 * _H, "1y": 8760 * _H,
+    "12h": 12 * MS_PER_HOUR, "24h": 24 * MS_PER_HOUR, "3d": 72 * MS_PER_HOUR,
+    "7d": 168 * MS_PER_HOUR, "30d": 720 * MS_PER_HOUR, "90d": 2160 * MS_PER_HOUR,
+    "180d": 4320 * MS_PER_HOUR, "1y": 8760 * MS_PER_HOUR,
 }
 
 
@@ -102,10 +102,31 @@ class LiquidationModel:
     def from_preset(cls, name: str) -> "LiquidationModel":
         """The engine parameters of a fitted preset shipped with the package (or a preset
         JSON path), e.g. ``"fitted-binance-btcusdt-2025-12"``; see ``liqmap.scorecard.preset``
-        for its combination coefficients and fit span."""
-        from liqmap.scorecard.preset import load_preset
+        for its combination coefficients and fit span (the files are read by
+        :mod:`liqmap.preset_files`, so the estimator does not import the scorecard)."""
+        d = read_preset_json(name)
+        if not isinstance(d, dict) or not isinstance(d.get("model"), dict):
+            raise ConfigError("fitted preset is missing or has a bad field ('model'); "
+                              "re-create it with `liqmap calibrate`")
+        return cls.from_dict(d["model"])
 
-        return load_preset(name).model
+    @classmethod
+    def from_dict(cls, d: dict) -> "LiquidationModel":
+        """Inverse of :meth:`to_dict` (``band_presets`` may be a list).
+
+        Raises
+        ------
+        ConfigError
+            A key that is not a parameter of this liqmap version, or a bad value.
+        """
+        kw = dict(d)
+        if "band_presets" in kw:
+            kw["band_presets"] = tuple(kw["band_presets"])
+        try:
+            return cls(**kw)
+        except TypeError as exc:
+            raise ConfigError(f"preset model parameters do not fit this liqmap version: {exc}"
+                              ) from None
 
     def to_dict(self) -> dict:
         """All parameters, JSON-ready."""
@@ -113,19 +134,31 @@ class LiquidationModel:
         d["band_presets"] = list(self.band_presets)
         return d
 
+    def setup(self, bars: Bars, *, ref_price_usd: float | None = None,
+              grid_pad: float = 0.0) -> ModelSetup:
+        """What a run over ``bars`` fixes before the first bar: the band members, their
+        position channels and the price grid (``liqmap.model_setup``; ``run`` and the live
+        ``IncrementalModel`` both build their books from it).
+
+        ``ref_price_usd`` (default: the median close) prices coin-denominated tiers;
+        ``grid_pad`` widens the grid by that fraction of price on each side.
+        """
+        return model_setup(self, bars, ref_price_usd=ref_price_usd, grid_pad=grid_pad)
+
     def run(self, bars: Bars, *, lookback: str | None = None, at_ms: int | None = None,
-            reference: bool = False, progress=None) -> "Estimate":
+            engine: str = "numba", progress=None) -> "Estimate":
         """Run the level book over ``bars`` (optionally a lookback window ending at ``at_ms``).
 
-        ``reference=True`` runs the plain NumPy twin instead of the compiled kernel (slow;
-        for checks). ``progress(done, total, preset_name)`` is called after each preset run.
+        The window ends with the bar open at or before ``at_ms`` (``check_at_ms``), so the
+        final map is the map at that time (``Estimate.map_at`` takes it so).
+        ``engine="reference"`` runs the plain NumPy twin instead of the compiled kernel
+        (slow; for checks; ``liqmap.core.engines``). ``progress(done, total, preset_name)``
+        is called after each preset run.
         """
+        check_engine(engine)
         bars = _window(bars, lookback, at_ms)
-        _check_bars(bars)
-        central = get_preset(self.leverage)
-        members = [central] + [get_preset(n) for n in self.band_presets
-                               if self.band == "presets" and get_preset(n) != central]
-        grid = _grid(self, bars, members)
+        check_bars(bars)
+        setup = self.setup(bars)
         frame_idx = _frame_idx(len(bars), self.frames)
         share = aggressive_long_share(
             self.side_model, open_usd=bars.open, high_usd=bars.high, low_usd=bars.low,
@@ -134,48 +167,15 @@ class LiquidationModel:
             strength=self.side_strength)
         px, w = entry_prices(bars.high, bars.low, bars.close, self.entry_points)
         outs, seconds = [], []
-        for i, preset in enumerate(members):
-            inp = self._inputs(bars, preset, share, px, w, grid,
-                               frame_idx if i == 0 else np.zeros(0, np.int64))
+        for i, (preset, ch) in enumerate(zip(setup.members, setup.channels)):
+            inp = _inputs(bars, setup, ch, share, px, w,
+                          frame_idx if i == 0 else np.zeros(0, np.int64))
             t0 = time.perf_counter()
-            outs.append(bk.run_book(inp, reference=reference))
+            outs.append(bk.run_book(inp, engine=engine))
             seconds.append(time.perf_counter() - t0)
             if progress is not None:
-                progress(i + 1, len(members), preset.name)
-        return _assemble(self, bars, grid, frame_idx, outs, members, seconds)
-
-    # ------------------------------------------------------------------ internals
-    def _channels(self, preset: LeveragePreset, ref_price_usd: float):
-        table = (get_tier_table(self.venue, version=self.tier_version)
-                 if self.tier_version else None)
-        cap = max_leverage(self.venue, table=table)  # no position opens above the venue's max
-        lev = np.union1d(np.minimum(preset.leverages, cap),
-                         np.minimum(PASSIVE_PRESET.leverages, cap))
-        w_aggr = _weights_on(lev, preset, cap)
-        w_pass = _weights_on(lev, PASSIVE_PRESET, cap)
-        f_long, f_short = isolated_liq_factors(self.venue, lev, self.position_notional_usd,
-                                               table=table, reference_price_usd=ref_price_usd)
-        return lev, w_aggr, w_pass, np.asarray(f_long, float), np.asarray(f_short, float)
-
-    def _inputs(self, bars, preset, share, px, w, grid, frame_idx) -> bk.BookInputs:
-        lev, w_aggr, w_pass, f_long, f_short = self._channels(preset, _ref_price(bars))
-        d_oi = np.diff(bars.open_interest, prepend=bars.open_interest[0]).clip(min=0.0)
-        ok_l = (f_long > 0) & np.isfinite(f_long)
-        ok_s = np.isfinite(f_short) & (f_short > 0)
-        side = np.r_[np.ones(ok_l.sum(), np.int64), -np.ones(ok_s.sum(), np.int64)]
-        chan_lev = np.r_[lev[ok_l], lev[ok_s]]
-        half = _parse_half_lives(self.half_life_hours, chan_lev)
-        rate = np.where(np.isfinite(half), np.log(2.0) / (half * _H), 0.0)
-        rank = np.argsort(np.argsort(-chan_lev, kind="stable"), kind="stable").astype(np.int64)
-        dt = np.diff(bars.ts_ms, prepend=bars.ts_ms[0]).astype(float)
-        p0, bin_usd, n_bins = grid
-        return bk.BookInputs(
-            low_usd=bars.low, high_usd=bars.high, dt_ms=dt, oi_coin=bars.open_interest,
-            entry_px_usd=px, entry_w=w, open_coin=d_oi, aggr_long_share=share,
-            chan_w_aggr=np.r_[w_aggr[ok_l], w_aggr[ok_s]],
-            chan_w_pass=np.r_[w_pass[ok_l], w_pass[ok_s]], chan_side=side, chan_factor=np.r_[f_long[ok_l], f_short[ok_s]],
-            chan_rate_per_ms=rate, chan_rank=rank, p0_usd=p0, bin_usd=bin_usd,
-            n_bins=n_bins, frame_idx=frame_idx, policy=OI_POLICIES[self.oi_policy])
+                progress(i + 1, len(setup.members), preset.name)
+        return _assemble(self, bars, setup, frame_idx, outs, seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,17 +215,45 @@ class Estimate:
     engine_seconds_central: float
     members: tuple[str, ...] = field(default=())
 
-    def map_at(self, ts_ms: int) -> LiqMap:
+    def map_at(self, ts_ms: int, *, frames: bool = False) -> LiqMap:
         """The map as it stood after the bar that opened at or before ``ts_ms``.
 
-        ``ts_ms`` must lie from the window's second bar to one bar after its last bar
-        (``check_at_ms``); outside, ``ConfigError`` names the span instead of clamping.
+        The one route to the map at a time: the CLI's ``map --at`` and the API's ``at_ms``
+        run ``LiquidationModel.run(bars, at_ms=)``, which this calls; ``liqmap.watch``
+        reads frames through it.
+
+        ``frames=False``: the final map of a run over this estimate's bars up to that bar
+        (``model.run(bars, at_ms=ts_ms)``: its own price grid, with the band); from the
+        last bar on, ``final_map``. ``ts_ms`` must lie from the second bar to one bar after
+        the last bar (``check_at_ms``); outside, ``ConfigError`` names the span instead of
+        clamping.
+
+        ``frames=True``: the heatmap frame this run kept after that bar, without a re-run:
+        the central preset only, on this run's grid (set by all its bars, so the bins differ
+        from a shorter run's). ``ConfigError`` when no frame was kept there
+        (``LiquidationModel.frames`` keeps at most one per bar).
         """
+        if frames:
+            return self._frame_at(ts_ms)
         check_at_ms(self.bars, ts_ms, name="ts_ms")
         if ts_ms >= int(self.bars.ts_ms[-1]):
             return self.final_map
-        end = int(np.searchsorted(self.bars.ts_ms, ts_ms, side="right"))
-        return self.model.run(self.bars.take(slice(0, end))).final_map
+        return self.model.run(self.bars, at_ms=ts_ms).final_map
+
+    def _frame_at(self, ts_ms: int) -> LiqMap:
+        b, hm = self.bars, self.heatmap
+        i = int(np.searchsorted(b.ts_ms, ts_ms, side="right")) - 1
+        if i < 0 or ts_ms > int(b.ts_ms[-1]) + max(b.bar_ms, 1):
+            raise ConfigError(f"ts_ms {ts_ms} is outside the data: {_span(b)}")
+        k = int(np.searchsorted(hm.ts_ms, b.ts_ms[i]))
+        if k == hm.ts_ms.size or int(hm.ts_ms[k]) != int(b.ts_ms[i]):
+            raise ConfigError(
+                f"this run kept no frame after the bar at {iso_ms(int(b.ts_ms[i]))} "
+                f"({hm.ts_ms.size} frames over {len(b)} bars): run with frames >= "
+                f"{len(b)} to keep one per bar, or leave frames=False to re-run up to it")
+        return LiqMap(ts_ms=int(hm.ts_ms[k]), price_usd=float(b.close[i]),
+                      price_bins_usd=hm.price_bins_usd, long_usd=hm.long_usd[k],
+                      short_usd=hm.short_usd[k], venue=hm.venue, symbol=hm.symbol)
 
     def summary(self) -> dict:
         """JSON-ready summary: window, parameters, totals, the final map's analytics."""
@@ -258,16 +286,9 @@ class Estimate:
 # ---------------------------------------------------------------------- helpers
 
 
-def _iso(ms: int) -> str:
-    try:
-        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, OSError, ValueError):
-        return "beyond the calendar"
-
-
 def _span(bars: Bars) -> str:
     first, last = int(bars.ts_ms[0]), int(bars.ts_ms[-1])
-    return (f"{bars.source} ({bars.venue}) spans {_iso(first)} .. {_iso(last)} "
+    return (f"{bars.source} ({bars.venue}) spans {iso_ms(first)} .. {iso_ms(last)} "
             f"(Unix ms {first} .. {last}, {len(bars)} bars)")
 
 
@@ -297,7 +318,7 @@ def check_at_ms(bars: Bars, at_ms: int, *, name: str = "at_ms") -> None:
     liqmap._exceptions.ConfigError: at_ms 1000000 (...) is outside the data: after the ...
     """
     if len(bars) < 2:
-        return  # ``_check_bars`` says what is wrong
+        return  # ``check_bars`` (liqmap.model_setup) says what is wrong
     step = max(bars.bar_ms, 1)
     first, lo, hi = int(bars.ts_ms[0]), int(bars.ts_ms[1]), int(bars.ts_ms[-1]) + step
     at = int(at_ms)
@@ -306,8 +327,8 @@ def check_at_ms(bars: Bars, at_ms: int, *, name: str = "at_ms") -> None:
     where = ("after the last bar" if at > hi
              else "before the second bar (a map needs 2 bars)")
     raise ConfigError(
-        f"{name} {at} ({_iso(at)}) is outside the data: {where}; {_span(bars)}, so a map "
-        f"can be taken from {_iso(lo)} to {_iso(hi)}; {_unit_hint(at, first, hi)}")
+        f"{name} {at} ({iso_ms(at)}) is outside the data: {where}; {_span(bars)}, so a map "
+        f"can be taken from {iso_ms(lo)} to {iso_ms(hi)}; {_unit_hint(at, first, hi)}")
 
 
 def _distinct(series: Sequence[Bars]) -> None:
@@ -330,8 +351,8 @@ def _bar_at(bars: Bars, at_ms: int) -> int:
     """Index of the bar open at or before ``at_ms``; refuses a gap (no bar within one bar)."""
     i = int(np.searchsorted(bars.ts_ms, at_ms, side="right")) - 1
     if i < 0 or at_ms - int(bars.ts_ms[i]) > max(bars.bar_ms, 1):
-        last = "none" if i < 0 else _iso(int(bars.ts_ms[i]))
-        raise ConfigError(f"{bars.source} has no bar within one bar before {_iso(at_ms)} "
+        last = "none" if i < 0 else iso_ms(int(bars.ts_ms[i]))
+        raise ConfigError(f"{bars.source} has no bar within one bar before {iso_ms(at_ms)} "
                           f"(last bar before it: {last}; a gap in the data): pick another "
                           "time")
     return i
@@ -376,7 +397,7 @@ def common_at_ms(series: Sequence[Bars], at_ms: int | None = None, *,
     if max(prices) > MAX_PRICE_SPREAD * min(prices):
         figures = ", ".join(f"{b.source} ({b.venue}) {p:g}" for b, p in zip(series, prices))
         raise ConfigError(
-            f"prices at {_iso(at_ms)} disagree by {max(prices) / min(prices) - 1:.1%} "
+            f"prices at {iso_ms(at_ms)} disagree by {max(prices) / min(prices) - 1:.1%} "
             f"(more than {MAX_PRICE_SPREAD - 1:.0%}): {figures}; another symbol or price "
             "unit? aggregate venues of one symbol only")
     return int(at_ms)
@@ -394,79 +415,23 @@ def _window(bars: Bars, lookback: str | None, at_ms: int | None) -> Bars:
     return bars.window(start, last + 1)  # up to the bar open at or before at_ms, no later
 
 
-def _check_bars(bars: Bars) -> None:
-    if len(bars) < 2:
-        raise DataError("need at least 2 bars in the window; widen the lookback or "
-                        "check the time range", source=bars.source)
-    for name in ("open", "high", "low", "close", "open_interest"):
-        arr = getattr(bars, name)
-        if not np.all(np.isfinite(arr)):
-            row = int(np.flatnonzero(~np.isfinite(arr))[0])
-            raise DataError(f"{name} is NaN or infinite; load the file with liqmap's loaders "
-                            "(they validate) or drop the row", source=bars.source, row=row)
-    if np.any(bars.low <= 0) or np.any(bars.high < bars.low):
-        row = int(np.flatnonzero((bars.low <= 0) | (bars.high < bars.low))[0])
-        raise DataError("prices must be > 0 with low <= high", source=bars.source, row=row)
-
-
-def _weights_on(lev: np.ndarray, preset: LeveragePreset, cap: float) -> np.ndarray:
-    """The preset's weights on the channel leverages ``lev``; a preset leverage above the
-    venue's maximum ``cap`` counts at the maximum (nobody can open more)."""
-    w = np.zeros(lev.size)
-    idx = np.searchsorted(lev, np.minimum(preset.leverages, cap))
-    np.add.at(w, idx, preset.weights)
-    return w
-
-
-def _parse_half_lives(spec, chan_lev) -> np.ndarray:
-    """Half-life (hours) of each channel's leverage; inf = no decay (``liqmap.params``
-    parses ``spec``)."""
-    lev = np.asarray(chan_lev, float)
-    hl = half_lives(spec)
-    if hl is None:
-        return np.full(lev.size, np.inf)
-    if isinstance(hl, float):
-        return np.full(lev.size, hl)
-    return np.array([hl.get(x, np.inf) for x in lev])
-
-
-def _auto_bin(price: float) -> float:
-    raw = price * 0.0005
-    mag = 10 ** np.floor(np.log10(raw))
-    for step in (1, 2, 2.5, 5, 10):
-        if raw <= step * mag:
-            return float(step * mag)
-    return float(10 * mag)  # pragma: no cover
-
-
-def _grid(model: LiquidationModel, bars: Bars, members) -> tuple[float, float, int]:
-    lows, highs = [], []
-    for preset in members:
-        _, _, _, f_l, f_s = model._channels(preset, _ref_price(bars))
-        lows.append(f_l[(f_l > 0) & np.isfinite(f_l)])
-        highs.append(f_s[np.isfinite(f_s) & (f_s > 0)])
-    f_lo = min(np.min(x) for x in lows if x.size) if any(x.size for x in lows) else 1.0
-    f_hi = max(np.max(x) for x in highs if x.size) if any(x.size for x in highs) else 1.0
-    bin_usd = model.bin_usd or _auto_bin(float(np.median(bars.close)))
-    lo = float(np.min(bars.low)) * min(f_lo, 1.0) * 0.99
-    hi = float(np.max(bars.high)) * max(f_hi, 1.0) * 1.01
-    p0 = np.floor(lo / bin_usd) * bin_usd
-    n_bins = int(np.ceil((hi - p0) / bin_usd)) + 1
-    if n_bins > 200_000:
-        i, j = int(np.argmin(bars.low)), int(np.argmax(bars.high))
-        raise ConfigError(
-            f"{n_bins} price bins of {bin_usd:g} USD: the prices of {bars.source} span from "
-            f"min low {float(bars.low[i]):.10g} (row {i}, ts_ms {int(bars.ts_ms[i])}) to max "
-            f"high {float(bars.high[j]):.10g} (row {j}, ts_ms {int(bars.ts_ms[j])}); if one "
-            "of them is off, fix or drop that row (or pass --repair), else pick a larger "
-            "--bin-usd")
-    return float(p0), float(bin_usd), n_bins
-
-
 def _frame_idx(n_bars: int, frames: int) -> np.ndarray:
     if n_bars <= frames:
         return np.arange(n_bars, dtype=np.int64)
     return np.unique(np.linspace(0, n_bars - 1, frames).round().astype(np.int64))
+
+
+def _inputs(bars: Bars, setup: ModelSetup, ch, share, px, w, frame_idx) -> bk.BookInputs:
+    """The kernel's inputs for one band member (its channels ``ch`` of ``setup``)."""
+    d_oi = np.diff(bars.open_interest, prepend=bars.open_interest[0]).clip(min=0.0)
+    dt = np.diff(bars.ts_ms, prepend=bars.ts_ms[0]).astype(float)
+    return bk.BookInputs(
+        low_usd=bars.low, high_usd=bars.high, dt_ms=dt, oi_coin=bars.open_interest,
+        entry_px_usd=px, entry_w=w, open_coin=d_oi, aggr_long_share=share,
+        chan_w_aggr=ch.w_aggr, chan_w_pass=ch.w_pass, chan_side=ch.side,
+        chan_factor=ch.factor, chan_rate_per_ms=ch.rate_per_ms, chan_rank=ch.rank,
+        p0_usd=setup.p0_usd, bin_usd=setup.bin_usd, n_bins=setup.n_bins,
+        frame_idx=frame_idx, policy=ch.policy)
 
 
 def _book_usd(out: bk.BookOutputs, inp_side: np.ndarray, centers: np.ndarray):
@@ -474,13 +439,9 @@ def _book_usd(out: bk.BookOutputs, inp_side: np.ndarray, centers: np.ndarray):
     return usd[inp_side > 0].sum(axis=0), usd[inp_side < 0].sum(axis=0)
 
 
-def _assemble(model, bars, grid, frame_idx, outs, members, seconds) -> Estimate:
-    p0, bin_usd, n_bins = grid
-    centers = p0 + (np.arange(n_bins) + 0.5) * bin_usd
-    finals = []
-    for preset, out in zip(members, outs):
-        side = _sides_of(model, preset, bars)
-        finals.append(_book_usd(out, side, centers))
+def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds) -> Estimate:
+    centers = setup.centers_usd
+    finals = [_book_usd(out, ch.side, centers) for ch, out in zip(setup.channels, outs)]
     longs = np.array([f[0] for f in finals])
     shorts = np.array([f[1] for f in finals])
     pl = np.array([o.liq_long_usd for o in outs])
@@ -504,16 +465,4 @@ def _assemble(model, bars, grid, frame_idx, outs, members, seconds) -> Estimate:
         predicted_long_low_usd=pl.min(axis=0), predicted_long_high_usd=pl.max(axis=0),
         predicted_short_low_usd=ps.min(axis=0), predicted_short_high_usd=ps.max(axis=0),
         final_map=fm, engine_seconds=float(sum(seconds)),
-        engine_seconds_central=float(seconds[0]), members=tuple(p.name for p in members))
-
-
-def _ref_price(bars: Bars) -> float:
-    """Entry price used where a venue's factors depend on it (coin-denominated tiers)."""
-    return float(np.median(bars.close))
-
-
-def _sides_of(model: LiquidationModel, preset: LeveragePreset, bars: Bars) -> np.ndarray:
-    _, _, _, f_long, f_short = model._channels(preset, _ref_price(bars))
-    ok_l = (f_long > 0) & np.isfinite(f_long)
-    ok_s = np.isfinite(f_short) & (f_short > 0)
-    return np.r_[np.ones(ok_l.sum(), np.int64), -np.ones(ok_s.sum(), np.int64)]
+        engine_seconds_central=float(seconds[0]), members=setup.member_names)

@@ -50,7 +50,7 @@ def make_inputs(seed: int, n_bars: int = 300, policy: int = bk.POLICY_PROPORTION
 def test_compiled_kernel_matches_reference_twin(policy, decay):
     inp = make_inputs(seed=7 + policy, policy=policy, decay=decay)
     fast = bk.run_book(inp)
-    ref = bk.run_book(inp, reference=True)
+    ref = bk.run_book(inp, engine="reference")
     for name in ("liq_long_usd", "liq_short_usd", "liq_long_coin", "liq_short_coin",
                  "frames_long_usd", "frames_short_usd", "book_coin"):
         np.testing.assert_allclose(getattr(fast, name), getattr(ref, name), rtol=1e-9,
@@ -158,7 +158,7 @@ def test_book_never_exceeds_open_interest_per_side(seed, policy):
     inp = bk.BookInputs(**{**{f: getattr(inp, f) for f in inp.__dataclass_fields__},
                            "open_coin": d_oi, "oi_coin": oi,
                            "frame_idx": np.arange(150, dtype=np.int64)})
-    out = bk.run_book(inp, reference=True)
+    out = bk.run_book(inp, engine="reference")
     centers = inp.p0_usd + (np.arange(inp.n_bins) + 0.5) * inp.bin_usd
     # frames are USD; convert back to coin per bin before summing
     long_qty = (out.frames_long_usd / centers).sum(axis=1)

@@ -42,7 +42,7 @@ def _random_book(seed: int, n_bars: int = 250, policy: int = bk.POLICY_PROPORTIO
     return ch, bars, lo, (high.max() * 1.25 - lo) / n_bins, n_bins
 
 
-def _feed(ch, d, p0, w, n_bins, reference):
+def _feed(ch, d, p0, w, n_bins, engine):
     st = inc.new_state(ch.side.size, n_bins, p0, w)
     out = []
     for t in range(d["low"].size):
@@ -51,7 +51,7 @@ def _feed(ch, d, p0, w, n_bins, reference):
             st, ch, first=t == 0, dt_ms=d["dt"][t], low_usd=d["low"][t], high_usd=d["high"][t],
             oi_prev_coin=d["oi"][t - 1] if t else 0.0, oi_coin=d["oi"][t], opened_coin=opened,
             aggr_long_share=d["share"][t], entry_px_usd=d["px"][t], entry_w=d["w"][t],
-            reference=reference))
+            engine=engine))
     return np.array(out), st
 
 
@@ -62,8 +62,8 @@ POLICIES = [bk.POLICY_NONE, bk.POLICY_PROPORTIONAL, bk.POLICY_NET, bk.POLICY_LEV
 @pytest.mark.parametrize("decay", [False, True])
 def test_compiled_step_matches_reference_twin_and_batch_kernel(policy, decay):
     ch, d, p0, w, n_bins = _random_book(7 + policy, policy=policy, decay=decay)
-    got, st = _feed(ch, d, p0, w, n_bins, reference=False)
-    ref, st_ref = _feed(ch, d, p0, w, n_bins, reference=True)
+    got, st = _feed(ch, d, p0, w, n_bins, engine="numba")
+    ref, st_ref = _feed(ch, d, p0, w, n_bins, engine="reference")
     assert got[:, 0].sum() > 0 and got[:, 1].sum() > 0  # crossings happened on both sides
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(inc.dense_book(st), inc.dense_book(st_ref), rtol=1e-9, atol=1e-12)
@@ -78,7 +78,7 @@ def test_compiled_step_matches_reference_twin_and_batch_kernel(policy, decay):
 
 def test_grow_state_keeps_every_level_at_its_price():
     ch, d, p0, w, n_bins = _random_book(3)
-    _, st = _feed(ch, d, p0, w, n_bins, reference=False)
+    _, st = _feed(ch, d, p0, w, n_bins, engine="numba")
     grown = inc.grow_state(st, 7, 11)
     before = inc.side_usd(st, ch.side)
     after = inc.side_usd(grown, ch.side)
@@ -149,7 +149,7 @@ def test_reference_twin_model_agrees(sample):
     bars = sample.take(slice(0, 300))
     model = LiquidationModel(bin_usd=50.0, band="none")
     _, fast = _incremental(model, bars, 100)
-    _, slow = _incremental(model, bars, 100, reference=True)
+    _, slow = _incremental(model, bars, 100, engine="reference")
     np.testing.assert_allclose([u.predicted_long_usd for u in fast],
                                [u.predicted_long_usd for u in slow], rtol=1e-9, atol=1e-6)
 

@@ -28,10 +28,20 @@ book touched every bar). ``tests/core/test_book.py`` checks they agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+
+from liqmap.core._typing import (
+    BoolArray1D,
+    Float64Array1D,
+    Float64Array2D,
+    FloatArray1D,
+    Int64Array1D,
+)
+from liqmap.core.engines import check_engine
 
 __all__ = [
     "POLICY_LEVERAGE_FIRST",
@@ -55,6 +65,11 @@ POLICY_LEVERAGE_FIRST = 3
 """The book's share of the fall is taken from the highest-leverage channels first."""
 
 _RENORM_BELOW = 1e-200
+
+_BookArrays = tuple[Float64Array1D, Float64Array1D, Float64Array1D, Float64Array1D,
+                    Float64Array2D, Float64Array2D, Float64Array2D]
+"""``(liq_long_usd, liq_short_usd, liq_long_coin, liq_short_coin, frames_long_usd,
+frames_short_usd, book_coin)``, the fields of :class:`BookOutputs` in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +155,15 @@ class BookOutputs:
     book_coin: np.ndarray
 
 
-def run_book(inp: BookInputs, *, reference: bool = False) -> BookOutputs:
-    """Run the level book over all bars (compiled kernel, or the reference twin)."""
-    fn = run_book_reference if reference else run_book_nb
+def run_book(inp: BookInputs, *, engine: str = "numba") -> BookOutputs:
+    """Run the level book over all bars: ``engine="numba"`` the compiled kernel,
+    ``"reference"`` its plain twin (``liqmap.core.engines``)."""
+    fn: Callable[..., _BookArrays]
+    fn = run_book_reference if check_engine(engine) == "reference" else run_book_nb
     out = fn(
         inp.low_usd, inp.high_usd, inp.dt_ms, inp.oi_coin, inp.entry_px_usd, inp.entry_w,
-        inp.open_coin, inp.aggr_long_share, inp.chan_w_aggr, inp.chan_w_pass, inp.chan_side, inp.chan_factor, inp.chan_rate_per_ms, inp.chan_rank,
+        inp.open_coin, inp.aggr_long_share, inp.chan_w_aggr, inp.chan_w_pass, inp.chan_side,
+        inp.chan_factor, inp.chan_rate_per_ms, inp.chan_rank,
         float(inp.p0_usd), float(inp.bin_usd), int(inp.n_bins), inp.frame_idx, int(inp.policy),
     )
     return BookOutputs(*out)
@@ -155,19 +173,21 @@ def run_book(inp: BookInputs, *, reference: bool = False) -> BookOutputs:
 
 
 @nb.njit(cache=True)
-def _long_threshold(low, p0, w):
+def _long_threshold(low: float, p0: float, w: float) -> int:
     # first bin whose centre p0 + (b + 0.5) w is >= low
     return int(np.ceil((low - p0) / w - 0.5))
 
 
 @nb.njit(cache=True)
-def _short_threshold(high, p0, w):
+def _short_threshold(high: float, p0: float, w: float) -> int:
     # last bin whose centre is <= high
     return int(np.floor((high - p0) / w - 0.5))
 
 
 @nb.njit(cache=True)
-def _cross_nb(book, scale, tot, top, bot, side, lb, hb, centers):
+def _cross_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D, top: Int64Array1D,
+              bot: Int64Array1D, side: Int64Array1D, lb: int, hb: int,
+              centers: FloatArray1D) -> tuple[float, float, float, float]:
     """Liquidate crossed levels of every channel; returns (long_coin, long_usd, short...)."""
     n_chan, n_bins = book.shape
     lq = 0.0
@@ -209,7 +229,7 @@ def _cross_nb(book, scale, tot, top, bot, side, lb, hb, centers):
 
 
 @nb.njit(cache=True)
-def _renorm_nb(book, scale, tot, c):
+def _renorm_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D, c: int) -> None:
     s = scale[c]
     for b in range(book.shape[1]):
         book[c, b] *= s
@@ -218,7 +238,9 @@ def _renorm_nb(book, scale, tot, c):
 
 
 @nb.njit(cache=True)
-def _shrink_leverage_first_nb(book, scale, tot, side, rank, removal_long, removal_short):
+def _shrink_leverage_first_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D,
+                              side: Int64Array1D, rank: Int64Array1D, removal_long: float,
+                              removal_short: float) -> None:
     n_chan = book.shape[0]
     order = np.argsort(rank)
     for i in range(n_chan):
@@ -240,7 +262,9 @@ def _shrink_leverage_first_nb(book, scale, tot, side, rank, removal_long, remova
 
 
 @nb.njit(cache=True)
-def _shrink_nb(book, scale, tot, side, rank, policy, oi_prev, oi_now, liq_coin):
+def _shrink_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D, side: Int64Array1D,
+               rank: Int64Array1D, policy: int, oi_prev: float, oi_now: float,
+               liq_coin: float) -> None:
     drop = oi_prev - oi_now
     if policy == POLICY_NET:
         drop = drop - liq_coin
@@ -265,7 +289,8 @@ def _shrink_nb(book, scale, tot, side, rank, policy, oi_prev, oi_now, liq_coin):
 
 
 @nb.njit(cache=True)
-def _cap_nb(book, scale, tot, side, oi_now):
+def _cap_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D, side: Int64Array1D,
+            oi_now: float) -> None:
     """Scale a side down to the open interest if it holds more."""
     held_l = 0.0
     held_s = 0.0
@@ -283,8 +308,10 @@ def _cap_nb(book, scale, tot, side, oi_now):
 
 
 @nb.njit(cache=True)
-def _add_nb(book, scale, tot, top, bot, side, factor, opened, share, w_aggr, w_pass, px_row,
-            w_row, p0, w):
+def _add_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D, top: Int64Array1D,
+            bot: Int64Array1D, side: Int64Array1D, factor: Float64Array1D, opened: float,
+            share: float, w_aggr: Float64Array1D, w_pass: Float64Array1D, px_row: Float64Array1D,
+            w_row: Float64Array1D, p0: float, w: float) -> None:
     n_chan, n_bins = book.shape
     for c in range(n_chan):
         a = share if side[c] > 0 else 1.0 - share
@@ -314,7 +341,9 @@ def _add_nb(book, scale, tot, top, bot, side, factor, opened, share, w_aggr, w_p
 
 
 @nb.njit(cache=True)
-def _snapshot_nb(book, scale, side, centers, out_long, out_short, f):
+def _snapshot_nb(book: Float64Array2D, scale: Float64Array1D, side: Int64Array1D,
+                 centers: FloatArray1D, out_long: Float64Array2D, out_short: Float64Array2D,
+                 f: int) -> None:
     n_chan, n_bins = book.shape
     for c in range(n_chan):
         s = scale[c]
@@ -327,8 +356,12 @@ def _snapshot_nb(book, scale, side, centers, out_long, out_short, f):
 
 
 @nb.njit(cache=True)
-def run_book_nb(low, high, dt_ms, oi, entry_px, entry_w, opened, share, w_aggr, w_pass, side,
-                factor, rate, rank, p0, w, n_bins, frame_idx, policy):
+def run_book_nb(low: Float64Array1D, high: Float64Array1D, dt_ms: Float64Array1D,
+                oi: Float64Array1D, entry_px: Float64Array2D, entry_w: Float64Array2D,
+                opened: Float64Array1D, share: Float64Array1D, w_aggr: Float64Array1D,
+                w_pass: Float64Array1D, side: Int64Array1D, factor: Float64Array1D,
+                rate: Float64Array1D, rank: Int64Array1D, p0: float, w: float, n_bins: int,
+                frame_idx: Int64Array1D, policy: int) -> _BookArrays:
     """Compiled level book; see the module docstring for the per-bar steps."""
     n_bars = low.shape[0]
     n_chan = side.shape[0]
@@ -377,8 +410,12 @@ def run_book_nb(low, high, dt_ms, oi, entry_px, entry_w, opened, share, w_aggr, 
 # ----------------------------------------------------------------------------- reference
 
 
-def run_book_reference(low, high, dt_ms, oi, entry_px, entry_w, opened, share, w_aggr, w_pass,
-                       side, factor, rate, rank, p0, w, n_bins, frame_idx, policy):
+def run_book_reference(low: Float64Array1D, high: Float64Array1D, dt_ms: Float64Array1D,
+                       oi: Float64Array1D, entry_px: Float64Array2D, entry_w: Float64Array2D,
+                       opened: Float64Array1D, share: Float64Array1D, w_aggr: Float64Array1D,
+                       w_pass: Float64Array1D, side: Int64Array1D, factor: Float64Array1D,
+                       rate: Float64Array1D, rank: Int64Array1D, p0: float, w: float, n_bins: int,
+                       frame_idx: Int64Array1D, policy: int) -> _BookArrays:
     """Plain NumPy twin of ``run_book_nb``: the whole book is touched every bar."""
     n_bars, n_chan = low.shape[0], side.shape[0]
     centers = p0 + (np.arange(n_bins) + 0.5) * w
@@ -417,7 +454,8 @@ def run_book_reference(low, high, dt_ms, oi, entry_px, entry_w, opened, share, w
     return out["lu"], out["su"], out["lq"], out["sq"], fr_l, fr_s, book
 
 
-def _shrink_reference(book, is_long, rank, policy, oi_prev, oi_now, liq_coin):
+def _shrink_reference(book: Float64Array2D, is_long: BoolArray1D, rank: Int64Array1D, policy: int,
+                      oi_prev: float, oi_now: float, liq_coin: float) -> Float64Array2D:
     drop = oi_prev - oi_now - (liq_coin if policy == POLICY_NET else 0.0)
     if drop <= 0 or oi_prev <= 0:
         return book

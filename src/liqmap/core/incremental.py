@@ -23,6 +23,7 @@ with each other and with ``run_book_nb``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba as nb
@@ -30,6 +31,8 @@ import numpy as np
 
 from liqmap._exceptions import ConfigError
 from liqmap.core import book as bk
+from liqmap.core._typing import BoolArray1D, Float64Array1D, Float64Array2D, Int64Array1D
+from liqmap.core.engines import check_engine
 
 __all__ = [
     "BookChannels",
@@ -142,7 +145,8 @@ def grow_state(state: BookState, add_low: int, add_high: int) -> BookState:
 
 def dense_book(state: BookState) -> np.ndarray:
     """Held quantity per channel and bin (``book * scale``), base units."""
-    return state.book * state.scale[:, None]
+    dense: np.ndarray = state.book * state.scale[:, None]
+    return dense
 
 
 def side_usd(state: BookState, side: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,9 +159,13 @@ def side_usd(state: BookState, side: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 @nb.njit(cache=True)
-def step_book_nb(book, scale, tot, top, bot, side, factor, w_aggr, w_pass, rate, rank, p0, w,
-                 policy, first, dt_ms, low, high, oi_prev, oi_now, opened, share, px_row,
-                 w_row):
+def step_book_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D,
+                 top: Int64Array1D, bot: Int64Array1D, side: Int64Array1D, factor: Float64Array1D,
+                 w_aggr: Float64Array1D, w_pass: Float64Array1D, rate: Float64Array1D,
+                 rank: Int64Array1D, p0: float, w: float, policy: int, first: bool, dt_ms: float,
+                 low: float, high: float, oi_prev: float, oi_now: float, opened: float,
+                 share: float, px_row: Float64Array1D,
+                 w_row: Float64Array1D) -> tuple[float, float, float, float]:
     """Advance the book by one bar in place; returns ``(long_usd, short_usd, long_coin,
     short_coin)`` liquidated in the bar. ``first`` marks the series' first bar (no decay,
     no open-interest fall), as ``t == 0`` in ``run_book_nb``."""
@@ -185,9 +193,13 @@ def step_book_nb(book, scale, tot, top, bot, side, factor, w_aggr, w_pass, rate,
 # ----------------------------------------------------------------------------- reference
 
 
-def step_book_reference(book, scale, tot, top, bot, side, factor, w_aggr, w_pass, rate, rank,
-                        p0, w, policy, first, dt_ms, low, high, oi_prev, oi_now, opened, share,
-                        px_row, w_row):
+def step_book_reference(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D,
+                        top: Int64Array1D, bot: Int64Array1D, side: Int64Array1D,
+                        factor: Float64Array1D, w_aggr: Float64Array1D, w_pass: Float64Array1D,
+                        rate: Float64Array1D, rank: Int64Array1D, p0: float, w: float, policy: int,
+                        first: bool, dt_ms: float, low: float, high: float, oi_prev: float,
+                        oi_now: float, opened: float, share: float, px_row: Float64Array1D,
+                        w_row: Float64Array1D) -> tuple[float, float, float, float]:
     """Plain NumPy twin of :func:`step_book_nb` (same state in, same state out).
 
     The scale factors are folded into the dense book first, every bin is touched, and
@@ -214,7 +226,10 @@ def step_book_reference(book, scale, tot, top, bot, side, factor, w_aggr, w_pass
     return lu, su, lq, sq
 
 
-def _add_reference(dense, is_long, factor, w_aggr, w_pass, p0, w, opened, share, px_row, w_row):
+def _add_reference(dense: Float64Array2D, is_long: BoolArray1D, factor: Float64Array1D,
+                   w_aggr: Float64Array1D, w_pass: Float64Array1D, p0: float, w: float,
+                   opened: float, share: float, px_row: Float64Array1D,
+                   w_row: Float64Array1D) -> None:
     bins = np.floor((px_row[None, :] * factor[:, None] - p0) / w).astype(np.int64)
     a = np.where(is_long, share, 1.0 - share)
     qty = opened * (a * w_aggr + (1.0 - a) * w_pass)
@@ -225,7 +240,8 @@ def _add_reference(dense, is_long, factor, w_aggr, w_pass, p0, w, opened, share,
                 dense[c, b] += qty[c] * w_row[j]
 
 
-def _store_dense(dense, book, scale, tot, top, bot) -> None:
+def _store_dense(dense: Float64Array2D, book: Float64Array2D, scale: Float64Array1D,
+                 tot: Float64Array1D, top: Int64Array1D, bot: Int64Array1D) -> None:
     book[:] = dense
     scale[:] = 1.0
     tot[:] = dense.sum(axis=1)
@@ -239,8 +255,9 @@ def _store_dense(dense, book, scale, tot, top, bot) -> None:
 def step_book(state: BookState, ch: BookChannels, *, first: bool, dt_ms: float, low_usd: float,
               high_usd: float, oi_prev_coin: float, oi_coin: float, opened_coin: float,
               aggr_long_share: float, entry_px_usd: np.ndarray, entry_w: np.ndarray,
-              reference: bool = False) -> tuple[float, float, float, float]:
-    """Advance ``state`` by one bar (compiled kernel, or the reference twin).
+              engine: str = "numba") -> tuple[float, float, float, float]:
+    """Advance ``state`` by one bar: ``engine="numba"`` the compiled kernel,
+    ``"reference"`` its plain twin (``liqmap.core.engines``).
 
     Returns ``(long_usd, short_usd, long_coin, short_coin)`` liquidated in the bar.
 
@@ -256,7 +273,8 @@ def step_book(state: BookState, ch: BookChannels, *, first: bool, dt_ms: float, 
     >>> round(float(dense_book(st).sum()), 6)
     2.0
     """
-    fn = step_book_reference if reference else step_book_nb
+    fn: Callable[..., tuple[float, float, float, float]]
+    fn = step_book_reference if check_engine(engine) == "reference" else step_book_nb
     out = fn(state.book, state.scale, state.tot, state.top, state.bot, ch.side, ch.factor,
              ch.w_aggr, ch.w_pass, ch.rate_per_ms, ch.rank, float(state.p0_usd),
              float(state.bin_usd), int(ch.policy), bool(first), float(dt_ms), float(low_usd),

@@ -1,15 +1,17 @@
 """The incremental engine: ``LiquidationModel`` advanced one closed bar at a time.
 
-``IncrementalModel(model, warm_bars)`` builds one level book per leverage preset of the
-model (the central preset and the band presets, as ``LiquidationModel.run`` does), feeds
-the warm-up bars, then accepts one bar per :meth:`IncrementalModel.update` with the
-compiled per-bar step of ``liqmap.core.incremental``.
+``IncrementalModel(model, warm_bars)`` takes the model's set-up for the warm-up bars
+(``model.setup(warm_bars, grid_pad=...)``, the ``liqmap.model_setup.ModelSetup`` that
+``LiquidationModel.run`` builds its books from: band members, their channels, the grid),
+builds one level book per band member, feeds the warm-up bars, then accepts one bar per
+:meth:`IncrementalModel.update` with the compiled per-bar step of
+``liqmap.core.incremental``.
 
 Differences from the batch run, all fixed at construction from the warm-up bars:
 
-* the **price grid** is anchored on multiples of the bin width (as the batch grid is) and
-  covers the warm-up range plus ``grid_pad`` of the price on each side; a bar that needs
-  levels outside it grows the grid by whole bins (no level moves);
+* the **price grid** covers the warm-up range plus ``grid_pad`` of the price on each side;
+  a bar that needs levels outside it (``ModelSetup.price_span``) grows the grid by whole
+  bins (no level moves);
 * the **bin width** (when ``model.bin_usd`` is None) is picked from the warm-up median
   close, where the batch run picks it from the whole series' median; give ``bin_usd`` to
   have both use the same;
@@ -33,15 +35,15 @@ import numpy as np
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.bars import Bars
 from liqmap.core import incremental as inc
-from liqmap.core.leverage import get_preset
+from liqmap.core.engines import check_engine
 from liqmap.core.records import LiqMap
 from liqmap.core.sides import aggressive_long_share, entry_prices
 from liqmap.live.records import BarUpdate, LiveBar
-from liqmap.model import OI_POLICIES, LiquidationModel, _auto_bin, _parse_half_lives
+from liqmap.model import LiquidationModel
+from liqmap.model_setup import MAX_BINS, ModelSetup
 
 __all__ = ["IncrementalModel"]
 
-_H = 3_600_000
 
 
 class IncrementalModel:
@@ -59,12 +61,19 @@ class IncrementalModel:
         Entry price for the venue factors (``LiquidationModel`` uses the series' median
         close); default the warm-up median close. It matters for coin-tiered venues and,
         at the last bit of a float, for bin assignment on any venue.
-    reference : bool
-        Use the plain NumPy twin of the per-bar step (slow; for checks).
+    engine : {"numba", "reference"}
+        The compiled per-bar step or its plain NumPy twin (slow; for checks;
+        ``liqmap.core.engines``).
+
+    Attributes
+    ----------
+    setup : ModelSetup
+        The set-up the books were built from (the grid as at construction; :attr:`grid`
+        is the current one).
     """
 
     def __init__(self, model: LiquidationModel, warm_bars: Bars, *, grid_pad: float = 0.1,
-                 reference_price_usd: float | None = None, reference: bool = False) -> None:
+                 reference_price_usd: float | None = None, engine: str = "numba") -> None:
         if model.side_model == "taker" and warm_bars.taker_delta is not None \
                 and warm_bars.taker_buy_volume is None:
             raise ConfigError("live side model 'taker' needs taker_buy_volume with volume "
@@ -72,19 +81,12 @@ class IncrementalModel:
         _check_warm(warm_bars)
         self.model = model
         self.venue, self.symbol = warm_bars.venue, warm_bars.symbol
-        self.reference = reference
-        central = get_preset(model.leverage)
-        self.members = [central] + [get_preset(n) for n in model.band_presets
-                                    if model.band == "presets" and get_preset(n) != central]
-        self.ref_price_usd = float(np.median(warm_bars.close) if reference_price_usd is None
-                                   else reference_price_usd)
-        self.channels = [self._channels(p) for p in self.members]
-        self._f_lo, self._f_hi = self._factor_range()
-        bin_usd = model.bin_usd or _auto_bin(float(np.median(warm_bars.close)))
-        lo, hi = self._needed(float(np.min(warm_bars.low)), float(np.max(warm_bars.high)))
-        p0 = np.floor(lo * (1 - grid_pad) / bin_usd) * bin_usd
-        n_bins = int(np.ceil((hi * (1 + grid_pad) - p0) / bin_usd)) + 1
-        self.states = [inc.new_state(ch.side.size, n_bins, p0, bin_usd) for ch in self.channels]
+        self.engine = check_engine(engine)
+        self.setup: ModelSetup = model.setup(warm_bars, ref_price_usd=reference_price_usd,
+                                             grid_pad=grid_pad)
+        s = self.setup
+        self.states = [inc.new_state(ch.side.size, s.n_bins, s.p0_usd, s.bin_usd)
+                       for ch in s.channels]
         self.grid_growths = 0
         self.last_ts_ms: int | None = None
         self._oi_prev = 0.0
@@ -92,6 +94,21 @@ class IncrementalModel:
         self.update_bars(warm_bars)
 
     # ------------------------------------------------------------------ public
+    @property
+    def members(self) -> tuple:
+        """Band members (leverage presets), the central one first."""
+        return self.setup.members
+
+    @property
+    def channels(self) -> tuple:
+        """Per member, the channels its book runs (``inc.BookChannels``)."""
+        return self.setup.channels
+
+    @property
+    def ref_price_usd(self) -> float:
+        """Entry price the venue factors were computed at."""
+        return self.setup.ref_price_usd
+
     @property
     def grid(self) -> tuple[float, float, int]:
         """``(p0_usd, bin_usd, n_bins)`` of the current grid."""
@@ -149,35 +166,10 @@ class IncrementalModel:
         return inc.step_book(st, ch, first=first, dt_ms=dt, low_usd=bar.low, high_usd=bar.high,
                              oi_prev_coin=self._oi_prev, oi_coin=bar.open_interest,
                              opened_coin=opened, aggr_long_share=share, entry_px_usd=px_row,
-                             entry_w=w_row, reference=self.reference)
-
-    def _channels(self, preset) -> inc.BookChannels:
-        lev, w_aggr, w_pass, f_long, f_short = self.model._channels(preset, self.ref_price_usd)
-        ok_l = (f_long > 0) & np.isfinite(f_long)
-        ok_s = np.isfinite(f_short) & (f_short > 0)
-        chan_lev = np.r_[lev[ok_l], lev[ok_s]]
-        half = _parse_half_lives(self.model.half_life_hours, chan_lev)
-        rank = np.argsort(np.argsort(-chan_lev, kind="stable"), kind="stable").astype(np.int64)
-        return inc.BookChannels(
-            side=np.r_[np.ones(ok_l.sum(), np.int64), -np.ones(ok_s.sum(), np.int64)],
-            factor=np.r_[f_long[ok_l], f_short[ok_s]],
-            w_aggr=np.r_[w_aggr[ok_l], w_aggr[ok_s]], w_pass=np.r_[w_pass[ok_l], w_pass[ok_s]],
-            rate_per_ms=np.where(np.isfinite(half), np.log(2.0) / (half * _H), 0.0),
-            rank=rank, policy=OI_POLICIES[self.model.oi_policy])
-
-    def _factor_range(self) -> tuple[float, float]:
-        f_l = [ch.factor[ch.side > 0] for ch in self.channels]
-        f_s = [ch.factor[ch.side < 0] for ch in self.channels]
-        lo = min((float(x.min()) for x in f_l if x.size), default=1.0)
-        hi = max((float(x.max()) for x in f_s if x.size), default=1.0)
-        return lo, hi
-
-    def _needed(self, low: float, high: float) -> tuple[float, float]:
-        """Price span a bar with this range can place levels in (as the batch grid)."""
-        return low * min(self._f_lo, 1.0) * 0.99, high * max(self._f_hi, 1.0) * 1.01
+                             entry_w=w_row, engine=self.engine)
 
     def _ensure_grid(self, low: float, high: float) -> None:
-        lo, hi = self._needed(low, high)
+        lo, hi = self.setup.price_span(low, high)
         p0, b, n = self.grid
         add_low = max(int(np.ceil((p0 - lo) / b)), 0)
         add_high = max(int(np.ceil((hi - (p0 + n * b)) / b)) + 1, 0)
@@ -186,7 +178,7 @@ class IncrementalModel:
         slack = max(n // 4, 1)
         add_low = add_low + slack if add_low else 0
         add_high = add_high + slack if add_high else 0
-        if n + add_low + add_high > 200_000:
+        if n + add_low + add_high > MAX_BINS:
             raise ConfigError(f"{n + add_low + add_high} price bins after growing the grid: "
                               "pick a larger bin_usd")
         self.states = [inc.grow_state(st, add_low, add_high) for st in self.states]

@@ -2,7 +2,9 @@
 
 Running the model once and reading its heatmap frames gives the map as it stood after each
 frame's bar, using only the bars up to that one (the level book runs forward in time), so
-there is no look-ahead and no re-run per bar (``Estimate.map_at`` re-runs the model).
+there is no look-ahead and no re-run per bar. The frames are read through the one route to
+the map at a time, ``Estimate.map_at(ts_ms, frames=True)`` (``frames=False`` re-runs the
+model up to the time instead, on that shorter run's own price grid).
 
 >>> from liqmap.io.sample import load_sample                       # doctest: +SKIP
 >>> fm = FrameMaps.build(LiquidationModel(), load_sample(), every_bars=12)  # doctest: +SKIP
@@ -34,12 +36,7 @@ def frame_map(est: Estimate, i: int) -> LiqMap:
     i : int
         Frame index (``0 <= i < len(est.heatmap.ts_ms)``).
     """
-    hm = est.heatmap
-    ts = int(hm.ts_ms[i])
-    bar = int(np.searchsorted(est.bars.ts_ms, ts))
-    return LiqMap(ts_ms=ts, price_usd=float(est.bars.close[bar]),
-                  price_bins_usd=hm.price_bins_usd, long_usd=hm.long_usd[i],
-                  short_usd=hm.short_usd[i], venue=hm.venue, symbol=hm.symbol)
+    return est.map_at(int(est.heatmap.ts_ms[i]), frames=True)
 
 
 @dataclass(frozen=True, slots=True)
