@@ -38,6 +38,7 @@ import pandas as pd
 
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.checks import hyperliquid_fate as fate
+from liqmap.checks.hyperliquid_fate import LEVERAGE_BUCKETS, bucket_shares
 from liqmap.core.liqprice import liquidation_price
 from liqmap.core.tiers import TierTable, get_tier_table
 
@@ -60,10 +61,6 @@ DATA_FILE = (
 )
 ISOLATED_TOL = 0.05
 """Relative tolerance on the implied isolated collateral for a row to look isolated."""
-
-LEVERAGE_BUCKETS = ((2, "<=2x"), (5, "3-5x"), (10, "6-10x"), (19, "11-19x"), (20, "20x"),
-                    (39, "21-39x"), (math.inf, ">=40x"))
-"""(upper bound, label) of the leverage buckets of the notional-weighted distribution."""
 
 _COLUMNS = ("coin", "direction", "size", "entry_px", "leverage", "position_value",
             "account_value", "liquidation_px")
@@ -189,14 +186,7 @@ def leverage_share(df: pd.DataFrame) -> dict[str, float]:
     """Share of position value per leverage bucket (see :data:`LEVERAGE_BUCKETS`)."""
     lev, val = df["leverage"].to_numpy(float), df["position_value"].abs().to_numpy(float)
     ok = np.isfinite(lev) & np.isfinite(val)
-    lev, val = lev[ok], val[ok]
-    total = val.sum()
-    out, lower = {}, -math.inf
-    for upper, label in LEVERAGE_BUCKETS:
-        in_bucket = (lev > lower) & (lev <= upper)
-        out[label] = float(val[in_bucket].sum() / total) if total > 0 else math.nan
-        lower = upper
-    return out
+    return bucket_shares(lev[ok], val[ok])
 
 
 def check_hyperliquid(

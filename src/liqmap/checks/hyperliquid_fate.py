@@ -3,9 +3,10 @@ positions whose liquidation price the price path crossed.
 
 **Leverage vs presets.** The notional-weighted leverage distribution of the whale positions
 (every row of the coin over the 94 snapshots, so a position held for many snapshots counts
-in each) on the buckets of :data:`liqmap.checks.hyperliquid.LEVERAGE_BUCKETS`, next to the
-weights of each preset of :data:`liqmap.core.leverage.PRESETS` on the same buckets, and the
-notional-weighted mean leverage of each.
+in each) on the buckets of :data:`LEVERAGE_BUCKETS`, next to the weights of each preset of
+:data:`liqmap.core.leverage.PRESETS` on the same buckets, and the notional-weighted mean
+leverage of each. The buckets and :func:`bucket_shares` live here and are re-exported by
+:mod:`liqmap.checks.hyperliquid`, which imports this module (never the other way round).
 
 **Crossed positions.** For consecutive snapshots ``i, i+1`` and each position of snapshot
 ``i`` with a liquidation price, the price path between the two is
@@ -38,18 +39,25 @@ import pandas as pd
 
 from liqmap.bars import Bars
 from liqmap.core.leverage import PRESETS
+from liqmap.timeutil import MS_PER_HOUR
 
-__all__ = ["REGIME_GLOB", "crossing_check", "leverage_vs_presets", "load_price_bars",
-           "wilson", "newcombe_diff"]
+__all__ = ["LEVERAGE_BUCKETS", "REGIME_GLOB", "bucket_shares", "crossing_check",
+           "leverage_vs_presets", "load_price_bars", "newcombe_diff", "wilson"]
 
 REGIME_GLOB = "raw/coinglass_ismethanhtung/coinglass_BTC_regime_1h_*.csv.gz"
 _Z = 1.959963984540054
-_H_MS = 3_600_000
+
+LEVERAGE_BUCKETS = ((2, "<=2x"), (5, "3-5x"), (10, "6-10x"), (19, "11-19x"), (20, "20x"),
+                    (39, "21-39x"), (math.inf, ">=40x"))
+"""(upper bound, label) of the leverage buckets of the notional-weighted distribution."""
 
 
-def _bucket_shares(lev: np.ndarray, weight: np.ndarray) -> dict[str, float]:
-    from liqmap.checks.hyperliquid import LEVERAGE_BUCKETS
+def bucket_shares(lev: np.ndarray, weight: np.ndarray) -> dict[str, float]:
+    """Share of ``weight`` per leverage bucket of :data:`LEVERAGE_BUCKETS` (NaN if no weight).
 
+    >>> bucket_shares(np.array([3.0, 25.0]), np.array([1.0, 3.0]))["21-39x"]
+    0.75
+    """
     total = weight.sum()
     out, lower = {}, -math.inf
     for upper, label in LEVERAGE_BUCKETS:
@@ -64,13 +72,13 @@ def leverage_vs_presets(df: pd.DataFrame) -> dict:
     lev, val = df["leverage"].to_numpy(float), df["position_value"].abs().to_numpy(float)
     ok = np.isfinite(lev) & np.isfinite(val) & (val > 0)
     lev, val = lev[ok], val[ok]
-    rows = {"measured": {"shares": _bucket_shares(lev, val),
+    rows = {"measured": {"shares": bucket_shares(lev, val),
                          "mean_leverage": float(np.average(lev, weights=val)) if val.size
                          else math.nan,
                          "median_leverage": _weighted_median(lev, val)}}
     for name, p in PRESETS.items():
         lv, w = np.asarray(p.leverages), np.asarray(p.weights)
-        rows[name] = {"shares": _bucket_shares(lv, w),
+        rows[name] = {"shares": bucket_shares(lv, w),
                       "mean_leverage": float(np.average(lv, weights=w)),
                       "median_leverage": _weighted_median(lv, w)}
     return rows
@@ -95,7 +103,7 @@ def load_price_bars(data_dir) -> Bars | None:
 def _path_extremes(t0: int, t1: int, marks: tuple[float, float], bars: Bars | None):
     lo, hi = min(marks), max(marks)
     if bars is not None:
-        sel = (bars.ts_ms + _H_MS > t0) & (bars.ts_ms < t1)
+        sel = (bars.ts_ms + MS_PER_HOUR > t0) & (bars.ts_ms < t1)
         if sel.any():
             lo, hi = min(lo, float(bars.low[sel].min())), max(hi, float(bars.high[sel].max()))
     return lo, hi
@@ -117,7 +125,7 @@ def _pairs(df: pd.DataFrame, bars: Bars | None) -> pd.DataFrame:
         crossed = np.where(s > 0, lo <= liq, hi >= liq)
         gone = [k not in keys[b] for k in zip(g["address"], g["coin"], g["direction"])]
         out.append(pd.DataFrame({"crossed": crossed[valid], "gone": np.asarray(gone)[valid],
-                                 "gap_h": (ts[b] - ts[a]) / _H_MS}))
+                                 "gap_h": (ts[b] - ts[a]) / MS_PER_HOUR}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         {"crossed": [], "gone": [], "gap_h": []})
 

@@ -43,7 +43,7 @@ def walk_forward_summary(data, wf, warmup_hours) -> dict:
     """Pooled out-of-sample metrics of the walk-forward series, model vs baselines."""
     import numpy as np
 
-    from liqmap.scorecard.backtest import BASELINES, SIDES, _baselines_of, score_all
+    from liqmap.scorecard.backtest import BASELINES, SIDES, baselines_of, score_all
     from liqmap.scorecard.frame import score_frame
     from liqmap.scorecard.metrics import compare
 
@@ -51,7 +51,7 @@ def walk_forward_summary(data, wf, warmup_hours) -> dict:
     k = fr.scored & np.isfinite(wf.predicted["long"]) & np.isfinite(wf.predicted["short"])
     sel = lambda d: {sd: np.asarray(d[sd])[k] for sd in SIDES}  # noqa: E731
     preds = {"model": sel(wf.predicted),
-             **{b: sel(v) for b, v in _baselines_of(fr).items()}}
+             **{b: sel(v) for b, v in baselines_of(fr).items()}}
     sc = fr.is_scoring[k]
     m = score_all(preds, sel(fr.realized), ~sc, sc, usd={"model"})["scoring"]
     verdict = {sd: {b: compare(m[sd]["model"], m[sd][b]).statement(sd, b, "walk-forward")
@@ -66,18 +66,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("calibrate")
     def calibrate(
-        window: str = typer.Option("A", "--window", "-w", help="Window to fit on (A)."),
-        out: str = typer.Option("scorecard", "--out", "-o", help="Folder for the preset JSON "
-                                "and calibration-<W>.json."),
+        window: str = o.window("A", "Window to fit on (A)."),
+        out: str = o.out("scorecard", "Folder for the preset JSON and calibration-<W>.json."),
         data_dir: Optional[str] = o.DATA_DIR,
         name: str = typer.Option("fitted-binance-btcusdt-2025-12", "--name",
                                  help="Preset name (file stem)."),
         walk_forward: bool = typer.Option(False, "--walk-forward", help="Also re-fit at each "
                                           "month start (past data only) and score each next "
                                           "month; reported separately."),
-        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Evaluate the grid "
-                                                "through liqmap.scaleout: 'local' (Dask "
-                                                "LocalCluster) or a scheduler address."),
+        scheduler: Optional[str] = o.scheduler(None, "Evaluate the grid through "
+                                               "liqmap.scaleout: 'local' (Dask LocalCluster) "
+                                               "or a scheduler address."),
         as_json: bool = o.JSON,
     ) -> None:
         """Fit leverage weights, side model, decay, OI policy and the book+baselines

@@ -17,6 +17,7 @@ in base units, at bar close.
 
 from __future__ import annotations
 
+from liqmap.io._align import OI_STAMP_JITTER_MS, asof_at_close
 from liqmap.io.binance import load_binance_bars, read_funding, read_klines, read_metrics
 from liqmap.io.binance_liquidations import load_forceorder_csv, load_liquidation_snapshot
 from liqmap.io.ccxt_records import bars_from_ccxt, liquidations_from_ccxt
@@ -35,7 +36,9 @@ __all__ = [
     "DEFAULT_SAMPLE",
     "Gap",
     "GapWarning",
+    "OI_STAMP_JITTER_MS",
     "ValidationReport",
+    "asof_at_close",
     "bars_from_ccxt",
     "bars_from_frame",
     "convert_oi_to_base",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from liqmap.io._align import OI_STAMP_JITTER_MS, asof_at_close
+from liqmap.io import OI_STAMP_JITTER_MS, asof_at_close
 from liqmap.live.records import LiveBar
 
 __all__ = ["RestBars"]

@@ -87,7 +87,7 @@ class StoreSink:
             self.snapshot(model)
 
     def snapshot(self, model: Any) -> None:
-        from liqmap.store._base import MapSnapshot
+        from liqmap.store import MapSnapshot
 
         m = model.current_map()
         self.store.write_snapshot(MapSnapshot(

@@ -12,12 +12,14 @@ plotly.js inlined, opens offline). Both share one dark theme (``liqmap.plots._st
     plot_map_html(m, "out/map.html", imbalance=imb, clusters=cl)
 
 ``heatmap_figure`` and ``map_figure`` return the matplotlib ``Figure`` for further
-drawing; ``fmt_usd`` / ``fmt_price`` are the number formats used on every label.
+drawing; ``write_html`` writes any Plotly figure the same way (self-contained, atomic);
+``fmt_usd`` / ``fmt_price`` (from ``liqmap.fmt``) are the number formats used on every label.
 """
 
 from __future__ import annotations
 
-from liqmap.plots._style import fmt_price, fmt_usd
+from liqmap.fmt import fmt_price, fmt_usd
+from liqmap.plots._style import write_html
 from liqmap.plots.heatmap import heatmap_figure, plot_heatmap_html, plot_heatmap_png
 from liqmap.plots.mapchart import (
     cluster_label,
@@ -38,4 +40,5 @@ __all__ = [
     "plot_heatmap_png",
     "plot_map_html",
     "plot_map_png",
+    "write_html",
 ]

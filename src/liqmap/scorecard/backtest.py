@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +33,10 @@ from liqmap.scorecard.data import WindowData, load_window
 from liqmap.scorecard.frame import ScoreFrame, score_frame
 from liqmap.scorecard.metrics import baselines, compare, score_predictor
 from liqmap.scorecard.preset import FittedPreset, load_preset
+from liqmap.timeutil import iso_minute
 
-__all__ = ["BASELINES", "CSV_HEAD", "TARGETS", "BacktestResult", "run_backtest",
-           "score_all", "targets"]
+__all__ = ["BASELINES", "CSV_HEAD", "SIDES", "TARGETS", "BacktestResult", "baselines_of",
+           "run_backtest", "score_all", "targets"]
 
 CSV_HEAD = ("ts_ms", "predicted_long_usd", "predicted_short_usd", "realized_long_usd",
             "realized_short_usd")
@@ -44,10 +44,6 @@ SIDES = ("long", "short")
 SPANS = ("calibration", "scoring")
 BASELINES = ("excursion", "excursion_x_oi_usd", "range_x_oi_usd")
 TARGETS = {"spearman_margin_vs_excursion": 0.05, "r2_log_min": 0.5, "total_ratio_band": 0.30}
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _clean(v):
@@ -139,8 +135,8 @@ class BacktestResult:
         for name, mask in (("calibration", ~self.is_scoring), ("scoring", self.is_scoring)):
             ts = self.ts_ms[mask]
             spans[name] = {"n_bars": int(mask.sum()),
-                           "start": _iso(int(ts[0])) if ts.size else None,
-                           "end": _iso(int(ts[-1])) if ts.size else None}
+                           "start": iso_minute(int(ts[0])) if ts.size else None,
+                           "end": iso_minute(int(ts[-1])) if ts.size else None}
         return spans
 
     def _totals(self) -> dict:
@@ -170,9 +166,9 @@ class BacktestResult:
             "engine_bar_ms": int(d.spec.bar_ms), "scoring_bar_ms": int(d.spec.score_ms),
             "bars_in_window": len(d.bars), "bars_scored": int(self.ts_ms.size),
             "warmup_hours": self.warmup_hours,
-            "gaps": [_iso(t) for t in d.gaps_ms],
+            "gaps": [iso_minute(t) for t in d.gaps_ms],
             "oi_rel_diff_median": _clean(d.oi_rel_diff_median),
-            "calibration_end": _iso(d.spec.calibration_end_ms),
+            "calibration_end": iso_minute(d.spec.calibration_end_ms),
             "r2_log_fitted_on": "scoring span, in sample (no calibration span)" if no_cal
             else "calibration span",
             "spans": self._spans(), "notes": list(d.notes), "metrics": metrics,
@@ -204,7 +200,8 @@ class BacktestResult:
         return atomic_write_text(path, json.dumps(self.summary(), indent=2, allow_nan=False))
 
 
-def _baselines_of(frame: ScoreFrame) -> dict:
+def baselines_of(frame: ScoreFrame) -> dict:
+    """The naive baselines' predictions on a score frame: ``{baseline: {side: (S,) USD}}``."""
     base = baselines(frame.open_usd, frame.high_usd, frame.low_usd, frame.oi_open_coin)
     return {b: {"long": v[0], "short": v[1]} for b, v in base.items()}
 
@@ -253,7 +250,7 @@ def run_backtest(window: str = "A", model: LiquidationModel | None = None, data_
     pred = book if preset is None else preset.combine(frame.inputs(book))
     k = frame.scored
     sel = lambda d: {sd: np.asarray(d[sd])[k] for sd in SIDES}  # noqa: E731
-    base = {b: sel(v) for b, v in _baselines_of(frame).items()}
+    base = {b: sel(v) for b, v in baselines_of(frame).items()}
     preds = {"model": sel(pred), **({"book": sel(book)} if preset is not None else {}), **base}
     is_scoring = frame.is_scoring[k]
     real = sel(frame.realized)

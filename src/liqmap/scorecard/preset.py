@@ -4,7 +4,9 @@ A fitted preset is a JSON file shipped in ``liqmap/data/presets/<name>.json`` (o
 by ``liqmap calibrate``). It holds the engine parameters chosen on the calibration span
 (leverage weights, side model and strength, decay half-life, open-interest policy), the
 per-side coefficients of the combined predictor (:mod:`liqmap.scorecard.combine`), the span
-and data it was fitted on, the selection record and the code version.
+and data it was fitted on, the selection record and the code version. The files are found
+and read by :mod:`liqmap.preset_files` (below the estimator, so that
+``LiquidationModel.from_preset`` needs no scorecard import).
 
 >>> p = load_preset("fitted-binance-btcusdt-2025-12")      # doctest: +SKIP
 >>> p.model.leverage, p.fit_span["end"]                   # doctest: +SKIP
@@ -15,30 +17,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from liqmap._exceptions import ConfigError
 from liqmap.model import LiquidationModel
 from liqmap.outputs import atomic_write_text
+from liqmap.preset_files import DEFAULT_PRESET, preset_names, read_preset_file, read_preset_json
 from liqmap.scorecard.combine import FORMULA, SideFit
 
 __all__ = ["DEFAULT_PRESET", "FittedPreset", "load_preset", "model_from_dict", "preset_names"]
 
-DEFAULT_PRESET = "fitted-binance-btcusdt-2025-12"
 _SIDES = ("long", "short")
 
 
 def model_from_dict(d: dict) -> LiquidationModel:
-    """A ``LiquidationModel`` from :meth:`LiquidationModel.to_dict` output."""
-    kw = dict(d)
-    if "band_presets" in kw:
-        kw["band_presets"] = tuple(kw["band_presets"])
-    try:
-        return LiquidationModel(**kw)
-    except TypeError as exc:
-        raise ConfigError(f"preset model parameters do not fit this liqmap version: {exc}"
-                          ) from None
+    """A ``LiquidationModel`` from :meth:`LiquidationModel.to_dict` output
+    (:meth:`LiquidationModel.from_dict`)."""
+    return LiquidationModel.from_dict(d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,24 +107,7 @@ class FittedPreset:
     @classmethod
     def from_json(cls, path) -> "FittedPreset":
         """Read a preset file."""
-        try:
-            d = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read fitted preset {path} ({exc}); pass a file "
-                              "written by `liqmap calibrate`") from None
-        return cls.from_dict(d)
-
-
-def _preset_dir():
-    return resources.files("liqmap") / "data" / "presets"
-
-
-def preset_names() -> tuple[str, ...]:
-    """Names of the fitted presets shipped with the package."""
-    d = _preset_dir()
-    if not d.is_dir():
-        return ()
-    return tuple(sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".json")))
+        return cls.from_dict(read_preset_file(path))
 
 
 def load_preset(name_or_path: str = DEFAULT_PRESET) -> FittedPreset:
@@ -138,13 +116,6 @@ def load_preset(name_or_path: str = DEFAULT_PRESET) -> FittedPreset:
     Raises
     ------
     ConfigError
-        Unknown name (lists the shipped ones).
+        Unknown name (lists the shipped ones), or an unreadable file.
     """
-    p = Path(name_or_path)
-    if p.suffix == ".json" and p.exists():
-        return FittedPreset.from_json(p)
-    f = _preset_dir() / f"{name_or_path}.json"
-    if not f.is_file():
-        raise ConfigError(f"unknown fitted preset {name_or_path!r}: use one of "
-                          f"{preset_names()} or a path to a preset JSON")
-    return FittedPreset.from_dict(json.loads(f.read_text()))
+    return FittedPreset.from_dict(read_preset_json(name_or_path))

@@ -37,8 +37,11 @@ from fastapi.staticfiles import StaticFiles
 
 from liqmap._exceptions import InputError, RetryLaterError
 from liqmap.service import schemas as sc
+from liqmap.service._problems import HTTPProblem
+from liqmap.service.routes import data_routes
 from liqmap.service.runtime import LRU, CatalogGuard, Runtime, Unavailable
 from liqmap.service.sources import BundledSource, SharedBars
+from liqmap.service.stream import stream_routes
 from liqmap.service.views import AGGREGATE, LOOKBACKS_MS, ViewKey, compute_view
 
 __all__ = ["ADMIN_TOKEN_ENV", "Service", "create_app"]
@@ -47,14 +50,6 @@ ADMIN_TOKEN_ENV = "LIQMAP_ADMIN_TOKEN"
 STATIC_DIR = Path(__file__).with_name("static")
 API = "/api/v1"
 DEFAULT_LOOKBACK = "7d"
-
-
-class HTTPProblem(Exception):
-    """An answer with an error status and a message (422, 403, 404)."""
-
-    def __init__(self, status: int, detail: str):
-        super().__init__(detail)
-        self.status, self.detail = status, detail
 
 
 @dataclass
@@ -255,9 +250,6 @@ def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = Non
         (default ``8 * workers``); a request for one more answers 503 at once. Catalog
         reads have their own pool, and cached views are answered without either.
     """
-    from liqmap.service.routes import data_routes
-    from liqmap.service.stream import stream_routes
-
     src = source if source is not None else BundledSource()
     rt = Runtime(deadline_s=deadline_s, workers=workers, max_pending=max_pending)
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)

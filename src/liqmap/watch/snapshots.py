@@ -2,7 +2,7 @@
 
 ``record_snapshots`` runs the model once over the bars and saves the map about every
 ``every_ms`` (the heatmap frames, see :mod:`liqmap.watch.frames`) as
-:class:`liqmap.store._base.MapSnapshot` records; ``replay`` reads them back, oldest first,
+:class:`liqmap.store.MapSnapshot` records; ``replay`` reads them back, oldest first,
 as maps (:class:`liqmap.core.records.LiqMap`) ready for a :class:`liqmap.watch.Watcher`.
 
 >>> from liqmap.store import DuckDBStore                           # doctest: +SKIP
@@ -21,7 +21,7 @@ from liqmap._exceptions import ConfigError
 from liqmap.bars import Bars
 from liqmap.core.records import LiqMap
 from liqmap.model import LiquidationModel
-from liqmap.store._base import MapSnapshot
+from liqmap.store import MapSnapshot
 from liqmap.watch.frames import FrameMaps
 
 __all__ = ["every_bars", "record_snapshots", "replay", "snapshot_to_map", "watch_bars"]
