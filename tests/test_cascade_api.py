@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -10,9 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from liqmap._exceptions import ConfigError
-from liqmap.cascade import CascadeSimulator, CascadeResult, CurveResult, default_impact, replay
+from liqmap.cascade import CascadeResult, CascadeSimulator, CurveResult, default_impact, replay
+from liqmap.cascade_run import cascade_for, daily_volume_usd, replay_window, simulator_for
+from liqmap.core.cascade import BINANCE_RULES
 from liqmap.core.impact import DepthProfileImpact, Resilience, SqrtImpact
 from liqmap.core.records import LiqMap
+from liqmap.io.sample import load_sample
+from liqmap.model import LiquidationModel
 
 P0 = 100_000.0
 
@@ -121,3 +126,84 @@ def test_cli_cascade_json():
     assert [x["shock_pct"] for x in out["runs"]] == [2.0, -2.0]
     r = CliRunner().invoke(app, ["cascade", "--impact", "nope"])
     assert r.exit_code != 0
+
+
+def _arrays(result) -> dict:
+    """Every array a result holds or computes (fields and properties)."""
+    names = [f.name for f in dataclasses.fields(result)]
+    names += [n for n, v in vars(type(result)).items() if isinstance(v, property)]
+    return {n: a for n in names if isinstance(a := getattr(result, n), np.ndarray)}
+
+
+def test_every_result_array_is_read_only():
+    res = SIM.run({"binance": _map(), "hyperliquid": _map("hyperliquid")}, 2.0)
+    curve = SIM.amplification_curve(_map(), shocks=np.arange(-3, 3.5, 0.5))
+    for result, expected in ((res, 8), (curve, 5)):
+        arrays = _arrays(result)
+        assert len(arrays) == expected
+        assert {n: a.flags.writeable for n, a in arrays.items()} == dict.fromkeys(arrays, False)
+    # built by hand from writeable arrays: frozen as read-only copies
+    t = np.zeros(2)
+    hand = CascadeResult(("binance",), P0, 1.0, t, t + P0, *([np.zeros((2, 1))] * 2), t, t, t,
+                         False)
+    assert not hand.t_s.flags.writeable and hand.t_s is not t
+    t[0] = 5.0
+    assert hand.t_s[0] == 0.0
+
+
+def test_simulator_is_a_frozen_estimator():
+    sim = CascadeSimulator("sqrt", "binance", step_seconds=2.0)
+    assert dataclasses.is_dataclass(sim) and not hasattr(sim, "__dict__")
+    assert isinstance(sim.impact, SqrtImpact)  # the name resolved to the preset model
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sim.step_seconds = 10.0
+    assert [f.name for f in dataclasses.fields(sim)][:5] == [
+        "impact", "venue_rules", "step_seconds", "resilience", "max_seconds"]
+    slower = dataclasses.replace(sim, step_seconds=10.0)
+    assert slower.step_seconds == 10.0 and slower.impact == sim.impact
+    with pytest.raises(ConfigError, match="max_seconds"):
+        dataclasses.replace(sim, max_seconds=1.0)
+    with pytest.raises(TypeError):
+        CascadeSimulator("sqrt", "auto", 5.0)  # step_seconds and after are keyword-only
+    rules = {"binance": BINANCE_RULES}
+    custom = CascadeSimulator(SIM.impact, rules)
+    rules["binance"] = "hyperliquid"
+    assert custom.venue_rules["binance"] is BINANCE_RULES
+    with pytest.raises(TypeError):
+        custom.venue_rules["binance"] = "market"
+    with pytest.raises(ConfigError, match="venue_rules"):
+        CascadeSimulator(venue_rules=3)
+    with pytest.raises(ConfigError, match="resilience"):
+        CascadeSimulator(resilience=60.0)
+    assert custom.run(_map(), 1.0).params["venue_rules"] == "custom"
+
+
+def test_daily_volume_and_the_scaled_simulator():
+    bars = load_sample()
+    vol = daily_volume_usd(bars)
+    assert vol == pytest.approx(12.4e9, rel=0.01)
+    assert daily_volume_usd({"a": bars, "b": bars}) == pytest.approx(2 * vol)
+    assert daily_volume_usd(dataclasses.replace(bars, volume=None)) is None
+    assert daily_volume_usd([]) is None
+    assert simulator_for(bars).impact.volume_daily_usd == vol
+    assert simulator_for(None).impact == default_impact("sqrt")
+    assert simulator_for(bars, volume_daily_usd=1e9).impact.volume_daily_usd == 1e9
+    depth = simulator_for(bars, impact="depth").impact
+    assert depth.depth_1pct_usd == pytest.approx(
+        default_impact("depth").depth_1pct_usd * vol / default_impact("sqrt").volume_daily_usd)
+    assert simulator_for(bars, impact=SIM.impact).impact is SIM.impact  # a model: unscaled
+    with pytest.raises(ConfigError, match="unknown impact"):
+        simulator_for(bars, impact="magic")
+
+
+def test_cascade_for_an_estimate_uses_its_bars():
+    est = LiquidationModel().run(load_sample(), lookback="24h")
+    res = cascade_for(est, None, 2.0)
+    same = simulator_for(est.bars).run(est.final_map, 2.0)
+    np.testing.assert_array_equal(res.price_usd, same.price_usd)
+    assert res.params["impact_params"]["volume_daily_usd"] == daily_volume_usd(est.bars)
+
+
+def test_replay_window_rejects_no_hours():
+    with pytest.raises(ConfigError, match="hours"):
+        replay_window(1_770_303_600_000, 0)

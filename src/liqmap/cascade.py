@@ -4,7 +4,8 @@ Price rises, shorts are liquidated, their forced market buys push price up, more
 liquidated (and the mirror for longs). The step kernel and the venue rules are in
 ``liqmap.core.cascade``, the impact models in ``liqmap.core.impact``; the default impact
 constants are the shipped preset fitted on Hyperliquid window-C data
-(``liqmap.impact_fit``).
+(``liqmap.impact_fit``). ``liqmap.cascade_run`` sets the simulator up for the bars a map
+was built from (the answer the CLI and the API give).
 
 >>> from liqmap.core.records import LiqMap
 >>> import numpy as np
@@ -19,12 +20,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
+from types import MappingProxyType
+from typing import cast
 
 import numpy as np
 
 from liqmap._exceptions import ConfigError
 from liqmap.core import cascade as cc
+from liqmap.core.engines import check_engine
 from liqmap.core.impact import (
     BookImpact,
     DepthProfileImpact,
@@ -57,9 +61,17 @@ def _ro(a) -> np.ndarray:
     return a
 
 
+def _freeze_arrays(result) -> None:
+    """Every array field of a frozen result replaced by a read-only copy of it."""
+    for name in result.__dataclass_fields__:
+        if isinstance(getattr(result, name), np.ndarray):
+            object.__setattr__(result, name, _ro(getattr(result, name)))
+
+
 @dataclass(frozen=True, slots=True)
 class CascadeResult:
-    """Read-only result of one cascade (``S`` steps, venues ``venues``).
+    """Read-only result of one cascade (``S`` steps, venues ``venues``); every array is a
+    read-only copy.
 
     Attributes
     ----------
@@ -91,6 +103,9 @@ class CascadeResult:
     impact: str = "sqrt"
     params: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _freeze_arrays(self)
+
     @property
     def terminal_price_usd(self) -> float:
         """Price once the forced flow is absorbed."""
@@ -114,8 +129,8 @@ class CascadeResult:
 
     @property
     def cum_forced_usd(self) -> np.ndarray:
-        """Cumulative forced market flow (buys + sells), USD, per step."""
-        return np.cumsum(self.forced_buy_usd + self.forced_sell_usd)
+        """Cumulative forced market flow (buys + sells), USD, per step (read-only)."""
+        return _ro(np.cumsum(self.forced_buy_usd + self.forced_sell_usd))
 
     def summary(self, *, path: bool = True) -> dict:
         """JSON-ready numbers (with the step-by-step path unless ``path=False``)."""
@@ -175,11 +190,14 @@ class CurveResult:
     asymmetry: float
     impact: str = "sqrt"
 
+    def __post_init__(self) -> None:
+        _freeze_arrays(self)
+
     @property
     def amplification(self) -> np.ndarray:
-        """Move / shock per grid point (nan at zero)."""
+        """Move / shock per grid point (nan at zero; read-only)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.shocks_pct != 0, self.move_pct / self.shocks_pct, np.nan)
+            return _ro(np.where(self.shocks_pct != 0, self.move_pct / self.shocks_pct, np.nan))
 
     def summary(self) -> dict:
         """JSON-ready numbers."""
@@ -218,16 +236,20 @@ def _as_maps(maps) -> dict[str, LiqMap]:
     raise ConfigError("maps must be a LiqMap, a dict venue -> LiqMap or a list of LiqMaps")
 
 
+@dataclass(frozen=True, slots=True)
 class CascadeSimulator:
-    """Simulate liquidation cascades on a level book.
+    """Simulate liquidation cascades on a level book (a frozen estimator, like
+    ``LiquidationModel``: visible parameters, ``run`` returns a read-only ``CascadeResult``).
 
     Parameters
     ----------
     impact : SqrtImpact, BookImpact, DepthProfileImpact or {"sqrt", "depth"}, default "sqrt"
-        Impact model; a name takes the shipped calibrated preset.
-    venue_rules : "auto", str or dict
+        Impact model; a name takes the shipped calibrated preset (the field then holds that
+        model).
+    venue_rules : "auto", str, VenueRules or dict
         ``"auto"``: each map's venue picks its rules (``liqmap.core.cascade.VENUE_RULES``);
-        a venue name applies its rules to every map; a dict gives rules (or names) per venue.
+        a venue name applies its rules to every map; a dict gives rules (or names) per venue
+        (held as a read-only mapping).
     step_seconds : float, default 5
         Simulated seconds per step.
     resilience : Resilience or None
@@ -235,28 +257,45 @@ class CascadeSimulator:
     max_seconds : float, default 3600
         Horizon; a cascade still running then is ``truncated``.
     engine : {"numba", "reference"}
+        The compiled kernel or its plain twin (``liqmap.core.engines``: the same switch as
+        ``LiquidationModel.run`` and ``IncrementalModel``).
     """
 
-    def __init__(self, impact: ImpactModel | str = "sqrt", venue_rules="auto", *,
-                 step_seconds: float = 5.0, resilience: Resilience | None = None,
-                 max_seconds: float = 3600.0, engine: str = "numba"):
-        if not (math.isfinite(step_seconds) and step_seconds > 0):
-            raise ConfigError(f"step_seconds must be > 0, got {step_seconds!r}")
-        if not (math.isfinite(max_seconds) and max_seconds >= step_seconds):
+    impact: ImpactModel | str = "sqrt"
+    venue_rules: str | cc.VenueRules | Mapping = "auto"
+    _: KW_ONLY
+    step_seconds: float = 5.0
+    resilience: Resilience | None = None
+    max_seconds: float = 3600.0
+    engine: str = "numba"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.step_seconds) and self.step_seconds > 0):
+            raise ConfigError(f"step_seconds must be > 0, got {self.step_seconds!r}")
+        if not (math.isfinite(self.max_seconds) and self.max_seconds >= self.step_seconds):
             raise ConfigError("max_seconds must be finite and >= step_seconds")
-        if engine not in ("numba", "reference"):
-            raise ConfigError(f"unknown engine {engine!r}; use 'numba' or 'reference'")
-        self.impact = default_impact(impact) if isinstance(impact, str) else impact
+        check_engine(self.engine)
+        if isinstance(self.impact, str):
+            object.__setattr__(self, "impact", default_impact(self.impact))
         if not isinstance(self.impact, (SqrtImpact, BookImpact, DepthProfileImpact)):
             raise ConfigError("impact must be 'sqrt', 'depth', or a SqrtImpact, BookImpact or "
                               "DepthProfileImpact")
-        self.venue_rules = venue_rules
-        self.step_seconds = float(step_seconds)
-        self.resilience = resilience
-        self.max_seconds = float(max_seconds)
-        self.engine = engine
-        if isinstance(venue_rules, str) and venue_rules != "auto":
-            cc.rules_for(venue_rules)  # fail early on an unknown name
+        if self.resilience is not None and not isinstance(self.resilience, Resilience):
+            raise ConfigError("resilience must be a Resilience(half_life_s) or None")
+        object.__setattr__(self, "step_seconds", float(self.step_seconds))
+        object.__setattr__(self, "max_seconds", float(self.max_seconds))
+        vr = self.venue_rules
+        if isinstance(vr, str) and vr != "auto":
+            cc.rules_for(vr)  # fail early on an unknown name
+        elif isinstance(vr, Mapping):
+            object.__setattr__(self, "venue_rules", MappingProxyType(dict(vr)))
+        elif not isinstance(vr, (str, cc.VenueRules)):
+            raise ConfigError("venue_rules must be 'auto', a venue name, VenueRules or a dict")
+
+    @property
+    def _model(self) -> ImpactModel:
+        """``impact`` as ``__post_init__`` resolved it (never a name once built)."""
+        return cast(ImpactModel, self.impact)
 
     def _rules(self, venues) -> dict[str, cc.VenueRules]:
         vr = self.venue_rules
@@ -276,9 +315,10 @@ class CascadeSimulator:
 
     def params(self) -> dict:
         """The simulator's parameters, JSON-ready."""
-        imp = {k: getattr(self.impact, k) for k in self.impact.__slots__
-               if not isinstance(getattr(self.impact, k), np.ndarray)}
-        return {"impact": self.impact.name, "impact_params": imp,
+        model = self._model
+        imp = {k: getattr(model, k) for k in model.__slots__
+               if not isinstance(getattr(model, k), np.ndarray)}
+        return {"impact": model.name, "impact_params": imp,
                 "venue_rules": self.venue_rules if isinstance(self.venue_rules, str) else "custom",
                 "step_seconds": self.step_seconds, "max_seconds": self.max_seconds,
                 "resilience_half_life_s": None if self.resilience is None
@@ -296,7 +336,7 @@ class CascadeSimulator:
                               "an empty path)")
         if np.any(path <= -100.0):
             raise ConfigError("a shock of -100 % or below leaves no price; pass > -100")
-        return cc.simulate(book, np.log1p(path / 100.0), rules=rules, model=self.impact,
+        return cc.simulate(book, np.log1p(path / 100.0), rules=rules, model=self._model,
                            decay=decay_per_step(self.resilience, self.step_seconds),
                            step_s=self.step_seconds,
                            max_steps=max(int(self.max_seconds / self.step_seconds), path.size),
@@ -325,9 +365,9 @@ class CascadeSimulator:
         out = self._simulate(book, rules, path)
         last = float(np.atleast_1d(np.asarray(path, dtype=float))[-1])
         return CascadeResult(
-            book.venues, book.price_usd, last, *(_ro(a) for a in (
-                out.t_s, out.price_usd, out.liq_long_usd, out.liq_short_usd, out.buy_usd,
-                out.sell_usd, out.vault_usd)), out.truncated, self.impact.name, self.params())
+            book.venues, book.price_usd, last, out.t_s, out.price_usd, out.liq_long_usd,
+            out.liq_short_usd, out.buy_usd, out.sell_usd, out.vault_usd, out.truncated,
+            self._model.name, self.params())
 
     def amplification_curve(self, maps, shocks=SHOCKS_PCT, *,
                             sustain_amplification: float = 2.0) -> CurveResult:
@@ -343,11 +383,11 @@ class CascadeSimulator:
             ll[i], ls[i] = out.liq_long_usd.sum(), out.liq_short_usd.sum()
         with np.errstate(divide="ignore", invalid="ignore"):
             amp = np.where(s != 0, move / s, np.nan)
-        return CurveResult(_ro(s), _ro(move), _ro(ll), _ro(ls), book.price_usd,
+        return CurveResult(s, move, ll, ls, book.price_usd,
                            float(sustain_amplification),
                            _threshold(s, amp, sustain_amplification, +1),
                            _threshold(s, amp, sustain_amplification, -1),
-                           _asymmetry(s, move), self.impact.name)
+                           _asymmetry(s, move), self._model.name)
 
 
 def _threshold(s, amp, level, sign) -> float | None:
@@ -392,8 +432,7 @@ def replay(sim: CascadeSimulator, maps, *, open_usd, high_usd, low_usd, close_us
     o, h, lo, c = (np.asarray(a, dtype=np.float64) for a in (open_usd, high_usd, low_usd, close_usd))
     pts = np.column_stack([np.where(c < o, h, lo), np.where(c < o, lo, h)]).ravel()
     path = 100.0 * (pts / p0 - 1.0)
-    zero = CascadeSimulator(SqrtImpact(0.0, 1.0, 1.0), sim.venue_rules,
-                            step_seconds=sim.step_seconds, max_seconds=sim.max_seconds)
+    zero = replace(sim, impact=SqrtImpact(0.0, 1.0, 1.0), resilience=None)  # levels crossed only
     crossed = zero.run(maps, path_pct=path).summary(path=False)
     first = float(path[1] if abs(path[1]) > abs(path[0]) else path[0])
     simulated = sim.run(maps, first).summary(path=False)

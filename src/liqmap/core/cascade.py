@@ -27,13 +27,23 @@ NumPy, masks over every level each step) implement the same semantics.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numba as nb
 import numpy as np
 
 from liqmap._exceptions import ConfigError
-from liqmap.core.impact import encode_impact, impact_frac, impact_x_nb
+from liqmap.core._typing import (
+    AnyArray,
+    BoolArray1D,
+    Float64Array1D,
+    Float64Array2D,
+    Int64Array1D,
+)
+from liqmap.core.engines import check_engine
+from liqmap.core.impact import ImpactModel, encode_impact, impact_frac, impact_x_nb
 from liqmap.core.records import LiqMap
 
 __all__ = [
@@ -181,7 +191,16 @@ class CascadePath:
     truncated: bool
 
 
-def _rule_arrays(book: LevelBook, rules: dict[str, VenueRules]):
+_RuleArrays = tuple[Float64Array1D, Float64Array1D, Int64Array1D, Float64Array1D,
+                    Float64Array1D]
+"""Per venue of a book: large share, slice fraction, slice count, cool-down s, vault overshoot."""
+_CascadeArrays = tuple[Float64Array1D, Float64Array1D, Float64Array2D, Float64Array2D,
+                       Float64Array1D, Float64Array1D, Float64Array1D, Int64Array1D,
+                       Int64Array1D, bool]
+"""The fields of :class:`CascadePath` in order."""
+
+
+def _rule_arrays(book: LevelBook, rules: dict[str, VenueRules]) -> _RuleArrays:
     rs = [rules[v] for v in book.venues]
     return (np.array([r.large_share for r in rs]), np.array([r.slice_frac for r in rs]),
             np.array([r.n_slices for r in rs], dtype=np.int64),
@@ -189,8 +208,13 @@ def _rule_arrays(book: LevelBook, rules: dict[str, VenueRules]):
 
 
 @nb.njit(cache=True)
-def _cross_nb(px, usd, ven, i, p, side, k, t, steps, liq, r_share, r_frac, r_n, r_vault,
-              a_px, a_rem, a_sl, a_left, a_next, a_side, a_v, na):  # pragma: no cover
+def _cross_nb(px: Float64Array1D, usd: Float64Array1D, ven: Int64Array1D, i: int, p: float,
+              side: int, k: int, t: float, steps: Int64Array1D, liq: Float64Array2D,
+              r_share: Float64Array1D, r_frac: Float64Array1D, r_n: Int64Array1D,
+              r_vault: Float64Array1D, a_px: Float64Array1D, a_rem: Float64Array1D,
+              a_sl: Float64Array1D, a_left: Int64Array1D, a_next: Float64Array1D,
+              a_side: Int64Array1D, a_v: Int64Array1D,
+              na: int) -> tuple[int, int, float, float, int]:  # pragma: no cover
     """Liquidate levels from pointer ``i`` while crossed; returns (i, na, flow, vault, hits)."""
     flow = 0.0
     vault = 0.0
@@ -214,9 +238,13 @@ def _cross_nb(px, usd, ven, i, p, side, k, t, steps, liq, r_share, r_frac, r_n, 
 
 
 @nb.njit(cache=True)
-def cascade_nb(p0, path_x, step_s, max_steps, up_px, up_usd, up_v, dn_px, dn_usd, dn_v,
-               r_share, r_frac, r_n, r_cool, r_vault, kind, prm, ax, ac, bx, bc,
-               decay):  # pragma: no cover - compiled
+def cascade_nb(p0: float, path_x: Float64Array1D, step_s: float, max_steps: int,
+               up_px: Float64Array1D, up_usd: Float64Array1D, up_v: Int64Array1D,
+               dn_px: Float64Array1D, dn_usd: Float64Array1D, dn_v: Int64Array1D,
+               r_share: Float64Array1D, r_frac: Float64Array1D, r_n: Int64Array1D,
+               r_cool: Float64Array1D, r_vault: Float64Array1D, kind: int, prm: Float64Array1D,
+               ax: Float64Array1D, ac: Float64Array1D, bx: Float64Array1D, bc: Float64Array1D,
+               decay: float) -> _CascadeArrays:  # pragma: no cover - compiled
     """Compiled cascade; arguments as in :func:`simulate` after encoding. See module doc."""
     nv = r_share.size
     t_s, price = np.zeros(max_steps), np.zeros(max_steps)
@@ -269,7 +297,9 @@ def cascade_nb(p0, path_x, step_s, max_steps, up_px, up_usd, up_v, dn_px, dn_usd
         dn_step, not done
 
 
-def _cross_ref(px, usd, ven, done, p, side, nv, r_share, r_vault):
+def _cross_ref(px: Float64Array1D, usd: Float64Array1D, ven: Int64Array1D, done: BoolArray1D,
+               p: float, side: int, nv: int, r_share: Float64Array1D,
+               r_vault: Float64Array1D) -> tuple[BoolArray1D, AnyArray, float, float, AnyArray]:
     hit = ~done & ((px <= p) if side > 0 else (px >= p))
     done |= hit
     v = ven[hit]
@@ -282,7 +312,8 @@ def _cross_ref(px, usd, ven, done, p, side, nv, r_share, r_vault):
     return hit, liq, flow, vault, big
 
 
-def _slices_ref(st, px, ven, p, t, side, r_cool, r_vault):
+def _slices_ref(st: dict[str, AnyArray], px: Float64Array1D, ven: Int64Array1D, p: float, t: float,
+                side: int, r_cool: Float64Array1D, r_vault: Float64Array1D) -> tuple[float, float]:
     """Release due slices of one side; returns (flow, vault)."""
     due = (st["left"] > 0) & (st["next"] <= t + 1e-9)
     to_vault = due & (side * (p / px - 1.0) > r_vault[ven])
@@ -296,7 +327,9 @@ def _slices_ref(st, px, ven, p, t, side, r_cool, r_vault):
     return float(amt.sum()), vault
 
 
-def cascade_reference(book: LevelBook, path_x, step_s, max_steps, rules, model, decay):
+def cascade_reference(book: LevelBook, path_x: Float64Array1D, step_s: float, max_steps: int,
+                      rules: dict[str, VenueRules], model: ImpactModel,
+                      decay: float) -> _CascadeArrays:
     """Plain NumPy twin of :func:`cascade_nb` (whole-book masks each step)."""
     r_share, r_frac, r_n, r_cool, r_vault = _rule_arrays(book, rules)
     nv = len(book.venues)
@@ -311,7 +344,8 @@ def cascade_reference(book: LevelBook, path_x, step_s, max_steps, rules, model, 
     for k in range(max_steps):
         t = k * step_s
         p = book.price_usd * math.exp(path_x[min(k, len(path_x) - 1)] + impact_frac(model, q)[0])
-        row = {"t": t, "p": p, "flow": [0.0, 0.0], "vault": 0.0, "liq": [], "hits": 0}
+        row: dict[str, Any] = {"t": t, "p": p, "flow": [0.0, 0.0], "vault": 0.0, "liq": [],
+                               "hits": 0}
         for j, (side, (px, usd, ven, st)) in enumerate(zip((1, -1), sides)):
             hit, liq, flow, vault, big = _cross_ref(px, usd, ven, st["done"], p, side, nv,
                                                     r_share, r_vault)
@@ -330,7 +364,10 @@ def cascade_reference(book: LevelBook, path_x, step_s, max_steps, rules, model, 
         if k + 1 >= len(path_x) and row["hits"] == 0 and row["flow"] == [0.0, 0.0] and not pending:
             done = True
             break
-    col = lambda f: np.array([f(r) for r in rows], dtype=np.float64)  # noqa: E731
+
+    def col(f: Callable[[dict[str, Any]], float]) -> Float64Array1D:
+        return np.array([f(r) for r in rows], dtype=np.float64)
+
     return (col(lambda r: r["t"]), col(lambda r: r["p"]),
             np.array([r["liq"][1] for r in rows]).reshape(len(rows), nv),
             np.array([r["liq"][0] for r in rows]).reshape(len(rows), nv),
@@ -338,9 +375,9 @@ def cascade_reference(book: LevelBook, path_x, step_s, max_steps, rules, model, 
             sides[0][3]["step"], sides[1][3]["step"], not done)
 
 
-def simulate(book: LevelBook, path_x: np.ndarray, *, rules: dict[str, VenueRules], model,
-             decay: float = 1.0, step_s: float = 5.0, max_steps: int = 720,
-             engine: str = "numba") -> CascadePath:
+def simulate(book: LevelBook, path_x: np.ndarray, *, rules: dict[str, VenueRules],
+             model: ImpactModel, decay: float = 1.0, step_s: float = 5.0,
+             max_steps: int = 720, engine: str = "numba") -> CascadePath:
     """Run one cascade on ``book`` for the exogenous log-shock path ``path_x`` (per step).
 
     Parameters
@@ -371,12 +408,10 @@ def simulate(book: LevelBook, path_x: np.ndarray, *, rules: dict[str, VenueRules
     missing = [v for v in book.venues if v not in rules]
     if missing:
         raise ConfigError(f"no venue rules for {missing}; pass rules for every venue")
-    if engine == "reference":
+    if check_engine(engine) == "reference":
         out = cascade_reference(book, path_x, step_s, max_steps, rules, model, decay)
-    elif engine == "numba":
+    else:
         out = cascade_nb(book.price_usd, path_x, float(step_s), int(max_steps), book.up_px_usd,
                          book.up_usd, book.up_venue, book.dn_px_usd, book.dn_usd, book.dn_venue,
-                         *_rule_arrays(book, rules), *encode_impact(model), float(decay))
-    else:
-        raise ConfigError(f"unknown engine {engine!r}; use 'numba' or 'reference'")
+                         *(_rule_arrays(book, rules) + encode_impact(model)), float(decay))
     return CascadePath(*out[:9], truncated=bool(out[9]))

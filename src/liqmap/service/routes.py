@@ -20,12 +20,13 @@ from liqmap.core import mapstats
 from liqmap.model import check_at_ms
 from liqmap.service import render
 from liqmap.service import schemas as sc
-from liqmap.service.views import LOOKBACKS_MS, compute_map, venues_of
+from liqmap.service._problems import HTTPProblem
+from liqmap.service.views import LOOKBACKS_MS, compute_map, venues_of, window_bars
+from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["data_routes", "market_state_body"]
 
 _ERRORS = {422: {"model": sc.ErrorOut}, 503: {"model": sc.ErrorOut}}
-_DAY_MS = 86_400_000
 
 
 def _q_venue():
@@ -57,8 +58,6 @@ def _json(body: render.Encoded, request: Request) -> Response:
 
 async def _map(svc, venue, symbol, lookback, at_ms):
     """(view, per-venue maps, combined map) at ``at_ms`` (default: the view's last bar)."""
-    from liqmap.service.app import HTTPProblem
-
     view = await svc.view(venue, symbol, lookback)
     if at_ms is None:
         return view, view.maps, view.final_map
@@ -109,8 +108,6 @@ def _heatmap_routes(app: FastAPI, svc) -> None:
 
 def _band(m, lo_usd, hi_usd, band_pct) -> tuple[float, float]:
     """(up, down) fractions of price for ``mapstats.imbalance``."""
-    from liqmap.service.app import HTTPProblem
-
     p = m.price_usd
     if lo_usd is None and hi_usd is None:
         f = (10.0 if band_pct is None else band_pct) / 100.0
@@ -165,14 +162,17 @@ def _analytics_routes(app: FastAPI, svc) -> None:
                       lookback: str = _q_lookback(), at_ms: Optional[int] = _q_at(),
                       shock_pct: float = Query(5.0, ge=-50, le=50,
                                                description="instant move, percent")):
-        """Cascade after an instant shock (``liqmap.CascadeSimulator``, shipped impact)."""
+        """Cascade after an instant shock (``liqmap.cascade_run.cascade_for``: the shipped
+        impact scaled to the traded volume of the bars the map was built from, as the CLI)."""
         view, maps, m = await _map(svc, venue, symbol, lookback, at_ms)
         key = ("cascade", view.key, view.version, int(m.ts_ms), float(shock_pct))
 
         def build():
-            from liqmap.cascade import CascadeSimulator
+            from liqmap.cascade_run import cascade_for
 
-            return render.cascade_body(view, m, CascadeSimulator().run(maps, shock_pct))
+            bars = {v: window_bars(view.full_bars[v], view.key.lookback, int(m.ts_ms))[0]
+                    for v in view.venues}  # the bars each venue's map was built from
+            return render.cascade_body(view, m, cascade_for(maps, bars, shock_pct))
 
         return await _cached(svc, key, build, "simulating the cascade")
 
@@ -184,7 +184,6 @@ def _realized_routes(app: FastAPI, svc) -> None:
                        start_ms: Optional[int] = Query(None, description="default end - 24h"),
                        end_ms: Optional[int] = Query(None, description="default: data end")):
         """Realized liquidations in ``[start_ms, end_ms)`` and their totals per bar."""
-        from liqmap.service.app import HTTPProblem
         from liqmap.service.views import _realized
 
         cat, key = await svc.key(venue, symbol, "24h")
@@ -193,7 +192,7 @@ def _realized_routes(app: FastAPI, svc) -> None:
         def build():
             bars = svc.source.bars(venues[0], key.symbol)
             end = int(bars.ts_ms[-1]) + bars.bar_ms if end_ms is None else end_ms
-            start = end - _DAY_MS if start_ms is None else start_ms
+            start = end - MS_PER_DAY if start_ms is None else start_ms
             if start >= end:
                 raise HTTPProblem(422, f"start_ms ({start}) must be before end_ms ({end})")
             liq = _realized(svc.source, venues, key.symbol, start, end)

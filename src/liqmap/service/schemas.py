@@ -164,7 +164,8 @@ class CascadeStep(BaseModel):
 
 
 class CascadeOut(BaseModel):
-    """A cascade after an instant shock (``liqmap.CascadeSimulator``, shipped impact)."""
+    """A cascade after an instant shock (``liqmap.cascade_run.cascade_for``: the shipped
+    impact scaled to the traded volume of the map's bars, the same answer as the CLI)."""
 
     venue: str
     symbol: str

@@ -29,6 +29,7 @@ from liqmap.core.records import LiqMap
 from liqmap.model import LOOKBACKS_MS as _MODEL_LOOKBACKS_MS
 from liqmap.model import LiquidationModel, common_at_ms
 from liqmap.realized import RealizedLiquidations
+from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["AGGREGATE", "LOOKBACKS_MS", "MAX_FRAMES", "MAX_PRICE_BINS", "View", "ViewKey",
            "compute_map", "compute_view", "window_bars"]
@@ -36,9 +37,8 @@ __all__ = ["AGGREGATE", "LOOKBACKS_MS", "MAX_FRAMES", "MAX_PRICE_BINS", "View", 
 AGGREGATE = "aggregate"
 MAX_FRAMES = 1000
 MAX_PRICE_BINS = 200
-_DAY_MS = 86_400_000
 #: The model's lookbacks plus 14d, ordered by length.
-LOOKBACKS_MS = dict(sorted({**_MODEL_LOOKBACKS_MS, "14d": 14 * _DAY_MS}.items(),
+LOOKBACKS_MS = dict(sorted({**_MODEL_LOOKBACKS_MS, "14d": 14 * MS_PER_DAY}.items(),
                            key=lambda kv: kv[1]))
 _CONSISTENT_READ_TRIES = 3
 
@@ -162,8 +162,10 @@ def compute_map(view: View, at_ms: int) -> tuple[dict, LiqMap]:
     """The maps of ``view``'s key as they stood after the bar open at ``at_ms`` (blocking).
 
     Runs on the view's own bars, so the result belongs to the same data version as
-    ``view``. Returns the map per venue and the combined map (their sum for
-    ``"aggregate"``).
+    ``view``: each venue's map is the library's map at a time, the final map of
+    ``LiquidationModel.run(bars, at_ms=at_ms)`` over the key's lookback (the CLI's
+    ``map --at`` and ``Estimate.map_at`` take the same route). Returns the map per venue
+    and the combined map (their sum for ``"aggregate"``).
     """
     maps = {}
     at_ms = _common_at(view.key, view.full_bars, at_ms)
@@ -172,7 +174,7 @@ def compute_map(view: View, at_ms: int) -> tuple[dict, LiqMap]:
         if len(win) < 2:
             raise ConfigError(f"at_ms {at_ms} leaves fewer than 2 bars of {v}; pick a later "
                               "time")
-        maps[v] = _model(v).run(win).final_map
+        maps[v] = _model(v).run(win, at_ms=at_ms).final_map
     maps = _stamped(maps, at_ms if view.key.venue == AGGREGATE and len(maps) > 1 else None)
     combined = (maps[view.venues[0]] if view.key.venue != AGGREGATE
                 else mapstats.aggregate(list(maps.values())))
