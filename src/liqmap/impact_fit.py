@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ import numpy as np
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.core.impact import DepthProfileImpact, SqrtImpact
 from liqmap.outputs import atomic_write_text
+from liqmap.timeutil import MS_PER_DAY, MS_PER_HOUR, iso_ms
 
 __all__ = [
     "PRESET_NAME",
@@ -49,11 +49,6 @@ __all__ = [
 
 PRESET_NAME = "impact_hyperliquid_2026-06"
 _DATA = Path(__file__).resolve().parent / "data"
-_DAY_MS = 86_400_000
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +151,16 @@ def fit_sqrt_impact(trades, *, interval_s: float = 300.0, n_boot: int = 200,
         raise ConfigError("interval_s must be > 0 and n_boot >= 2")
     iv = int(interval_s * 1000)
     start, f, r = interval_flows(trades.ts_ms, trades.px_usd, trades.signed_usd, iv)
-    days = (trades.ts_ms[-1] - trades.ts_ms[0]) / _DAY_MS
+    days = (trades.ts_ms[-1] - trades.ts_ms[0]) / MS_PER_DAY
     vol = float(trades.notional_usd.sum() / days)
-    per_day = _DAY_MS / iv
+    per_day = MS_PER_DAY / iv
     sigma = float(np.std(r) * np.sqrt(per_day))
     y, x = _y_of(f, r, sigma, vol)
     r2 = 1.0 - float(((r - y * x) ** 2).sum() / ((r - r.mean()) ** 2).sum())
     rng = np.random.default_rng(seed)
     ys, ds = [], []
     for _ in range(n_boot):
-        i = _blocks(start, int(block_hours * 3_600_000), rng)
+        i = _blocks(start, int(block_hours * MS_PER_HOUR), rng)
         ys.append(_y_of(f[i], r[i], float(np.std(r[i]) * np.sqrt(per_day)), vol)[0])
         ds.append(_exponent_of(f[i], r[i]))
     q = lambda a: (float(np.percentile(a, 2.5)), float(np.percentile(a, 97.5)))  # noqa: E731
@@ -221,7 +216,7 @@ def fit_depth_profile(books, *, grid_bps=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5), 
     xr = x_ref_bps * 1e-4
     beta, dref = _profile(d, g, xr)
     rng = np.random.default_rng(seed)
-    bs = np.array([_profile(d[_blocks(ts2, 3_600_000, rng)], g, xr) for _ in range(n_boot)])
+    bs = np.array([_profile(d[_blocks(ts2, MS_PER_HOUR, rng)], g, xr) for _ in range(n_boot)])
     d1 = bs[:, 1] * (0.01 / xr) ** bs[:, 0]
     q = lambda a: (float(np.percentile(a, 2.5)), float(np.percentile(a, 97.5)))  # noqa: E731
     xmax = float(np.nanmedian(np.abs(np.log(books.ask_px_usd[:, -1] / mid))) * 1e4)
@@ -244,8 +239,8 @@ def calibrate(root=None, *, n_boot: int = 200, l2_every: int = 10,
     return {
         "name": PRESET_NAME, "venue": "hyperliquid", "symbol": "BTC/USDC:USDC",
         "source": "raw/hyperliquid_hlreaper (trades, l2), window C",
-        "span": {"trades": [_iso(main.start_ms), _iso(main.end_ms)],
-                 "l2": [_iso(depth.start_ms), _iso(depth.end_ms)]},
+        "span": {"trades": [iso_ms(main.start_ms), iso_ms(main.end_ms)],
+                 "l2": [iso_ms(depth.start_ms), iso_ms(depth.end_ms)]},
         "n_boot": n_boot, "trades_dropped_overlap": trades.dropped_overlap,
         "sqrt": asdict(main), "sqrt_by_interval": {str(int(s)): asdict(f) for s, f in fits.items()},
         "depth": asdict(depth),

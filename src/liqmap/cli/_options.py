@@ -1,17 +1,121 @@
-"""The one registry of command-line options shared by the engine commands."""
+"""The one registry of command-line options: every flag that more than one command takes.
+
+A flag is spelled here once (its long name and short alias), in a constant when every
+command means the same by it (``OUT``, ``JSON``, the model parameters) or in a function
+when each command gives its own default and help (``out("scorecard", "Folder for ...")``).
+The model-parameter flags are declared from their specs in :mod:`liqmap.params`; ``--venue``
+and ``--leverage`` take their spelling from there in every command. An option of one
+command only stays in that command's module. ``tests/cli/test_options_registry.py`` fails
+when a flag is declared in two places.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
 from liqmap.model import LOOKBACKS_MS
 from liqmap.params import PARAMS
 
-INPUT = typer.Option(None, "--input", "-i", help="Bar file (CSV, CSV.gz or Parquet) with columns "
-                     "ts_ms,open,high,low,close,volume,open_interest (+ optional taker_buy_volume,"
-                     " taker_delta, funding_rate). Default: the bundled Binance sample.")
+# ------------------------------------------------ flags of several commands, each its own default
+
+
+def input_file(default: Any, help: str) -> Any:
+    """``--input/-i``: bar file(s) (a list where the command takes several)."""
+    return typer.Option(default, "--input", "-i", help=help)
+
+
+def sample(default: Any, help: str) -> Any:
+    """``--sample``: a bundled sample's name."""
+    return typer.Option(default, "--sample", help=help)
+
+
+def out(default: Any, help: str) -> Any:
+    """``--out/-o``: the folder written to (``...`` where it is required)."""
+    return typer.Option(default, "--out", "-o", help=help)
+
+
+def as_json(help: str) -> Any:
+    """``--json``: print JSON instead of text."""
+    return typer.Option(False, "--json", help=help)
+
+
+def db(help: str) -> Any:
+    """``--db``: a DuckDB store file."""
+    return typer.Option(None, "--db", help=help)
+
+
+def venue(default: Any, help: str) -> Any:
+    """``--venue`` outside the model flags: a venue (or several), spelled as in ``PARAMS``."""
+    return typer.Option(default, PARAMS["venue"].flag, help=help)
+
+
+def leverage(default: Any, help: str) -> Any:
+    """``--leverage`` as a number (``liqprice``), spelled as the model flag in ``PARAMS``."""
+    return typer.Option(default, PARAMS["leverage"].flag, help=help)
+
+
+def symbol(default: Any, help: str) -> Any:
+    """``--symbol/-s``: a ccxt symbol (``BTC/USDT:USDT``)."""
+    return typer.Option(default, "--symbol", "-s", help=help)
+
+
+def side(default: Any, help: str) -> Any:
+    """``--side``: long or short (or both)."""
+    return typer.Option(default, "--side", help=help)
+
+
+def window(default: Any, help: str) -> Any:
+    """``--window/-w``: a scorecard window of the shared data (a list where several)."""
+    return typer.Option(default, "--window", "-w", help=help)
+
+
+def start(default: Any, help: str) -> Any:
+    """``--start``: first time or day taken."""
+    return typer.Option(default, "--start", help=help)
+
+
+def end(default: Any, help: str) -> Any:
+    """``--end``: the time or day the span ends."""
+    return typer.Option(default, "--end", help=help)
+
+
+def lookback(default: Any, help: str) -> Any:
+    """``--lookback/-l``: a window of the bars ending at the map's time."""
+    return typer.Option(default, "--lookback", "-l", help=help)
+
+
+def preset(default: Any, help: str) -> Any:
+    """``--preset``: a fitted preset, by name or JSON path."""
+    return typer.Option(default, "--preset", help=help)
+
+
+def scheduler(default: Any, help: str) -> Any:
+    """``--scheduler``: where a grid runs (``liqmap.scaleout``)."""
+    return typer.Option(default, "--scheduler", help=help)
+
+
+def warmup_hours(help: str) -> Any:
+    """``--warmup-hours``: leading hours not scored (default: the window's own)."""
+    return typer.Option(None, "--warmup-hours", help=help)
+
+
+def warm_bars(default: Any, help: str) -> Any:
+    """``--warm-bars``: closed bars fetched over REST before streaming."""
+    return typer.Option(default, "--warm-bars", help=help)
+
+
+def volume_usd(help: str) -> Any:
+    """``--volume-usd``: daily USD volume behind the cascade's impact model."""
+    return typer.Option(None, "--volume-usd", help=help)
+
+
+# ------------------------------------------------------------ flags of the engine commands
+
+INPUT = input_file(None, "Bar file (CSV, CSV.gz or Parquet) with columns "
+                   "ts_ms,open,high,low,close,volume,open_interest (+ optional taker_buy_volume,"
+                   " taker_delta, funding_rate). Default: the bundled Binance sample.")
 OI_UNIT = typer.Option("base", "--oi-unit", help="Unit of the open_interest column: base "
                        "(coins), usd, or contracts (with --contract-size).")
 CONTRACT_SIZE = typer.Option(None, "--contract-size", help="Coins per contract when "
@@ -19,20 +123,46 @@ CONTRACT_SIZE = typer.Option(None, "--contract-size", help="Coins per contract w
 REPAIR = typer.Option(False, "--repair", help="Apply safe repairs and report them, instead of "
                       "failing: sort, drop exact duplicate rows, replace a lone open-interest "
                       "or price spike by its neighbours' value.")
-SAMPLE = typer.Option("btcusdt-5m-2025-12", "--sample", help="Bundled sample used when no "
-                      "--input is given.")
-LOOKBACK = typer.Option(None, "--lookback", "-l",
-                        help=f"Window ending at --at: one of {', '.join(LOOKBACKS_MS)}. "
-                             "Default: all bars.")
+SAMPLE = sample("btcusdt-5m-2025-12", "Bundled sample used when no --input is given.")
+LOOKBACK = lookback(None, f"Window ending at --at: one of {', '.join(LOOKBACKS_MS)}. "
+                    "Default: all bars.")
 AT = typer.Option(None, "--at", help="End of the window: ISO time (UTC) or Unix ms. "
                   "Default: the last bar.")
-OUT = typer.Option("out", "--out", "-o", help="Folder for PNG and HTML output.")
-JSON = typer.Option(False, "--json", help="Print the numbers as one JSON object.")
+OUT = out("out", "Folder for PNG and HTML output.")
+JSON = as_json("Print the numbers as one JSON object.")
+JSON_OBJECT = as_json("Print one JSON object.")
 DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
                         "(default: $LIQMAP_SHARED_DATA, else ../shared/data).")
 NO_PLOTS = typer.Option(False, "--no-plots", help="Skip writing PNG/HTML files.")
 CONFIG = typer.Option(None, "--config", help="TOML file with a [model] table "
                       "(layered: defaults -> file -> LIQMAP_* env -> flags).")
+UP_PCT = typer.Option(20.0, "--up-pct", help="Imbalance: shorts from the price up to +N%.")
+DOWN_PCT = typer.Option(20.0, "--down-pct", help="Imbalance: longs from the price down to -N%.")
+
+# ------------------------------------------------ flags of the cascade commands
+
+IMPACT = typer.Option("sqrt", "--impact", help="Impact model: sqrt (square-root law), book "
+                      "(walk a real Hyperliquid L2 snapshot), depth (depth profile + MM "
+                      "withdrawal).")
+VENUE_RULES = typer.Option("auto", "--venue-rules", help="auto (each map's venue), binance, "
+                           "hyperliquid or market.")
+
+# ------------------------------------------------ flags of the streaming commands (live, serve)
+
+STREAM_VENUES = venue(["binance"], "Venue to stream (repeat for several): binance (USDⓈ-M), "
+                      "bybit (v5 linear), okx (v5 USDT swaps), hyperliquid (USDC perpetuals; "
+                      "no liquidation events, no OI history).")
+STREAM_SYMBOL = symbol("BTC/USDT:USDT", "ccxt perpetual symbol. Hyperliquid streams the same "
+                       "base's USDC perpetual (BTC/USDT:USDT -> BTC/USDC:USDC).")
+TIMEFRAME = typer.Option("5m", "--timeframe", help="Bar interval (ccxt timeframe).")
+WS_URL = typer.Option(None, "--ws-url", help="Websocket base URL per --venue, in the same "
+                      "order (a mirror or a test server); default the venue's.")
+REST_URL = typer.Option(None, "--rest-url", help="REST base URL per --venue, in the same "
+                        "order; default the venue's.")
+STALL = typer.Option(120.0, "--stall-s", help="Reconnect when no message arrives for this "
+                     "many seconds.")
+NOW = typer.Option(None, "--now", help="Pretend the current time is this (ISO UTC or Unix "
+                   "ms): for replaying a mirror; default the clock.")
 
 # model parameters: None means "not given on the command line" (lower layers decide). Each
 # is declared from its spec in liqmap.params and kept as text (parser=str): liqmap.config

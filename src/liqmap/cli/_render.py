@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from rich.console import Console
 from rich.table import Table
 
-from liqmap.plots._style import fmt_usd
-
-
-def _utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+from liqmap.fmt import fmt_usd
+from liqmap.timeutil import utc_label
 
 
 def _usd_band(rec: dict) -> str:
@@ -26,7 +21,7 @@ def print_summary(s: dict) -> None:
     con = Console()
     m = s.get("aggregate_map") or s["map"]
     con.print(f"[bold]{s['symbol']}[/] {s.get('venues') or s['venue']}  "
-              f"{_utc(s['start_ms'])} -> {_utc(s['end_ms'])}  ({s['bars']:,} bars)  "
+              f"{utc_label(s['start_ms'])} -> {utc_label(s['end_ms'])}  ({s['bars']:,} bars)  "
               f"price {m['price_usd']:,.2f}")
     p = s["params"]
     con.print(f"leverage={p['leverage']} side_model={p['side_model']} oi_policy={p['oi_policy']}"

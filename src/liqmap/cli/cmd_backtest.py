@@ -17,6 +17,7 @@ from typing import Optional
 import typer
 
 from liqmap.cli import _options as o
+from liqmap.timeutil import parse_time_ms
 
 DEFAULT_PRESET = "fitted-binance-btcusdt-2025-12"  # = liqmap.scorecard.preset.DEFAULT_PRESET
 
@@ -100,22 +101,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("backtest")
     def backtest(
-        window: str = typer.Option("A", "--window", "-w", help="Scorecard window: A "
-                                   "(hourly) or C (5-minute bars, 30-minute realized)."),
-        preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="Fitted preset (name or "
-                                   "JSON path) whose engine parameters and combined predictor "
-                                   "are scored; 'none' scores the raw level book of the model "
-                                   "flags instead."),
-        out: str = typer.Option("scorecard", "--out", "-o", help="Folder for window-<W>.csv "
-                                "and metrics-<W>.json."),
+        window: str = o.window("A", "Scorecard window: A (hourly) or C (5-minute bars, "
+                               "30-minute realized)."),
+        preset: str = o.preset(DEFAULT_PRESET, "Fitted preset (name or JSON path) whose engine "
+                               "parameters and combined predictor are scored; 'none' scores "
+                               "the raw level book of the model flags instead."),
+        out: str = o.out("scorecard", "Folder for window-<W>.csv and metrics-<W>.json."),
         data_dir: Optional[str] = o.DATA_DIR,
-        warmup_hours: Optional[float] = typer.Option(None, "--warmup-hours", help="Leading "
-                                                     "hours not scored while the level book "
-                                                     "fills (default: A 168, C 72)."),
-        start: Optional[str] = typer.Option(None, "--start", help="Only bars opening at or "
-                                            "after this ISO time (UTC) or Unix ms."),
-        end: Optional[str] = typer.Option(None, "--end", help="Only bars opening before "
-                                          "this ISO time (UTC) or Unix ms."),
+        warmup_hours: Optional[float] = o.warmup_hours("Leading hours not scored while the "
+                                                       "level book fills (default: A 168, C 72)."),
+        start: Optional[str] = o.start(None, "Only bars opening at or after this ISO time (UTC) "
+                                       "or Unix ms."),
+        end: Optional[str] = o.end(None, "Only bars opening before this ISO time (UTC) or "
+                                   "Unix ms."),
         as_json: bool = o.JSON, config: Optional[str] = o.CONFIG,
         leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
         oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
@@ -131,7 +129,6 @@ def register(app: typer.Typer) -> None:
         """Backtest the model bar by bar against realized liquidations (Binance+Bybit+OKX),
         with naive baselines; metrics on the calibration and out-of-sample spans."""
         from liqmap._exceptions import ConfigError
-        from liqmap.cli.cmd_engine import parse_time_ms
         from liqmap.config import build_model
         from liqmap.scorecard.backtest import run_backtest
 
@@ -169,8 +166,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report-scorecard")
     def report_scorecard(
-        out: str = typer.Option("scorecard", "--out", "-o", help="Folder holding "
-                                "metrics-<W>.json and window-<W>.csv; report.html goes there."),
+        out: str = o.out("scorecard", "Folder holding metrics-<W>.json and window-<W>.csv; "
+                         "report.html goes there."),
         as_json: bool = o.JSON,
     ) -> None:
         """Write the self-contained HTML scorecard report (tables, verdicts, targets, plots,

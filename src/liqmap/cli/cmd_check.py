@@ -13,7 +13,6 @@ __all__ = ["register"]
 
 _TOL = typer.Option(0.05, "--isolated-tol", help="Tolerance on the implied isolated margin "
                     "for a position to count as isolated-looking.")
-_JSON = typer.Option(False, "--json", help="Print one JSON object.")
 
 
 def _stats_line(name: str, st: dict) -> str:
@@ -92,7 +91,7 @@ def register(app: typer.Typer) -> None:
     def check_hyperliquid_cmd(
         data_dir: Optional[str] = o.DATA_DIR,
         isolated_tol: float = _TOL,
-        as_json: bool = _JSON,
+        as_json: bool = o.JSON_OBJECT,
     ) -> None:
         """Error of liqmap's Hyperliquid rule on real whale positions, and their leverage mix."""
         from liqmap.checks.hyperliquid import check_hyperliquid

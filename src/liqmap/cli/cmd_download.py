@@ -11,18 +11,17 @@ from liqmap.cli import _options as o
 
 __all__ = ["register"]
 
-_VENUE = typer.Option("binance", "--venue", help="binance (public archive data.binance.vision)"
-                      ", or a ccxt venue: bybit, okx, hyperliquid, binanceusdm.")
-_SYMBOL = typer.Option("BTC/USDT:USDT", "--symbol", "-s", help="ccxt unified symbol "
-                       "(BTC/USD:BTC for Binance COIN-M).")
-_START = typer.Option(..., "--start", help="First UTC day, YYYY-MM-DD.")
-_END = typer.Option(..., "--end", help="Last UTC day (included), YYYY-MM-DD.")
+_VENUE = o.venue("binance", "binance (public archive data.binance.vision), or a ccxt venue: "
+                 "bybit, okx, hyperliquid, binanceusdm.")
+_SYMBOL = o.symbol("BTC/USDT:USDT", "ccxt unified symbol (BTC/USD:BTC for Binance COIN-M).")
+_START = o.start(..., "First UTC day, YYYY-MM-DD.")
+_END = o.end(..., "Last UTC day (included), YYYY-MM-DD.")
 _DATASETS = typer.Option("klines-5m,metrics,fundingRate", "--datasets", "-d",
                          help="Comma list: klines-<tf>, metrics, fundingRate, "
                          "liquidationSnapshot, leverageTiers (ccxt spellings ohlcv-<tf>, "
                          "open_interest, funding, liquidations, leverage_tiers also work).")
-_OUT = typer.Option("data", "--out", "-o", help="Output folder (re-runs skip what is there).")
-_DB = typer.Option(None, "--db", help="Also write each day to this DuckDB file.")
+_OUT = o.out("data", "Output folder (re-runs skip what is there).")
+_DB = o.db("Also write each day to this DuckDB file.")
 _BASE_URL = typer.Option(None, "--base-url", help="Archive root or API host to use instead "
                          "of the venue's (mirror, proxy).")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import List, Optional
 
@@ -14,24 +13,9 @@ from liqmap._exceptions import ConfigError
 from liqmap.bars import Bars
 from liqmap.cli import _options as o
 from liqmap.cli._render import print_summary
+from liqmap.timeutil import parse_time_ms
 
 __all__ = ["register"]
-
-
-def parse_time_ms(text: str | None) -> int | None:
-    """ISO-8601 (UTC when no zone is given) or Unix milliseconds -> ms."""
-    if text is None:
-        return None
-    if text.strip().isdigit():
-        return int(text)
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--at {text!r}: give an ISO time like 2025-12-20T12:00 or Unix ms"
-                          ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
 
 
 def _load(spec: str | None, sample: str, oi_unit: str, contract_size, repair: bool,
@@ -160,10 +144,7 @@ def _engine_command(name: str, heatmap: bool):
         oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
         position_usd: Optional[float] = o.POSITION_USD, bin_usd: Optional[float] = o.BIN_USD,
         band: Optional[str] = o.BAND, tier_version: Optional[str] = o.TIER_VERSION,
-        up_pct: float = typer.Option(20.0, "--up-pct", help="Imbalance: shorts from the price "
-                                     "up to +N%."),
-        down_pct: float = typer.Option(20.0, "--down-pct", help="Imbalance: longs from the "
-                                       "price down to -N%."),
+        up_pct: float = o.UP_PCT, down_pct: float = o.DOWN_PCT,
     ) -> None:
         flags = o.model_flags(venue, leverage, side_model, side_strength, oi_policy, half_life,
                               position_usd, bin_usd, band, tier_version)
@@ -208,8 +189,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(out: str = o.OUT, as_json: bool = o.JSON,
-             lookback: str = typer.Option("30d", "--lookback", "-l",
-                                          help="Window of the bundled sample to show.")) -> None:
+             lookback: str = o.lookback("30d", "Window of the bundled sample to show.")) -> None:
         """The main job on bundled real Binance BTCUSDT data: heatmap + map into --out."""
         summary = run_engine(None, sample="btcusdt-5m-2025-12", oi_unit="base",
                              contract_size=None, repair=False, lookback=lookback, at=None,

@@ -18,27 +18,27 @@ from typing import Optional
 import typer
 
 from liqmap._exceptions import ConfigError
+from liqmap.cli import _options as o
 from liqmap.core.liqprice import (LiqResult, check_position_leverage, liquidation_result,
                                   okx_contracts_to_coin)
 from liqmap.core.tiers import VENUES, get_tier_table
 
 __all__ = ["build_report", "register"]
 
-_VENUE = typer.Option(..., "--venue", help=f"Liquidation rules: {', '.join(VENUES)}.")
-_SIDE = typer.Option(..., "--side", help="long or short.")
+_VENUE = o.venue(..., f"Liquidation rules: {', '.join(VENUES)}.")
+_SIDE = o.side(..., "long or short.")
 _ENTRY = typer.Option(..., "--entry", help="Entry price (USD per coin).")
 _QTY = typer.Option(None, "--qty", help="Size in coin (linear venues).")
 _CONTRACTS = typer.Option(None, "--contracts", help="Size in contracts: OKX (0.01 BTC each) "
                           "or binance-inverse (100 USD each; required there).")
 _MARGIN = typer.Option(None, "--margin", help="Isolated margin / wallet: quote currency, BTC "
                        "for binance-inverse.")
-_LEVERAGE = typer.Option(None, "--leverage", help="Instead of --margin: margin = notional / "
-                         "leverage (notional at entry).")
+_LEVERAGE = o.leverage(None, "Instead of --margin: margin = notional / leverage (notional "
+                       "at entry).")
 _TABLE_VERSION = typer.Option(None, "--table-version", help="Tier table in force on this "
                               "date (YYYY-MM-DD); default the latest.")
 _TAKER_FEE = typer.Option(None, "--taker-fee", help="OKX only: taker fee fraction folded "
                           "into the rule (default 0.0005).")
-_JSON = typer.Option(False, "--json", help="Print one JSON object.")
 
 
 def _size(venue: str, qty: float | None, contracts: float | None) -> float:
@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
         leverage: Optional[float] = _LEVERAGE,
         table_version: Optional[str] = _TABLE_VERSION,
         taker_fee: Optional[float] = _TAKER_FEE,
-        as_json: bool = _JSON,
+        as_json: bool = o.JSON_OBJECT,
     ) -> None:
         """Liquidation price of one position by a venue's rule and tier table."""
         table = get_tier_table(venue, version=table_version)

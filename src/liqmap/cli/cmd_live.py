@@ -8,29 +8,14 @@ from typing import List, Optional
 import typer
 
 from liqmap.cli import _options as o
+from liqmap.timeutil import parse_time_ms
 
 __all__ = ["register"]
 
-VENUES = typer.Option(["binance"], "--venue", help="Venue to stream (repeat for several): "
-                      "binance (USDⓈ-M), bybit (v5 linear), okx (v5 USDT swaps), "
-                      "hyperliquid (USDC perpetuals; no liquidation events, no OI history).")
-SYMBOL = typer.Option("BTC/USDT:USDT", "--symbol", help="ccxt perpetual symbol. Hyperliquid "
-                      "streams the same base's USDC perpetual (BTC/USDT:USDT -> "
-                      "BTC/USDC:USDC).")
-TIMEFRAME = typer.Option("5m", "--timeframe", help="Bar interval (ccxt timeframe).")
-WARM = typer.Option(288, "--warm-bars", help="Closed bars fetched over REST before streaming.")
-DB = typer.Option(None, "--db", help="DuckDB file: write bars, realized liquidations and map "
-                  "snapshots there.")
-WS_URL = typer.Option(None, "--ws-url", help="Websocket base URL per --venue, in the same "
-                      "order (a mirror or a test server); default the venue's.")
-REST_URL = typer.Option(None, "--rest-url", help="REST base URL per --venue, in the same "
-                        "order; default the venue's.")
+WARM = o.warm_bars(288, "Closed bars fetched over REST before streaming.")
+DB = o.db("DuckDB file: write bars, realized liquidations and map snapshots there.")
 MAX_BARS = typer.Option(None, "--max-bars", help="Stop after this many bars per venue "
                         "(after the warm-up). Default: run until interrupted.")
-STALL = typer.Option(120.0, "--stall-s", help="Reconnect when no message arrives for this "
-                     "many seconds.")
-NOW = typer.Option(None, "--now", help="Pretend the current time is this (ISO UTC or Unix "
-                   "ms): for replaying a mirror; default the clock.")
 BAND_PCT = typer.Option(0.2, "--band-pct", help="Imbalance band, fraction of price "
                         "(0.2 = shorts within +20% vs longs within -20%).")
 
@@ -131,7 +116,6 @@ def _summary(runner, sink, band: float) -> dict:
 def run_live(*, venues, symbol, timeframe, warm_bars, db, ws_urls, rest_urls, max_bars, stall_s,
              now, band, as_json, flags, config) -> dict:
     """Build the feeds, the runner and the sinks; run; return the summary."""
-    from liqmap.cli.cmd_engine import parse_time_ms
     from liqmap.config import build_model
     from liqmap.live.runner import LiveRunner
     from liqmap.live.sinks import RecordingSink, StoreSink, TeeSink
@@ -172,10 +156,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("live")
     def live(
-        venue: List[str] = VENUES, symbol: str = SYMBOL, timeframe: str = TIMEFRAME,
-        warm_bars: int = WARM, db: Optional[str] = DB,
-        ws_url: Optional[List[str]] = WS_URL, rest_url: Optional[List[str]] = REST_URL,
-        max_bars: Optional[int] = MAX_BARS, stall_s: float = STALL, now: Optional[str] = NOW,
+        venue: List[str] = o.STREAM_VENUES, symbol: str = o.STREAM_SYMBOL,
+        timeframe: str = o.TIMEFRAME, warm_bars: int = WARM, db: Optional[str] = DB,
+        ws_url: Optional[List[str]] = o.WS_URL, rest_url: Optional[List[str]] = o.REST_URL,
+        max_bars: Optional[int] = MAX_BARS, stall_s: float = o.STALL,
+        now: Optional[str] = o.NOW,
         band_pct: float = BAND_PCT, as_json: bool = o.JSON, config: Optional[str] = o.CONFIG,
         leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
         oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,

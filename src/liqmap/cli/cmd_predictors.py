@@ -22,13 +22,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("study-predictors")
     def study_predictors(
-        window: str = typer.Option("A", "--window", "-w", help="Window with a calibration "
-                                   "span (A)."),
-        out: str = typer.Option("scorecard", "--out", "-o", help="Folder for "
-                                "predictors-<W>.json."),
+        window: str = o.window("A", "Window with a calibration span (A)."),
+        out: str = o.out("scorecard", "Folder for predictors-<W>.json."),
         data_dir: Optional[str] = o.DATA_DIR,
-        preset: Optional[str] = typer.Option(None, "--preset", help="Preset name or JSON "
-                                             "path (default: the shipped fitted preset)."),
+        preset: Optional[str] = o.preset(None, "Preset name or JSON path (default: the "
+                                         "shipped fitted preset)."),
         as_json: bool = o.JSON,
     ) -> None:
         """Would richer combiners or other inputs have scored better? Out-of-fold CV on the

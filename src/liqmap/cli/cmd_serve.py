@@ -15,14 +15,19 @@ from typing import List, Optional
 
 import typer
 
+from liqmap.cli import _options as o
 from liqmap.cli import cmd_live as _live
+from liqmap.timeutil import parse_time_ms
 
 __all__ = ["register", "build_live", "build_source", "check_port", "is_loopback"]
 
 LIVE = typer.Option(False, "--live", help="Stream --venue/--symbol bars into memory and "
                     "push each closed bar over /api/v1/stream (with --db: also write there).")
-LIVE_WARM = typer.Option(2016, "--warm-bars", help="With --live: closed bars fetched over "
-                         "REST before streaming (2016 = 7 days of 5m bars).")
+DB = o.db("DuckDB store to serve (read-only). Default: $LIQMAP_DB or ./liqmap.duckdb if "
+          "present, else the bundled sample. With --live: the file the streamed bars are also "
+          "written to.")
+LIVE_WARM = o.warm_bars(2016, "With --live: closed bars fetched over REST before streaming "
+                        "(2016 = 7 days of 5m bars).")
 
 
 def is_loopback(host: str) -> bool:
@@ -68,7 +73,6 @@ def build_live(*, venues, symbol, timeframe, warm_bars, ws_urls, rest_urls, stal
     With ``db`` the bars, realized liquidations and map snapshots are also written to
     that DuckDB file (this process is then its only writer).
     """
-    from liqmap.cli.cmd_engine import parse_time_ms
     from liqmap.live.runner import LiveRunner
     from liqmap.live.sinks import StoreSink, TeeSink
     from liqmap.model import LiquidationModel
@@ -122,12 +126,8 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by "
                                  "default; anything else exposes the API to the network)."),
         port: int = typer.Option(8000, "--port", help="TCP port, 1..65535."),
-        db: Optional[Path] = typer.Option(None, "--db", help="DuckDB store to serve (read-only)."
-                                          " Default: $LIQMAP_DB or ./liqmap.duckdb if present, "
-                                          "else the bundled sample. With --live: the file "
-                                          "the streamed bars are also written to."),
-        sample: Optional[str] = typer.Option(None, "--sample", help="Bundled sample to serve "
-                                             "when there is no store."),
+        db: Optional[Path] = DB,
+        sample: Optional[str] = o.sample(None, "Bundled sample to serve when there is no store."),
         scorecard_dir: Path = typer.Option(Path("scorecard"), "--scorecard-dir",
                                            help="Folder written by `liqmap backtest --out`."),
         admin_token: Optional[str] = typer.Option(None, "--admin-token", help="Enable POST "
@@ -135,10 +135,10 @@ def register(app: typer.Typer) -> None:
                                                   "token (or set LIQMAP_ADMIN_TOKEN)."),
         deadline_s: float = typer.Option(2.0, "--deadline", help="Seconds a request waits "
                                          "for the store before answering 503."),
-        live: bool = LIVE, venue: List[str] = _live.VENUES, symbol: str = _live.SYMBOL,
-        timeframe: str = _live.TIMEFRAME, warm_bars: int = LIVE_WARM,
-        ws_url: Optional[List[str]] = _live.WS_URL, rest_url: Optional[List[str]] = _live.REST_URL,
-        stall_s: float = _live.STALL, now: Optional[str] = _live.NOW,
+        live: bool = LIVE, venue: List[str] = o.STREAM_VENUES, symbol: str = o.STREAM_SYMBOL,
+        timeframe: str = o.TIMEFRAME, warm_bars: int = LIVE_WARM,
+        ws_url: Optional[List[str]] = o.WS_URL, rest_url: Optional[List[str]] = o.REST_URL,
+        stall_s: float = o.STALL, now: Optional[str] = o.NOW,
     ) -> None:
         """Serve the JSON API (/api/v1, docs at /docs) and the dashboard (/)."""
         import uvicorn

@@ -10,19 +10,18 @@ import typer
 from liqmap.cli import _options as o
 
 from liqmap._exceptions import ConfigError
+from liqmap.timeutil import parse_time_ms
 
 __all__ = ["load_source", "register"]
 
-_WINDOW = typer.Option(None, "--window", "-w", help="Scorecard window from the shared data "
-                       "(A), with realized liquidations.")
-_SAMPLE = typer.Option(None, "--sample", help="Bundled sample name (e.g. btcusdt-5m-2025-12).")
-_INPUT = typer.Option(None, "--input", "-i", help="Bar file (CSV, CSV.gz, Parquet) with "
-                      "open_interest in base units.")
-_START = typer.Option(None, "--start", help="Window start: ISO time (UTC) or Unix ms.")
-_END = typer.Option(None, "--end", help="Window end (exclusive): ISO time (UTC) or Unix ms.")
+_WINDOW = o.window(None, "Scorecard window from the shared data (A), with realized "
+                   "liquidations.")
+_SAMPLE = o.sample(None, "Bundled sample name (e.g. btcusdt-5m-2025-12).")
+_INPUT = o.input_file(None, "Bar file (CSV, CSV.gz, Parquet) with open_interest in base units.")
+_START = o.start(None, "Window start: ISO time (UTC) or Unix ms.")
+_END = o.end(None, "Window end (exclusive): ISO time (UTC) or Unix ms.")
 _POINTS = typer.Option(5, "--points", help="Times at which the map's imbalance is read "
                        "(0 = skip the model).")
-_JSON = typer.Option(False, "--json", help="Print one JSON object.")
 
 
 def load_source(window: str | None, sample: str | None, input_path: str | None,
@@ -54,11 +53,10 @@ def register(app: typer.Typer) -> None:
         window: Optional[str] = _WINDOW, sample: Optional[str] = _SAMPLE,
         input_path: Optional[str] = _INPUT, data_dir: Optional[str] = o.DATA_DIR,
         start: Optional[str] = _START, end: Optional[str] = _END, points: int = _POINTS,
-        as_json: bool = _JSON,
+        as_json: bool = o.JSON_OBJECT,
     ) -> None:
         """Open-interest flush, realized liquidations per day and side, funding reset and the
         map's long/short imbalance trend over a window, in numbers and sentences."""
-        from liqmap.cli.cmd_engine import parse_time_ms
         from liqmap.studies.market_state import market_state
 
         bars, realized = load_source(window, sample, input_path, data_dir)

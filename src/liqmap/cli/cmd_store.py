@@ -9,7 +9,6 @@ it was (and creates none); each file is then written in one transaction.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -17,16 +16,16 @@ import typer
 
 from liqmap._exceptions import InputError
 from liqmap.cli import _options as o
+from liqmap.timeutil import utc_label
 
 __all__ = ["register"]
 
-DB = typer.Option(None, "--db", help="DuckDB store file (default: $LIQMAP_DB, else "
-                  "./liqmap.duckdb).")
-VENUE = typer.Option(None, "--venue", help="Venue recorded with the data: binance, "
-                     "binance-inverse, bybit, okx, hyperliquid (ccxt ids such as binanceusdm "
-                     "accepted; default binance).")
-SYMBOL = typer.Option(None, "--symbol", help="ccxt unified symbol (BTC/USDT:USDT) or the "
-                      "venue's id (BTCUSDT) recorded with the data (default BTC/USDT:USDT).")
+DB = o.db("DuckDB store file (default: $LIQMAP_DB, else ./liqmap.duckdb).")
+VENUE = o.venue(None, "Venue recorded with the data: binance, binance-inverse, bybit, okx, "
+                "hyperliquid (ccxt ids such as binanceusdm accepted; default binance).")
+EXPORT_OUT = o.out(..., "Export folder (hive partitions <table>/venue=/symbol=/date=).")
+SYMBOL = o.symbol(None, "ccxt unified symbol (BTC/USDT:USDT) or the venue's id (BTCUSDT) "
+                  "recorded with the data (default BTC/USDT:USDT).")
 
 
 def _names(venue: Optional[str], symbol: Optional[str]) -> dict:
@@ -41,14 +40,6 @@ def _names(venue: Optional[str], symbol: Optional[str]) -> dict:
 def _series(store) -> list[dict]:
     return [{"table": s.table, "venue": s.venue, "symbol": s.symbol, "rows": s.rows,
              "first_ts_ms": s.first_ts_ms, "last_ts_ms": s.last_ts_ms} for s in store.series()]
-
-
-def _utc(ms: int) -> str:
-    """A stored time for people; one no calendar holds (microseconds) is shown as it is."""
-    try:
-        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    except (ValueError, OverflowError, OSError):
-        return f"{ms} (not Unix ms)"
 
 
 def _suspects(store) -> list[dict]:
@@ -80,7 +71,7 @@ def _print_series(rows: list[dict], db: str) -> None:
         table.add_column(col, justify="right" if col == "rows" else "left")
     for r in rows:
         table.add_row(r["table"], r["venue"], r["symbol"], f"{r['rows']:,}",
-                      _utc(r["first_ts_ms"]), _utc(r["last_ts_ms"]))
+                      utc_label(r["first_ts_ms"]), utc_label(r["last_ts_ms"]))
     Console().print(table if rows else f"liqmap store {db} is empty")
 
 
@@ -132,8 +123,8 @@ def _register_ingest(app: typer.Typer) -> None:
         files: Optional[list[Path]] = typer.Argument(None, help="Bar files (CSV, CSV.gz, "
                                                      "Parquet; Binance klines with --metrics)."),
         venue: Optional[str] = VENUE, symbol: Optional[str] = SYMBOL, db: Optional[str] = DB,
-        sample: Optional[str] = typer.Option(None, "--sample", help="Ingest a bundled sample "
-                                             "instead of files (e.g. btcusdt-5m-2025-12)."),
+        sample: Optional[str] = o.sample(None, "Ingest a bundled sample instead of files "
+                                         "(e.g. btcusdt-5m-2025-12)."),
         metrics: Optional[list[str]] = typer.Option(None, "--metrics", help="Binance metrics "
                                                     "CSV(s): FILEs are then archive klines."),
         funding: Optional[list[str]] = typer.Option(None, "--funding", help="Binance "
@@ -182,8 +173,7 @@ def _register_ingest(app: typer.Typer) -> None:
 def _register_parquet(app: typer.Typer) -> None:
     @app.command("export-parquet")
     def export_cmd(
-        out: Path = typer.Option(..., "--out", "-o", help="Export folder (hive partitions "
-                                 "<table>/venue=/symbol=/date=)."),
+        out: Path = EXPORT_OUT,
         db: Optional[str] = DB,
         table: Optional[list[str]] = typer.Option(None, "--table", help="bars, realized, "
                                                   "snapshots, runs (repeatable; default all)."),

@@ -11,12 +11,11 @@ from liqmap.cli import _options as o
 
 __all__ = ["register"]
 
-_WINDOW = typer.Option(None, "--window", "-w", help="Scorecard window from the shared data (A).")
-_SAMPLE = typer.Option(None, "--sample", help="Bundled sample name instead of a window.")
-_INPUT = typer.Option(None, "--input", "-i", help="Bar file instead of a window.")
-_OUT = typer.Option("scorecard", "--out", "-o", help="Folder for studies.json, studies.png "
-                    "and studies.html.")
-_JSON = typer.Option(False, "--json", help="Print studies.json's content.")
+_WINDOW = o.window(None, "Scorecard window from the shared data (A).")
+_SAMPLE = o.sample(None, "Bundled sample name instead of a window.")
+_INPUT = o.input_file(None, "Bar file instead of a window.")
+_OUT = o.out("scorecard", "Folder for studies.json, studies.png and studies.html.")
+_JSON = o.as_json("Print studies.json's content.")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,9 +11,17 @@ from typing import Optional
 import typer
 
 from liqmap.cli import _options as o
+from liqmap.fmt import fmt_usd
 from liqmap.outputs import atomic_path, atomic_write_text
+from liqmap.timeutil import parse_time_ms
 
 __all__ = ["register", "write_outputs"]
+
+_WINDOWS = o.window([], "Scorecard window to backtest (repeat for several).")
+_SAMPLES = o.sample([], "Bundled sample for model runs (repeat).")
+_INPUTS = o.input_file([], "Bar file for model runs (repeat).")
+_VENUES = o.venue([], "Liquidation rules for model runs (repeat: binance, bybit, okx, "
+                  "hyperliquid).")
 
 _BT_COLS = (("calibration_long_spearman", "calib.\nspearman\nlong"),
             ("calibration_short_spearman", "calib.\nspearman\nshort"),
@@ -73,7 +81,7 @@ def _fmt(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"${v / 1e6:,.1f}M" if abs(v) >= 1e4 else f"{v:.3f}"
+        return fmt_usd(v) if abs(v) >= 1e4 else f"{v:.3f}"
     return str(v)
 
 
@@ -126,40 +134,30 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sweep")
     def sweep_cmd(
-        window: list[str] = typer.Option([], "--window", "-w", help="Scorecard window to "
-                                         "backtest (repeat for several)."),
+        window: list[str] = _WINDOWS,
         grid: list[str] = typer.Option([], "--grid", "-g", help="Parameter grid NAME=V1,V2 "
                                        "(repeat; e.g. leverage=all-leverage,high-leverage, "
                                        "half_life_hours=0,168 where 0 = no decay; items "
                                        "inside one value joined by +, e.g. band_presets="
                                        "all-leverage+low-leverage). Values are read as "
                                        "LIQMAP_* variables and [model] keys are."),
-        sample: list[str] = typer.Option([], "--sample", help="Bundled sample for model "
-                                         "runs (repeat)."),
-        inputs: list[str] = typer.Option([], "--input", "-i", help="Bar file for model runs "
-                                         "(repeat)."),
-        venue: list[str] = typer.Option([], "--venue", help="Liquidation rules for model "
-                                        "runs (repeat: binance, bybit, okx, hyperliquid)."),
-        lookback: Optional[str] = typer.Option(None, "--lookback", "-l", help="Model runs: "
-                                               "the last 12h, 24h, 3d, 7d, 30d, 90d, 180d "
-                                               "or 1y of the bars (default: all bars)."),
-        scheduler: str = typer.Option("local", "--scheduler", help="local (a LocalCluster "
-                                      "of worker processes), none (in-process), or a Dask "
-                                      "scheduler address tcp://HOST:PORT."),
+        sample: list[str] = _SAMPLES, inputs: list[str] = _INPUTS, venue: list[str] = _VENUES,
+        lookback: Optional[str] = o.lookback(None, "Model runs: the last 12h, 24h, 3d, 7d, 30d, "
+                                             "90d, 180d or 1y of the bars (default: all bars)."),
+        scheduler: str = o.scheduler("local", "local (a LocalCluster of worker processes), none "
+                                     "(in-process), or a Dask scheduler address "
+                                     "tcp://HOST:PORT."),
         n_workers: Optional[int] = typer.Option(None, "--n-workers", help="Workers of the "
                                                 "local cluster (default min(2, CPUs))."),
         connect_timeout: float = typer.Option(10.0, "--connect-timeout", help="Seconds to "
                                               "reach a scheduler address before giving up."),
-        out: str = typer.Option("sweep", "--out", "-o", help="Folder for sweep.csv and "
-                                "sweep.json."),
+        out: str = o.out("sweep", "Folder for sweep.csv and sweep.json."),
         data_dir: Optional[str] = o.DATA_DIR,
-        warmup_hours: Optional[float] = typer.Option(None, "--warmup-hours", help="Leading "
-                                                     "hours not scored in backtests (default:"
-                                                     " the window's own)."),
-        start: Optional[str] = typer.Option(None, "--start", help="Backtests: only bars "
-                                            "opening at or after this time."),
-        end: Optional[str] = typer.Option(None, "--end", help="Backtests: only bars opening "
-                                          "before this time."),
+        warmup_hours: Optional[float] = o.warmup_hours("Leading hours not scored in backtests "
+                                                       "(default: the window's own)."),
+        start: Optional[str] = o.start(None, "Backtests: only bars opening at or after this "
+                                       "time."),
+        end: Optional[str] = o.end(None, "Backtests: only bars opening before this time."),
         as_json: bool = o.JSON, config: Optional[str] = o.CONFIG,
         leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
         oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
@@ -167,7 +165,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sweep backtests (per window) and model runs (per sample/file and venue) over a
         parameter grid on Dask; scores on the calibration and scoring spans, both labelled."""
-        from liqmap.cli.cmd_engine import parse_time_ms
         from liqmap.config import build_model
         from liqmap.scaleout import select_on_calibration
 

@@ -10,29 +10,28 @@ from typing import Optional
 import typer
 
 from liqmap._exceptions import ConfigError
+from liqmap.cli import _options as o
+from liqmap.fmt import fmt_usd
+from liqmap.timeutil import UNIT_MS, parse_time_ms, utc_minute
 
 __all__ = ["parse_period_ms", "register"]
 
-_UNITS_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
-
-_SAMPLE = typer.Option(None, "--sample", help="Bundled sample name (default "
-                       "btcusdt-5m-2025-12 when no --input/--db).")
-_INPUT = typer.Option(None, "--input", "-i", help="Bar file (CSV, CSV.gz, Parquet).")
-_DB = typer.Option(None, "--db", help="DuckDB store file to read bars from (with --venue, "
-                   "--symbol).")
-_VENUE = typer.Option("binance", "--venue", help="Venue of the bars in --db.")
-_SYMBOL = typer.Option("BTC/USDT:USDT", "--symbol", help="Symbol of the bars in --db.")
+_SAMPLE = o.sample(None, "Bundled sample name (default btcusdt-5m-2025-12 when no "
+                   "--input/--db).")
+_INPUT = o.input_file(None, "Bar file (CSV, CSV.gz, Parquet).")
+_DB = o.db("DuckDB store file to read bars from (with --venue, --symbol).")
+_VENUE = o.venue("binance", "Venue of the bars in --db.")
+_SYMBOL = o.symbol("BTC/USDT:USDT", "Symbol of the bars in --db.")
 _DIST = typer.Option(1.0, "--distance-pct", help="Alert when a cluster is within this "
                      "distance of price, percent.")
 _MIN = typer.Option(0.0, "--min-notional", help="Ignore clusters below this notional (USD).")
-_SIDE = typer.Option("both", "--side", help="Clusters of: both, long, short.")
+_SIDE = o.side("both", "Clusters of: both, long, short.")
 _HOOK = typer.Option(None, "--webhook", help="POST each alert as JSON to this URL.")
 _TIMEOUT = typer.Option(5.0, "--webhook-timeout", help="Webhook timeout, seconds.")
 _EVERY = typer.Option("1h", "--every", help="How often the map is refreshed: 15m, 1h, 4h, 1d.")
-_START = typer.Option(None, "--start", help="Alert only from this time (ISO UTC or Unix ms); "
-                      "earlier bars still build the book.")
-_JSON = typer.Option(False, "--json", help="One JSON object per alert (JSON lines); the "
-                     "summary goes to stderr.")
+_START = o.start(None, "Alert only from this time (ISO UTC or Unix ms); earlier bars still "
+                 "build the book.")
+_JSON = o.as_json("One JSON object per alert (JSON lines); the summary goes to stderr.")
 
 
 def parse_period_ms(text: str) -> int:
@@ -40,7 +39,7 @@ def parse_period_ms(text: str) -> int:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhd])\s*", text or "")
     if not m or float(m.group(1)) <= 0:
         raise ConfigError(f"--every {text!r}: give a period like 15m, 1h, 4h or 1d")
-    return int(float(m.group(1)) * _UNITS_MS[m.group(2)])
+    return int(float(m.group(1)) * UNIT_MS[m.group(2)])
 
 
 def _bars(sample, input_path, db, venue, symbol):
@@ -67,10 +66,8 @@ def _bars(sample, input_path, db, venue, symbol):
 
 
 def _line(a) -> str:
-    from liqmap.studies.market_state import fmt_ts, fmt_usd
-
     where = "below" if a.distance_pct < 0 else "above"
-    return (f"{fmt_ts(a.ts_ms)} UTC  price {a.price_usd:,.1f}  {a.side} cluster "
+    return (f"{utc_minute(a.ts_ms)} UTC  price {a.price_usd:,.1f}  {a.side} cluster "
             f"{a.cluster_price_usd:,.1f} ({fmt_usd(a.notional_usd)}) {abs(a.distance_pct):.2f}% "
             f"{where}  [rule <= {a.rule.distance_pct:g}%, >= {fmt_usd(a.rule.min_notional_usd)}]")
 
@@ -88,7 +85,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Replay the bars one by one, refresh the map every --every, and print an alert each
         time price comes within --distance-pct of a cluster (once per approach)."""
-        from liqmap.cli.cmd_engine import parse_time_ms
         from liqmap.model import LiquidationModel
         from liqmap.watch import AlertRule, Watcher, WebhookNotifier
         from liqmap.watch.snapshots import every_bars, watch_bars

@@ -19,6 +19,7 @@ from liqmap.core._mapgrid import (
     side_mask,
     side_values,
 )
+from liqmap.core._typing import AnyArray
 from liqmap.core.records import Cluster, LiqMap
 
 __all__ = ["clusters", "side_band_values"]
@@ -51,7 +52,7 @@ def side_band_values(
             np.where(keep, np.asarray(high, dtype=np.float64), 0.0))
 
 
-def window_sums(arrays, lo: int, hi: int) -> list[float | None]:
+def window_sums(arrays: tuple[AnyArray | None, ...], lo: int, hi: int) -> list[float | None]:
     """``math.fsum`` of ``a[lo: hi + 1]`` for each array (None for a None array).
 
     Correctly rounded sums keep the order of the exact sums: band arrays that bracket the
@@ -119,6 +120,7 @@ def _side_clusters(m: LiqMap, side: str, sep_pct: float, smooth_pct: float,
         lo, hi = _extent(s, int(i), claimed)
         claimed[lo: hi + 1] = True
         central, low, high = window_sums((vals, *band), lo, hi)
+        assert central is not None  # vals is never None
         out.append(Cluster(
             side=side, price_usd=float(c[i]), notional_usd=central,
             from_usd=float(c[lo] - b / 2), to_usd=float(c[hi] + b / 2),

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.core.records import LiqMap
+from liqmap.core.timeunits import iso_ms
 
 __all__ = [
     "aggregate",
@@ -256,14 +256,7 @@ def _check_one_instant(maps: Sequence[LiqMap]) -> None:
     if len({int(m.ts_ms) for m in maps}) < 2:
         return
     stamps = ", ".join(
-        f"{m.venue} {int(m.ts_ms)} ({_iso(int(m.ts_ms))})" for m in maps)
+        f"{m.venue} {int(m.ts_ms)} ({iso_ms(int(m.ts_ms))})" for m in maps)
     raise ConfigError(f"maps stamped at different instants ({stamps}): take every venue's "
                       "map at one instant (LiquidationModel.run(bars, at_ms=T) or "
                       "Estimate.map_at(T)) before aggregating")
-
-
-def _iso(ms: int) -> str:
-    try:
-        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, OSError, ValueError):
-        return "beyond the calendar"

@@ -40,6 +40,7 @@ import numba as nb
 import numpy as np
 
 from liqmap._exceptions import ConfigError
+from liqmap.core._typing import ArrayLike, Float64Array1D
 
 __all__ = [
     "KIND_BOOK",
@@ -158,15 +159,16 @@ class BookImpact:
 
     name = property(lambda self: "book")
 
-    def scaled(self, factor: float) -> "BookImpact":
+    def scaled(self, factor: float) -> BookImpact:
         """The same book with every size multiplied by ``factor`` (e.g. a volume ratio)."""
         _positive("factor", factor)
         return BookImpact(self.ask_x, self.ask_cum_usd * factor, self.bid_x,
                           self.bid_cum_usd * factor, self.beyond_beta, self.ts_ms)
 
     @classmethod
-    def from_snapshot(cls, bid_px, bid_sz, ask_px, ask_sz, *, beyond_beta: float = float("nan"),
-                      ts_ms: int = 0) -> "BookImpact":
+    def from_snapshot(cls, bid_px: ArrayLike, bid_sz: ArrayLike, ask_px: ArrayLike,
+                      ask_sz: ArrayLike, *, beyond_beta: float = float("nan"),
+                      ts_ms: int = 0) -> BookImpact:
         """Build from one L2 snapshot (prices USD, sizes in base units, best level first).
 
         Raises
@@ -213,7 +215,7 @@ def _walk_ref(x: np.ndarray, cum: np.ndarray, a: np.ndarray, beta: float) -> np.
     return out
 
 
-def impact_frac(model: ImpactModel, q_usd) -> np.ndarray:
+def impact_frac(model: ImpactModel, q_usd: ArrayLike) -> Float64Array1D:
     """Log-displacement of the price for effective cumulative signed flow ``q_usd``.
 
     Plain NumPy reference (vectorised); the simulator's kernel uses :func:`impact_x_nb`.
@@ -231,6 +233,7 @@ def impact_frac(model: ImpactModel, q_usd) -> np.ndarray:
     """
     q = np.atleast_1d(np.asarray(q_usd, dtype=np.float64))
     a, s = np.abs(q), np.sign(q)
+    mag: Float64Array1D
     if isinstance(model, SqrtImpact):
         mag = model.y * model.sigma_daily * np.sqrt(a / model.volume_daily_usd)
     elif isinstance(model, DepthProfileImpact):
@@ -245,7 +248,8 @@ def impact_frac(model: ImpactModel, q_usd) -> np.ndarray:
     return s * mag
 
 
-def encode_impact(model: ImpactModel):
+def encode_impact(model: ImpactModel) -> tuple[int, Float64Array1D, Float64Array1D,
+                                                Float64Array1D, Float64Array1D, Float64Array1D]:
     """``(kind, params, ask_x, ask_cum, bid_x, bid_cum)`` arrays for the compiled kernel."""
     empty = np.zeros(1)
     if isinstance(model, SqrtImpact):
@@ -263,7 +267,8 @@ def encode_impact(model: ImpactModel):
 
 
 @nb.njit(cache=True)
-def _walk_nb(x, cum, a, beta):  # pragma: no cover - compiled
+def _walk_nb(x: Float64Array1D, cum: Float64Array1D, a: float,
+             beta: float) -> float:  # pragma: no cover - compiled
     n = cum.size
     if a >= cum[n - 1]:
         if np.isnan(beta):
@@ -276,7 +281,9 @@ def _walk_nb(x, cum, a, beta):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
-def impact_x_nb(kind, prm, ask_x, ask_cum, bid_x, bid_cum, q):  # pragma: no cover - compiled
+def impact_x_nb(kind: int, prm: Float64Array1D, ask_x: Float64Array1D, ask_cum: Float64Array1D,
+                bid_x: Float64Array1D, bid_cum: Float64Array1D,
+                q: float) -> float:  # pragma: no cover - compiled
     """Scalar compiled twin of :func:`impact_frac` on encoded parameters."""
     if q == 0.0:
         return 0.0

@@ -13,6 +13,7 @@ leveraged one (see ``liqmap.core.sides``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class LeveragePreset:
         if np.any(np.diff(lev) <= 0):
             raise ConfigError(f"preset {self.name!r}: list each leverage once, ascending")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"name": self.name, "leverages": list(self.leverages),
                 "weights": list(self.weights), "source": self.source}

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -235,7 +236,8 @@ def isolated_liq_factors(
 # --------------------------------------------------------------------------- solvers
 
 
-def _linear_collateral(venue, s, entry, qty, margin, opts):
+def _linear_collateral(venue: str, s: int, entry: float, qty: float, margin: float,
+                       opts: dict[str, Any]) -> tuple[float, float]:
     """Collateral at entry (quote) and fee rate for the linear solver."""
     if venue == "okx":
         return margin, opts["taker_fee"]
@@ -246,7 +248,8 @@ def _linear_collateral(venue, s, entry, qty, margin, opts):
     return margin - opts["tmm"] + opts["upnl"], 0.0
 
 
-def _linear_lp(s, entry, qty, collateral, fee, tbl):
+def _linear_lp(s: int, entry: float, qty: float, collateral: float, fee: float,
+               tbl: TierTable) -> tuple[float, MarginTier]:
     """Root of ``C + s*Q*(P - EP) = MM(notional at P) + fee*Q*P``, re-picking the tier.
 
     ``MM`` is convex and continuous in the notional, so the equity gap is strictly
@@ -266,7 +269,8 @@ def _linear_lp(s, entry, qty, collateral, fee, tbl):
     return _linear_scan(s, entry, qty, collateral, fee, tbl)
 
 
-def _linear_scan(s, entry, qty, collateral, fee, tbl):
+def _linear_scan(s: int, entry: float, qty: float, collateral: float, fee: float,
+                 tbl: TierTable) -> tuple[float, MarginTier]:
     """Fallback of :func:`_linear_lp`: the tier whose own root lies inside it."""
     for tier in tbl.tiers:
         lp = (s * qty * entry - collateral - tier.cum_usd) / (qty * (s - tier.mmr - fee))
@@ -275,7 +279,8 @@ def _linear_scan(s, entry, qty, collateral, fee, tbl):
     raise ConfigError("no consistent tier found; check the tier table is contiguous")  # pragma: no cover
 
 
-def _inverse_lp(s, entry, n_usd, wallet_coin, opts, tbl):
+def _inverse_lp(s: int, entry: float, n_usd: float, wallet_coin: float, opts: dict[str, Any],
+                tbl: TierTable) -> tuple[float, MarginTier]:
     """Binance COIN-M: ``LP = N*(MMR + s) / (WB - TMM + UPNL + cum + s*N/EP)``."""
     wb = wallet_coin - opts["tmm"] + opts["upnl"]
     idx = tbl.tier_index(n_usd / entry)
@@ -291,7 +296,7 @@ def _inverse_lp(s, entry, n_usd, wallet_coin, opts, tbl):
     return _clip(s, lp), tier  # pragma: no cover - monotone equity gap converges
 
 
-def _inverse_bankruptcy(s, entry, n_usd, wallet_coin):
+def _inverse_bankruptcy(s: int, entry: float, n_usd: float, wallet_coin: float) -> float:
     """Price at which ``WB + s*N*(1/EP - 1/P) = 0``."""
     inv = 1.0 / entry + s * wallet_coin / n_usd
     return math.inf if inv <= 0 else _clip(s, 1.0 / inv)
@@ -304,7 +309,8 @@ def _clip(s: int, price: float) -> float:
     return float(price)
 
 
-def _factor(venue, side, lev, notional_usd, price, tbl) -> float:
+def _factor(venue: str, side: str, lev: float, notional_usd: float, price: float,
+            tbl: TierTable) -> float:
     """Liquidation price / entry of an isolated position with margin = notional / L."""
     if venue == "binance-inverse":
         contracts = notional_usd / tbl.contract_size
@@ -330,7 +336,9 @@ def _factor_price(tbl: TierTable, reference_price_usd: float | None) -> float:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(venue, side, entry, qty, margin, table, opts):
+def _validate(venue: str, side: str, entry: float, qty: float, margin: float,
+              table: TierTable | None, opts: dict[str, float],
+              ) -> tuple[int, TierTable, dict[str, Any]]:
     tbl = _table_for(venue, table)
     if side not in _SIDES:
         raise ConfigError(f"side must be 'long' or 'short', got {side!r}")
@@ -344,7 +352,8 @@ def _validate(venue, side, entry, qty, margin, table, opts):
         allowed = ", ".join(sorted(_OPTS[venue])) or "none"
         raise ConfigError(f"unknown option(s) {sorted(unknown)} for {venue}; allowed: {allowed}")
     given = {k: v for k, v in opts.items() if v is not None}
-    full = {"tmm": 0.0, "upnl": 0.0, "taker_fee": OKX_TAKER_FEE, "mark_price": None} | given
+    full: dict[str, Any] = {"tmm": 0.0, "upnl": 0.0, "taker_fee": OKX_TAKER_FEE,
+                            "mark_price": None} | given
     for key, val in full.items():
         if val is not None and not _finite(val):
             raise ConfigError(f"{key} must be a finite number, got {val!r}")
@@ -434,13 +443,13 @@ def _table_for(venue: str, table: TierTable | None) -> TierTable:
     return table
 
 
-def _finite(x) -> bool:
+def _finite(x: Any) -> bool:
     try:
         return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
 
 
-def _positive(name: str, x) -> None:
+def _positive(name: str, x: Any) -> None:
     if not _finite(x) or float(x) <= 0:
         raise ConfigError(f"{name} must be a finite number > 0, got {x!r}")

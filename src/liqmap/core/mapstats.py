@@ -184,10 +184,11 @@ def imbalance(
 
     short_usd, long_usd = band(m.short_usd, "short"), band(m.long_usd, "long")
     ratio_low = ratio_high = None
-    bands = (m.short_low_usd, m.short_high_usd, m.long_low_usd, m.long_high_usd)
-    if all(a is not None for a in bands):
-        ratio_low = _ratio(band(m.short_low_usd, "short"), band(m.long_high_usd, "long"))
-        ratio_high = _ratio(band(m.short_high_usd, "short"), band(m.long_low_usd, "long"))
+    s_low, s_high = m.short_low_usd, m.short_high_usd
+    l_low, l_high = m.long_low_usd, m.long_high_usd
+    if s_low is not None and s_high is not None and l_low is not None and l_high is not None:
+        ratio_low = _ratio(band(s_low, "short"), band(l_high, "long"))
+        ratio_high = _ratio(band(s_high, "short"), band(l_low, "long"))
     return Imbalance(
         short_usd=short_usd, long_usd=long_usd, ratio=_ratio(short_usd, long_usd),
         short_from_usd=s_lo, short_to_usd=s_hi, long_from_usd=l_lo, long_to_usd=l_hi,
@@ -261,6 +262,7 @@ def densest_zone(
     lo, hi = c[first + j] - b / 2, c[first + j + n - 1] + b / 2
     central, low, high = window_sums((side_values(m, side), *(band or (None, None))),
                                      first + j, first + j + n - 1)
+    assert central is not None  # side_values is never None
     return Zone(side, float(lo), float(hi), central, float(pct_from((lo + hi) / 2, p)),
                 notional_low_usd=low, notional_high_usd=high)
 
@@ -435,4 +437,5 @@ def summary(m: LiqMap) -> dict[str, Any]:
         "densest_zone": {sd: asdict(densest_zone(m, sd)) for sd in _SIDES},
         "max_pain": asdict(max_pain(m)),
     }
-    return jsonable(out)
+    result: dict[str, Any] = jsonable(out)
+    return result

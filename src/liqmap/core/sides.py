@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from liqmap._exceptions import ConfigError
+from liqmap.core._typing import ArrayLike, Float64Array1D, Float64Array2D
 
 __all__ = ["SIDE_MODELS", "aggressive_long_share", "entry_prices"]
 
@@ -47,7 +48,8 @@ def _ewma_abs(x: np.ndarray, span: int) -> np.ndarray:
     return out
 
 
-def _taker_share(volume, taker_buy_volume, taker_delta) -> np.ndarray:
+def _taker_share(volume: ArrayLike | None, taker_buy_volume: ArrayLike | None,
+                 taker_delta: ArrayLike | None) -> Float64Array1D:
     if volume is not None and taker_buy_volume is not None:
         vol = np.asarray(volume, float)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -65,9 +67,13 @@ def _taker_share(volume, taker_buy_volume, taker_delta) -> np.ndarray:
     )
 
 
-def aggressive_long_share(model: str, *, open_usd, high_usd, low_usd, close_usd, volume=None,
-                          taker_buy_volume=None, taker_delta=None, funding_rate=None,
-                          strength: float = 1.0) -> np.ndarray:
+def aggressive_long_share(model: str, *, open_usd: ArrayLike, high_usd: ArrayLike,
+                          low_usd: ArrayLike, close_usd: ArrayLike,
+                          volume: ArrayLike | None = None,
+                          taker_buy_volume: ArrayLike | None = None,
+                          taker_delta: ArrayLike | None = None,
+                          funding_rate: ArrayLike | None = None,
+                          strength: float = 1.0) -> Float64Array1D:
     """Per-bar probability that the long side of new open interest is the aggressive one.
 
     >>> o = np.array([100.0, 100.0]); c = np.array([101.0, 99.0])
@@ -76,7 +82,8 @@ def aggressive_long_share(model: str, *, open_usd, high_usd, low_usd, close_usd,
     """
     if not 0.0 <= strength <= 1.0:
         raise ConfigError(f"side strength must be within [0, 1], got {strength}")
-    n = len(close_usd)
+    n = np.shape(close_usd)[0]
+    share: Float64Array1D
     if model == "neutral":
         share = np.full(n, 0.5)
     elif model == "candle":
@@ -98,7 +105,8 @@ def aggressive_long_share(model: str, *, open_usd, high_usd, low_usd, close_usd,
     return 0.5 + strength * (share - 0.5)
 
 
-def entry_prices(high_usd, low_usd, close_usd, n_points: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def entry_prices(high_usd: ArrayLike, low_usd: ArrayLike, close_usd: ArrayLike,
+                 n_points: int = 4) -> tuple[Float64Array2D, Float64Array2D]:
     """Entry prices of a bar's new positions: spread over the bar, not all at the close.
 
     ``n_points`` prices at the mid-points of equal slices of [low, high], weighted by a

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from liqmap._exceptions import ConfigError
 
@@ -171,7 +172,7 @@ def _check_tiers(tiers: tuple[MarginTier, ...], name: str) -> None:
 
 
 def tiers_from_leverage_tiers(
-    records: list[dict], *, size_scale: float = 1.0, open_ended: bool = True
+    records: list[dict[str, Any]], *, size_scale: float = 1.0, open_ended: bool = True
 ) -> tuple[MarginTier, ...]:
     """Tiers from ccxt ``LeverageTier`` records, ``cum`` derived by :func:`build_tiers`.
 
@@ -211,7 +212,7 @@ def tiers_from_leverage_tiers(
     return tiers
 
 
-def tiers_from_margin_table(margin_tiers: list[dict]) -> tuple[MarginTier, ...]:
+def tiers_from_margin_table(margin_tiers: list[dict[str, Any]]) -> tuple[MarginTier, ...]:
     """Tiers from a Hyperliquid margin table's ``marginTiers`` (``meta`` info response).
 
     Each entry is ``{"lowerBound": "<USDC notional>", "maxLeverage": <int>}``; a tier runs to
@@ -238,14 +239,15 @@ def tiers_from_margin_table(margin_tiers: list[dict]) -> tuple[MarginTier, ...]:
     return tiers
 
 
-def _leverage_tier_row(rec: dict, i: int, scale: float) -> tuple[float, float, float, float]:
+def _leverage_tier_row(rec: dict[str, Any], i: int,
+                       scale: float) -> tuple[float, float, float, float]:
     cap = rec.get("maxNotional") if isinstance(rec, dict) else None
     cap_v = INF if cap in (None, "") else _field(rec, "maxNotional", i) * scale
     return (_field(rec, "minNotional", i) * scale, cap_v, _field(rec, "maxLeverage", i),
             _field(rec, "maintenanceMarginRate", i))
 
 
-def _field(rec: dict, key: str, i: int) -> float:
+def _field(rec: dict[str, Any], key: str, i: int) -> float:
     """``rec[key]`` as a finite float, or a :class:`ConfigError` naming the record."""
     try:
         val = float(rec[key])

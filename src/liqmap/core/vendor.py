@@ -26,6 +26,7 @@ import numpy as np
 
 from liqmap._exceptions import ConfigError
 from liqmap.core import book as bk
+from liqmap.core._typing import ArrayLike, Float64Array1D, Int64Array1D
 from liqmap.core.leverage import get_preset
 from liqmap.core.liqprice import isolated_liq_factors
 from liqmap.core.sides import entry_prices
@@ -38,7 +39,7 @@ VENDOR_LEVERAGE = "high-leverage"
 """Leverage preset of the convention (25/50/100x, ``liqmap.core.leverage``)."""
 
 
-def candle_side_share(open_usd, close_usd) -> np.ndarray:
+def candle_side_share(open_usd: ArrayLike, close_usd: ArrayLike) -> Float64Array1D:
     """1.0 for a green bar (``close >= open``: longs opened), 0.0 for a red one (shorts).
 
     A bar with ``close == open`` counts as green (no third colour exists on a chart).
@@ -47,7 +48,8 @@ def candle_side_share(open_usd, close_usd) -> np.ndarray:
     return np.where(c >= o, 1.0, 0.0)
 
 
-def _channels(venue: str, leverage: str, position_notional_usd: float):
+def _channels(venue: str, leverage: str, position_notional_usd: float,
+              ) -> tuple[Int64Array1D, Float64Array1D, Float64Array1D]:
     preset = get_preset(leverage)
     lev = np.asarray(preset.leverages, float)
     w = np.asarray(preset.weights, float)
@@ -59,8 +61,10 @@ def _channels(venue: str, leverage: str, position_notional_usd: float):
     return side, np.r_[w[ok_l], w[ok_s]], np.r_[f_long[ok_l], f_short[ok_s]]
 
 
-def vendor_book_inputs(*, open_usd, high_usd, low_usd, close_usd, oi_coin, p0_usd: float,
-                       bin_usd: float, n_bins: int, frame_idx=None, venue: str = "binance",
+def vendor_book_inputs(*, open_usd: ArrayLike, high_usd: ArrayLike, low_usd: ArrayLike,
+                       close_usd: ArrayLike, oi_coin: ArrayLike, p0_usd: float,
+                       bin_usd: float, n_bins: int, frame_idx: ArrayLike | None = None,
+                       venue: str = "binance",
                        leverage: str = VENDOR_LEVERAGE,
                        position_notional_usd: float = 10_000.0,
                        entry_points: int = 4) -> bk.BookInputs:

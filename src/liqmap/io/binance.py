@@ -29,6 +29,7 @@ from liqmap.bars import Bars
 from liqmap.io._align import OI_STAMP_JITTER_MS, asof_at_close, funding_to_8h
 from liqmap.io._frame import read_csv_file
 from liqmap.io.validate import bars_from_frame
+from liqmap.timeutil import MS_PER_MINUTE
 
 __all__ = [
     "FUNDING_COLUMNS",
@@ -188,7 +189,8 @@ def _attach_oi(bars: pd.DataFrame, metrics: pd.DataFrame, max_oi_age_ms: int | N
     age = 2 * max(step, bar_ms) if max_oi_age_ms is None else max_oi_age_ms
     oi = asof_at_close(bars["close_ms"].to_numpy(), ts, metrics["oi_base"].to_numpy(),
                        jitter_ms=OI_STAMP_JITTER_MS, max_age_ms=age)
-    _first_nan_error(bars, oi, f"open-interest snapshot within {age // 60_000} min before the close",
+    _first_nan_error(bars, oi, f"open-interest snapshot within {age // MS_PER_MINUTE} min "
+                               "before the close",
                      "add the metrics file(s) covering that day (OI at close is the "
                      "snapshot stamped at the close)")
     bars["open_interest"] = oi

@@ -26,6 +26,7 @@ import pandas as pd
 
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.io._frame import _bar_ms, _first, _show, _where
+from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["MAX_OI_NOTIONAL_USD", "OI_DAYS_OF_VOLUME", "OI_DAYS_OF_VOLUME_MARKET",
            "OI_PLAUSIBLE_USD", "OI_UNITS", "PlausibleOI", "check_oi_unit",
@@ -97,7 +98,6 @@ OI_PLAUSIBLE_USD: dict[tuple[str, str], PlausibleOI] = {
 }
 
 _VENUE_ALIASES = {"binanceusdm": "binance", "binancecoinm": "binance-inverse", "okex": "okx"}
-_DAY_MS = 86_400_000
 _TYPICAL_DAYS = 1.0  # open interest is about one day of volume (see OI_DAYS_OF_VOLUME_MARKET)
 _VOLUME_HINT = ("; or, if open interest is right, volume is not in base units (divide USD "
                 "volume by close)")
@@ -202,7 +202,7 @@ def _days_of_volume(frame: pd.DataFrame) -> float | None:
     vol = float(np.median(frame["volume"].to_numpy()))
     if bar_ms <= 0 or vol <= 0:
         return None
-    return float(np.median(frame["open_interest"].to_numpy())) / (vol * _DAY_MS / bar_ms)
+    return float(np.median(frame["open_interest"].to_numpy())) / (vol * MS_PER_DAY / bar_ms)
 
 
 def _days_of_daily_volume(frame: pd.DataFrame) -> float | None:
@@ -214,10 +214,10 @@ def _days_of_daily_volume(frame: pd.DataFrame) -> float | None:
         return None
     ts = frame["ts_ms"].to_numpy()
     bar_ms = _bar_ms(ts)
-    if bar_ms <= 0 or int(ts[-1]) - int(ts[0]) + bar_ms < _DAY_MS:
+    if bar_ms <= 0 or int(ts[-1]) - int(ts[0]) + bar_ms < MS_PER_DAY:
         return None
-    per_bar = frame["volume"].groupby(ts // _DAY_MS).mean().to_numpy()
-    daily = per_bar * (_DAY_MS / min(bar_ms, _DAY_MS))
+    per_bar = frame["volume"].groupby(ts // MS_PER_DAY).mean().to_numpy()
+    daily = per_bar * (MS_PER_DAY / min(bar_ms, MS_PER_DAY))
     daily = daily[daily > 0]
     if daily.size == 0:
         return None

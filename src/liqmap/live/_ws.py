@@ -21,11 +21,11 @@ import json
 from typing import Any, Callable
 
 from liqmap._exceptions import RetryLaterError
+from liqmap.timeutil import UNIT_MS
 
 __all__ = ["Connection", "RateLimited", "StreamClosed", "get_json", "post_json",
            "timeframe_ms"]
 
-_TF_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 class StreamClosed(RetryLaterError):
@@ -49,9 +49,9 @@ def timeframe_ms(timeframe: str) -> int:
     from liqmap._exceptions import ConfigError
 
     n, unit = timeframe[:-1], timeframe[-1:]
-    if not n.isdigit() or unit not in _TF_UNITS or int(n) < 1:
+    if not n.isdigit() or unit not in UNIT_MS or int(n) < 1:
         raise ConfigError(f"timeframe {timeframe!r}: use a ccxt timeframe like '1m', '5m', '1h'")
-    return int(n) * _TF_UNITS[unit]
+    return int(n) * UNIT_MS[unit]
 
 
 class Connection:

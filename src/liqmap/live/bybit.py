@@ -30,18 +30,20 @@ from liqmap.live._rest import RestBars
 from liqmap.live._ws import Connection, get_json, open_ws, timeframe_ms
 from liqmap.live.records import FundingTick, LiveBar, LiveLiquidation, OiTick
 from liqmap.live.units import VenueSpec, venue_spec
+from liqmap.timeutil import MS_PER_HOUR, MS_PER_MINUTE
 
 __all__ = ["BYBIT_REST", "BYBIT_WS", "BybitRest", "BybitStream", "parse_message",
            "subscribe_message"]
 
 BYBIT_WS = "wss://stream.bybit.com/v5/public/linear"
 BYBIT_REST = "https://api.bybit.com"
-_OI_INTERVALS = {300_000: "5min", 900_000: "15min", 1_800_000: "30min", 3_600_000: "1h"}
+_OI_INTERVALS = {5 * MS_PER_MINUTE: "5min", 15 * MS_PER_MINUTE: "15min",
+                 30 * MS_PER_MINUTE: "30min", MS_PER_HOUR: "1h"}
 
 
 def _interval(bar_ms: int) -> str:
     """Bybit kline interval: minutes as a string (``"5"``)."""
-    return str(bar_ms // 60_000)
+    return str(bar_ms // MS_PER_MINUTE)
 
 
 def subscribe_message(topics: list[str], req_id: str = "liqmap") -> str:

@@ -57,6 +57,7 @@ from liqmap.live._rest import RestBars
 from liqmap.live._ws import Connection, open_ws, post_json, timeframe_ms
 from liqmap.live.records import FundingTick, LiveBar, OiTick
 from liqmap.live.units import VenueSpec, venue_spec
+from liqmap.timeutil import MS_PER_MINUTE
 
 __all__ = ["HL_REST", "HL_WS", "CandleCloser", "HyperliquidRest", "HyperliquidStream",
            "hl_interval", "parse_candle", "parse_message", "subscribe_message"]
@@ -77,7 +78,7 @@ def hl_interval(bar_ms: int) -> str:
     for name in _INTERVALS:
         if timeframe_ms(name) == bar_ms:
             return name
-    raise ConfigError(f"Hyperliquid has no {bar_ms // 60_000}-minute candles; use one of "
+    raise ConfigError(f"Hyperliquid has no {bar_ms // MS_PER_MINUTE}-minute candles; use one of "
                       f"{', '.join(_INTERVALS)}")
 
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from liqmap.bars import Bars
 from liqmap.live.units import venue_spec
+from liqmap.timeutil import MS_PER_MINUTE
 
 __all__ = ["BinanceLoopback", "BybitLoopback", "OkxLoopback"]
 
@@ -204,13 +205,13 @@ class BinanceLoopback(_Loopback):
         t = int(b.ts_ms[i])
         vol = float(b.volume[i]) if b.volume is not None else 0.0
         return {"t": t, "T": t + self.bar_ms - 1, "s": self.spec.venue_symbol,
-                "i": f"{self.bar_ms // 60_000}m", "o": f"{b.open[i]}", "c": f"{b.close[i]}",
+                "i": f"{self.bar_ms // MS_PER_MINUTE}m", "o": f"{b.open[i]}", "c": f"{b.close[i]}",
                 "h": f"{b.high[i]}", "l": f"{b.low[i]}", "v": f"{vol}", "n": 1, "x": closed,
                 "q": f"{vol * b.close[i]}", "V": f"{vol / 2}", "Q": "0", "B": "0"}
 
     def bar_frames(self, i: int) -> list[str]:
         sym = self.spec.venue_symbol
-        stream = f"{sym.lower()}@kline_{self.bar_ms // 60_000}m"
+        stream = f"{sym.lower()}@kline_{self.bar_ms // MS_PER_MINUTE}m"
         t = int(self.bars.ts_ms[i])
 
         def kline(closed):
@@ -281,7 +282,8 @@ class BybitLoopback(_Loopback):
         b = self.bars
         t = int(b.ts_ms[i])
         vol = float(b.volume[i]) if b.volume is not None else 0.0
-        return {"start": t, "end": t + self.bar_ms - 1, "interval": str(self.bar_ms // 60_000),
+        return {"start": t, "end": t + self.bar_ms - 1,
+                "interval": str(self.bar_ms // MS_PER_MINUTE),
                 "open": f"{b.open[i]}", "close": f"{b.close[i]}", "high": f"{b.high[i]}",
                 "low": f"{b.low[i]}", "volume": f"{vol}", "turnover": "0", "confirm": confirm,
                 "timestamp": t + self.bar_ms}
@@ -289,7 +291,7 @@ class BybitLoopback(_Loopback):
     def bar_frames(self, i: int) -> list[str]:
         sym = self.spec.venue_symbol
         t = int(self.bars.ts_ms[i])
-        topic = f"kline.{self.bar_ms // 60_000}.{sym}"
+        topic = f"kline.{self.bar_ms // MS_PER_MINUTE}.{sym}"
         frames = [json.dumps({"topic": topic, "type": "snapshot", "ts": t + 1000,
                               "data": [self._k(i, False)]})]
         liq = self._liqs_in(i)
@@ -444,7 +446,7 @@ class OkxLoopback(_Loopback):
         for q in self._public:  # liquidations only to sockets that subscribed to them
             for frame in (liqs if q.liquidations else []) + public:
                 q.put_nowait(frame)
-        arg = {"channel": f"candle{self.bar_ms // 60_000}m", "instId": inst}
+        arg = {"channel": f"candle{self.bar_ms // MS_PER_MINUTE}m", "instId": inst}
         return [json.dumps({"arg": arg, "data": [self._candle(i, confirm)]})
                 for confirm in (False, True)]
 

@@ -54,13 +54,14 @@ from liqmap.live._rest import RestBars
 from liqmap.live._ws import StreamClosed, get_json, open_ws, timeframe_ms
 from liqmap.live.records import LiveBar, LiveLiquidation, OiTick
 from liqmap.live.units import VenueSpec, venue_spec
+from liqmap.timeutil import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
 
 __all__ = ["OKX_REST", "OKX_WS", "OkxConnection", "OkxRest", "OkxStream", "okx_bar",
            "parse_message", "subscribe_message"]
 
 OKX_WS = "wss://ws.okx.com:8443"
 OKX_REST = "https://www.okx.com"
-_OI_PERIODS = {300_000: "5m", 3_600_000: "1H", 86_400_000: "1D"}
+_OI_PERIODS = {5 * MS_PER_MINUTE: "5m", MS_PER_HOUR: "1H", MS_PER_DAY: "1D"}
 _PAGE = 100
 
 
@@ -70,12 +71,12 @@ def okx_bar(bar_ms: int) -> str:
     >>> okx_bar(300_000), okx_bar(3_600_000), okx_bar(86_400_000)
     ('5m', '1H', '1Dutc')
     """
-    if bar_ms % 86_400_000 == 0:
-        return f"{bar_ms // 86_400_000}Dutc"
-    if bar_ms % 3_600_000 == 0:
-        hours = bar_ms // 3_600_000
+    if bar_ms % MS_PER_DAY == 0:
+        return f"{bar_ms // MS_PER_DAY}Dutc"
+    if bar_ms % MS_PER_HOUR == 0:
+        hours = bar_ms // MS_PER_HOUR
         return f"{hours}H" + ("utc" if hours >= 6 else "")
-    return f"{bar_ms // 60_000}m"
+    return f"{bar_ms // MS_PER_MINUTE}m"
 
 
 def subscribe_message(args: list[dict]) -> str:

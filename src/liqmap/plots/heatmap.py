@@ -32,6 +32,7 @@ from liqmap.plots._prep import (
     heat_y_range,
     realized_arrays,
 )
+from liqmap.timeutil import utc_minute
 
 __all__ = ["heatmap_figure", "plot_heatmap_html", "plot_heatmap_png"]
 
@@ -43,16 +44,11 @@ def _mpl_days(ts_ms: np.ndarray) -> np.ndarray:
     return mdates.date2num(np.asarray(ts_ms, dtype=np.int64).astype("datetime64[ms]"))
 
 
-def _utc(ts_ms: int, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """One Unix-ms time as a UTC string."""
-    return np.datetime64(int(ts_ms), "ms").astype("datetime64[s]").item().strftime(fmt)
-
-
 def _default_title(hm: Heatmap, side: str) -> str:
     """``BTC/USDT:USDT · binance · liquidation heatmap (longs + shorts) · start → end UTC``."""
     span = ""
     if len(hm.ts_ms):
-        span = f" · {_utc(hm.ts_ms[0])} → {_utc(hm.ts_ms[-1])} UTC"
+        span = f" · {utc_minute(int(hm.ts_ms[0]))} → {utc_minute(int(hm.ts_ms[-1]))} UTC"
     return f"{hm.symbol} · {hm.venue} · liquidation heatmap ({_SIDE_LABEL[side]}){span}"
 
 

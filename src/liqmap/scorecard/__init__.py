@@ -1,7 +1,8 @@
 """Scorecard: backtests of the model against realized liquidations, with naive baselines.
 
 - :mod:`liqmap.scorecard.data` / :mod:`liqmap.scorecard.window_c`: scorecard windows A
-  (hourly) and C (5-minute bars, 30-minute realized).
+  (hourly) and C (5-minute bars, 30-minute realized); :mod:`liqmap.scorecard.windows`: the
+  window definitions and file readers both loaders share.
 - :mod:`liqmap.scorecard.frame`: engine bars grouped into the realized series' bars.
 - :mod:`liqmap.scorecard.metrics`: per-side scores and the baselines.
 - :mod:`liqmap.scorecard.combine`: the combined predictor (level book + excursion +
@@ -21,7 +22,27 @@ from liqmap.scorecard.data import WINDOWS, WindowData, default_data_dir, load_wi
 from liqmap.scorecard.metrics import Comparison, SideMetrics, baselines, compare
 from liqmap.scorecard.preset import DEFAULT_PRESET, FittedPreset, load_preset
 
-__all__ = ["CSV_HEAD", "DEFAULT_PRESET", "FORMULA", "TARGETS", "WINDOWS", "BacktestResult",
-           "Comparison", "FittedPreset", "GridPoint", "SideFit", "SideMetrics", "WindowData",
-           "baselines", "compare", "default_data_dir", "default_grid", "fit_calibration",
-           "fit_side", "load_preset", "load_window", "run_backtest", "walk_forward"]
+__all__ = [
+    "BacktestResult",
+    "CSV_HEAD",
+    "Comparison",
+    "DEFAULT_PRESET",
+    "FORMULA",
+    "FittedPreset",
+    "GridPoint",
+    "SideFit",
+    "SideMetrics",
+    "TARGETS",
+    "WINDOWS",
+    "WindowData",
+    "baselines",
+    "compare",
+    "default_data_dir",
+    "default_grid",
+    "fit_calibration",
+    "fit_side",
+    "load_preset",
+    "load_window",
+    "run_backtest",
+    "walk_forward",
+]

@@ -41,11 +41,13 @@ import numpy as np
 from liqmap import __version__
 from liqmap._exceptions import ConfigError
 from liqmap.model import LiquidationModel
+from liqmap.model_setup import auto_bin
 from liqmap.scorecard.combine import fit_side
 from liqmap.scorecard.data import WindowData
 from liqmap.scorecard.frame import ScoreFrame, score_frame
 from liqmap.scorecard.metrics import baselines, score_predictor
 from liqmap.scorecard.preset import DEFAULT_PRESET, FittedPreset
+from liqmap.timeutil import iso_minute
 
 __all__ = ["CRITERION", "Calibration", "GridPoint", "PointScore", "WalkForward",
            "baseline_cv", "book_series", "default_grid", "evaluate_grid", "evaluate_point",
@@ -62,10 +64,6 @@ OFFSETS = (1.0, 0.1)
 CRITERION = ("mean out-of-fold r2_log (liqmap.scorecard.metrics.score_predictor: scale and "
              "line fitted on each fold's training rows), blocked forward-chaining CV inside "
              "the calibration span, both sides")
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +139,7 @@ def slice_before(data: WindowData, end_ms: int) -> WindowData:
     keep_bars = data.bars.ts_ms < end_ms
     keep_score = np.asarray(data.score_ts) < end_ms
     if keep_bars.sum() < 2 or keep_score.sum() < 2:
-        raise ConfigError(f"fewer than 2 bars before {_iso(end_ms)}; the fit needs past data")
+        raise ConfigError(f"fewer than 2 bars before {iso_minute(end_ms)}; the fit needs past data")
     return replace(data, bars=data.bars.take(keep_bars),
                    realized_long_usd=np.array(data.realized_long_usd[keep_score]),
                    realized_short_usd=np.array(data.realized_short_usd[keep_score]),
@@ -248,15 +246,13 @@ def _fixed_bin(past: WindowData) -> float:
     """The automatic price-bin width of the fitting bars, pinned in the preset so that a
     later, longer run lays the same bins over the fitted span (the automatic width follows
     the median price of whatever bars are run)."""
-    from liqmap.model import _auto_bin
-
-    return _auto_bin(float(np.median(past.bars.close)))
+    return auto_bin(float(np.median(past.bars.close)))
 
 
 def _span(frame: ScoreFrame, end_ms: int, warm: float) -> dict:
     ts = frame.ts_ms[frame.scored]
-    return {"start": _iso(int(ts[0])), "end": _iso(int(ts[-1])),
-            "calibration_end": _iso(end_ms), "warmup_hours": warm, "n_bars": int(ts.size)}
+    return {"start": iso_minute(int(ts[0])), "end": iso_minute(int(ts[-1])),
+            "calibration_end": iso_minute(end_ms), "warmup_hours": warm, "n_bars": int(ts.size)}
 
 
 def fit_calibration(data: WindowData, *, calibration_end_ms: int | None = None, grid=None,
@@ -367,7 +363,7 @@ def walk_forward(data: WindowData, *, grid=None, map_fn=map, warmup_hours: float
         src = np.searchsorted(p_ts, ts[pick])
         for sd in SIDES:
             pred[sd][pick] = p[sd][src]
-        fits.append({"fit_end": _iso(s), "predicts": [_iso(s), _iso(e)],
+        fits.append({"fit_end": iso_minute(s), "predicts": [iso_minute(s), iso_minute(e)],
                      "best": cal.preset.selection["best"],
                      "combine": {sd: cal.preset.sides[sd].to_dict() for sd in SIDES}})
         if progress is not None:

@@ -24,6 +24,7 @@ import numpy as np
 from liqmap._exceptions import ConfigError
 from liqmap.scorecard.combine import design_inputs
 from liqmap.scorecard.data import WindowData
+from liqmap.timeutil import MS_PER_HOUR
 
 __all__ = ["ScoreFrame", "score_frame"]
 
@@ -129,7 +130,7 @@ def score_frame(data: WindowData, warmup_hours: float | None = None) -> ScoreFra
     per = max(spec.score_ms // spec.bar_ms, 1)
     complete = np.bincount(bucket[bucket >= 0], minlength=score_ts.size) == per
     open_, high, low, oi = _prices(bars, bucket, score_ts.size)
-    scored = complete & ~data.after_gap & (score_ts >= bars.ts_ms[0] + warm * 3_600_000)
+    scored = complete & ~data.after_gap & (score_ts >= bars.ts_ms[0] + warm * MS_PER_HOUR)
     if not scored.any():
         raise ConfigError("no bar left to score after the warm-up; widen the slice or lower "
                           "warmup_hours")

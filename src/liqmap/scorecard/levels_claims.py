@@ -38,6 +38,7 @@ from liqmap.scorecard.levels import LevelRows, StandingMaps
 from liqmap.studies.level_study import densest_wall, largest_cluster, wall_study
 from liqmap.studies.reaction import (ReactionParams, block_bootstrap_ci,
                                      bootstrap_spearman)
+from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["CLAIM_HORIZONS_H", "IMBALANCE_BANDS", "imbalance_claims", "wall_claims"]
 
@@ -131,7 +132,7 @@ def imbalance_claims(rows: LevelRows, maps: StandingMaps, vendor: StandingMaps,
 
 
 def _decisions(rows: LevelRows, h: int, span: str) -> np.ndarray:
-    m = rows.where(h, span == "scoring") & (rows.cols["ts_ms"] % 86_400_000 == 0)
+    m = rows.where(h, span == "scoring") & (rows.cols["ts_ms"] % MS_PER_DAY == 0)
     return rows.cols["bar_idx"][m]
 
 

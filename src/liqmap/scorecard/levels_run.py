@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +36,9 @@ from liqmap.scorecard.levels_claims import imbalance_claims, wall_claims
 from liqmap.scorecard.levels_metrics import (no_book_comparison, score_levels, vendor_report,
                                              verdicts, zeros_report)
 from liqmap.scorecard.preset import FittedPreset, load_preset
+from liqmap.timeutil import iso_minute
 
 __all__ = ["LevelResult", "run_levels"]
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _metrics_dict(metrics: dict) -> dict:
@@ -79,7 +75,7 @@ class LevelResult:
         claims, the no-book combiner, run times."""
         c = self.rows.cols
         spans = {sp: {"rows": int((c["is_scoring"] == (sp == "scoring")).sum()),
-                      "first_t": _iso(int(c["ts_ms"][c["is_scoring"] == (sp == "scoring")]
+                      "first_t": iso_minute(int(c["ts_ms"][c["is_scoring"] == (sp == "scoring")]
                                           .min())) if (c["is_scoring"] == (sp == "scoring"))
                       .any() else None} for sp in ("calibration", "scoring")}
         nb = self.no_book["metrics"]
@@ -90,7 +86,7 @@ class LevelResult:
             "calibration_only": self.calibration_only,
             "horizons_h": sorted({int(h) for h in c["horizon_h"]}),
             "ts_ms_is": "t, the close of the bar after which the map stands",
-            "calibration_end": _iso(self.fit.calibration_end_ms), "spans": spans,
+            "calibration_end": iso_minute(self.fit.calibration_end_ms), "spans": spans,
             "dropped_rows": {str(h): v for h, v in self.rows.dropped.items()},
             "fit": self.fit.to_dict(), "metrics": _metrics_dict(self.metrics),
             "verdict": _by_str_h(self.verdict), "vendor_overstatement": _by_str_h(self.vendor),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from liqmap.outputs import atomic_path
+from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["plot_calibration_curve", "plot_scatter", "plot_timeseries", "window_plots"]
 
@@ -44,7 +45,7 @@ def plot_timeseries(df, window: str, path) -> Path:
     import matplotlib.dates as mdates
 
     plt, fig, ax = _fig(2, 1, (10, 6))
-    day = (df["ts_ms"] // 86_400_000) * 86_400_000
+    day = (df["ts_ms"] // MS_PER_DAY) * MS_PER_DAY
     g = df.assign(day=day).groupby("day")
     x = np.array(g.size().index, dtype="datetime64[ms]")
     cal = df.loc[df["span"] == "calibration", "ts_ms"]

@@ -45,6 +45,7 @@ from liqmap.scorecard.data import WindowData, default_data_dir, one_file, read_o
 from liqmap.scorecard.frame import ScoreFrame, score_frame
 from liqmap.scorecard.metrics import fit_log_line, log_scale
 from liqmap.scorecard.preset import FittedPreset, load_preset
+from liqmap.timeutil import MS_PER_HOUR, MS_PER_MINUTE, iso_minute
 
 __all__ = ["LOG_EXTRAS", "LINEAR_EXTRAS", "SHAPES", "PredictorStudy", "Variant",
            "predictor_study", "small_bar_error_share"]
@@ -53,7 +54,6 @@ LOG_EXTRAS = ("oi_flush", "breakout", "excursion_over_vol", "vol24")
 LINEAR_EXTRAS = ("return_pct", "funding_bp", "oi_build24_pct", "oi_change_pct")
 SHAPES = ("quadratic", "interactions", "quadratic+interactions", "hinges", "two-part")
 TWO_PART_CUT_USD = 10_000.0
-_H_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ def _rolling(x: np.ndarray, n: int, how: str) -> np.ndarray:
 def _oi_flush_coin(data: WindowData, root) -> np.ndarray:
     """Sum of 5-minute open-interest drops inside each engine bar (base units)."""
     bars = data.bars
-    if bars.bar_ms <= 5 * 60_000:
+    if bars.bar_ms <= 5 * MS_PER_MINUTE:
         step = np.diff(bars.open_interest, prepend=bars.open_interest[0])
         return np.clip(-step, 0, None)
     t, oi = read_oi_5m(one_file(root, data.spec.oi_glob))
@@ -139,7 +139,7 @@ def _extras(data: WindowData, frame: ScoreFrame, root) -> dict:
     b, last = data.bars, _last_engine_bar(frame)
     o, h, lo = frame.open_usd, frame.high_usd, frame.low_usd
     c, oi, oi_prev = b.close[last], b.open_interest[last], frame.oi_open_coin
-    n = max(int(round(24 * 3_600_000 / data.spec.score_ms)), 1)
+    n = max(int(round(24 * MS_PER_HOUR / data.spec.score_ms)), 1)
     vol = _rolling((h - lo) / o, n, "mean")
     oi_n = pd.Series(oi_prev).shift(n - 1).bfill().to_numpy()
     flush = frame.to_score(_oi_flush_coin(data, root)) * o
@@ -269,8 +269,6 @@ def predictor_study(data: WindowData, preset: FittedPreset | None = None, *,
     ConfigError
         When the window has no calibration span.
     """
-    from liqmap.scorecard.calibrate import _iso
-
     end = data.spec.calibration_end_ms
     if int(data.bars.ts_ms[0]) >= end:
         raise ConfigError(f"window {data.spec.name} has no calibration span; use window A")
@@ -297,4 +295,4 @@ def predictor_study(data: WindowData, preset: FittedPreset | None = None, *,
     count = {sd: int((frame.realized[sd][rows] < 1_000.0).sum()) for sd in SIDES}
     return PredictorStudy(variants=tuple(variants), small_bar_error_share=small,
                           small_bar_count=count,
-                          calibration_end=_iso(end), n_bars=int(rows.size), offset=offset)
+                          calibration_end=iso_minute(end), n_bars=int(rows.size), offset=offset)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from liqmap._exceptions import DataError
 from liqmap.outputs import atomic_write_text
+from liqmap.timeutil import MS_PER_HOUR, MS_PER_MINUTE
 
 __all__ = ["write_report"]
 
@@ -84,7 +85,7 @@ def _verdicts(summary: dict) -> str:
 def _window_section(summary: dict, plots: dict) -> str:
     w = summary["window"]
     sp = summary["spans"]
-    bar = summary.get("scoring_bar_ms", 3_600_000) // 60_000
+    bar = summary.get("scoring_bar_ms", MS_PER_HOUR) // MS_PER_MINUTE
     out = [f"<h2>Window {escape(w)}</h2>",
            f"<p>Prediction: {escape(summary.get('prediction', 'raw level book'))}. Scoring bars "
            f"of {bar} minutes ({summary['bars_scored']} scored, warm-up "

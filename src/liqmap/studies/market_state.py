@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 
 import numpy as np
 
@@ -38,16 +37,17 @@ from liqmap.bars import Bars
 from liqmap.core import mapstats
 from liqmap.core.mapstats import jsonable
 from liqmap.core.records import LiqMap
+from liqmap.fmt import fmt_usd
 from liqmap.model import LiquidationModel
+from liqmap.timeutil import MS_PER_DAY, utc_date, utc_minute
 
 __all__ = ["FUNDING_EXTREME_Q", "FUNDING_NORMAL_Q", "FundingState", "MarketState", "OIFlush",
-           "fmt_ts", "fmt_usd", "market_state"]
+           "market_state"]
 
 FUNDING_EXTREME_Q = 0.10
 """Funding outside ``[q(0.10), q(0.90)]`` of its history counts as extreme."""
 FUNDING_NORMAL_Q = 0.25
 """Funding inside ``[q(0.25), q(0.75)]`` of its history counts as back to normal."""
-_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,14 +204,14 @@ def daily_realized(realized, start_ms: int, end_ms: int) -> list[dict]:
     """Realized liquidations per UTC day and side, USD, for ``start_ms <= ts < end_ms``."""
     ts, side_long, side_short = _realized_arrays(realized)
     keep = (ts >= start_ms) & (ts < end_ms)
-    day = (ts[keep] // _DAY_MS).astype(np.int64)
+    day = (ts[keep] // MS_PER_DAY).astype(np.int64)
     if day.size == 0:
         return []
     days = np.unique(day)
     idx = np.searchsorted(days, day)
     lg = np.bincount(idx, weights=side_long[keep], minlength=days.size)
     sh = np.bincount(idx, weights=side_short[keep], minlength=days.size)
-    return [{"date": fmt_ts(int(d) * _DAY_MS)[:10], "long_usd": float(a), "short_usd": float(b)}
+    return [{"date": utc_date(int(d) * MS_PER_DAY), "long_usd": float(a), "short_usd": float(b)}
             for d, a, b in zip(days, lg, sh)]
 
 
@@ -272,25 +272,12 @@ def _imbalance_fields(maps: list[LiqMap]) -> dict:
     return {"imbalance": tuple(pts), "imbalance_trend_pp": float(trend)}
 
 
-def fmt_ts(ts_ms: int) -> str:
-    """``YYYY-MM-DD HH:MM`` UTC."""
-    return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-
-
-def fmt_usd(x: float) -> str:
-    """``$1.23B`` / ``$45.6M`` / ``$789k``."""
-    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"${x / div:.{2 if unit == 'B' else 1}f}{unit}"
-    return f"${x:.0f}"
-
-
 def _sentences(st: MarketState) -> list[str]:
     f = st.flush
-    out = [f"OI fell {f.drop_pct:.1f}% ({fmt_usd(f.drop_usd)}) from {fmt_ts(f.peak_ts_ms)} to "
-           f"{fmt_ts(f.trough_ts_ms)} UTC ({f.drop_coin_pct:.1f}% in coins); OI went from "
+    out = [f"OI fell {f.drop_pct:.1f}% ({fmt_usd(f.drop_usd)}) from {utc_minute(f.peak_ts_ms)} to "
+           f"{utc_minute(f.trough_ts_ms)} UTC ({f.drop_coin_pct:.1f}% in coins); OI went from "
            f"{fmt_usd(st.oi_start_usd)} to {fmt_usd(st.oi_end_usd)} over the window "
-           f"(peak {fmt_usd(st.oi_peak_usd)} at {fmt_ts(st.oi_peak_ts_ms)})."]
+           f"(peak {fmt_usd(st.oi_peak_usd)} at {utc_minute(st.oi_peak_ts_ms)})."]
     if st.realized_long_usd is not None:
         worst = max(st.realized_per_day, key=lambda d: d["long_usd"] + d["short_usd"],
                     default=None)
@@ -310,7 +297,8 @@ def _sentences(st: MarketState) -> list[str]:
     if st.imbalance:
         a, b = st.imbalance[0], st.imbalance[-1]
         out.append(f"Shorts within +10% were {a['short_share']:.0%} of the +/-10% map at "
-                   f"{fmt_ts(a['ts_ms'])} and {b['short_share']:.0%} at {fmt_ts(b['ts_ms'])} "
+                   f"{utc_minute(a['ts_ms'])} and {b['short_share']:.0%} at "
+                   f"{utc_minute(b['ts_ms'])} "
                    f"({st.imbalance_trend_pp:+.1f} pp).")
     return out
 

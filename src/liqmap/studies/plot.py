@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from liqmap.outputs import atomic_path
+from liqmap.timeutil import utc_date
 
 __all__ = ["plot_effects_html", "plot_effects_png"]
 
@@ -38,9 +39,7 @@ def _panels(d: dict) -> list[tuple[str, list[dict], float]]:
 
 def _title(d: dict) -> str:
     w = d.get("window", {})
-    from liqmap.studies.market_state import fmt_ts
-
-    span = (f"{fmt_ts(w['start_ms'])[:10]} to {fmt_ts(w['end_ms'])[:10]}"
+    span = (f"{utc_date(w['start_ms'])} to {utc_date(w['end_ms'])}"
             if "start_ms" in w else "")
     return f"Level reaction and magnet study {span} (effects with 95% block-bootstrap CI)"
 
@@ -87,7 +86,7 @@ def plot_effects_html(d: dict, path) -> Path:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from liqmap.plots._style import write_html
+    from liqmap.plots import write_html
 
     panels = _panels(d)
     fig = make_subplots(rows=3, cols=1, subplot_titles=[p[0] for p in panels],

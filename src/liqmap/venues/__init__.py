@@ -30,7 +30,6 @@ from liqmap.venues.download import DownloadReport, download, parse_datasets
 
 __all__ = [
     "ARCHIVE_URL",
-    "VENUES",
     "ArchiveFile",
     "ArchiveResult",
     "BinanceArchive",
@@ -41,6 +40,7 @@ __all__ = [
     "Manifest",
     "RateLimiter",
     "RetryPolicy",
+    "VENUES",
     "VenueConfig",
     "archive_files",
     "archive_symbol",

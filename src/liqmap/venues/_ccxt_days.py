@@ -30,12 +30,12 @@ from liqmap._exceptions import ConfigError, InputError, LiqmapError
 from liqmap.bars import Bars
 from liqmap.io.ccxt_records import bars_from_ccxt, liquidations_from_ccxt
 from liqmap.io.generic import load_bars
+from liqmap.timeutil import MS_PER_DAY, utc_date
 from liqmap.venues._files import Manifest, atomic_path, sha256_file
 from liqmap.venues.ccxt_history import CcxtHistory
 
 __all__ = ["CcxtDays", "bars_frame"]
 
-_DAY_MS = 86_400_000
 _NEEDS = {"open_interest": "fetchOpenInterestHistory", "funding": "fetchFundingRateHistory",
           "liquidations": "fetchLiquidations"}
 _KIND = {"metrics": "open_interest", "open_interest": "open_interest",
@@ -133,7 +133,7 @@ class CcxtDays:
         return Path(path).relative_to(self.out).as_posix()
 
     def _day(self, day: date, outs: dict[str, Path], tally, store) -> None:
-        start, end = _day_ms(day), _day_ms(day) + _DAY_MS
+        start, end = _day_ms(day), _day_ms(day) + MS_PER_DAY
         pending = {k: p for k, p in outs.items() if not self.manifest.is_complete(p)}
         tally.skipped.extend(self._rel(p) for k, p in outs.items() if k not in pending)
         cache: dict[str, object] = {}
@@ -166,7 +166,7 @@ class CcxtDays:
                 "ohlcv": lambda: h.fetch_ohlcv(s, tf, start, end),
                 "oi": lambda: h.fetch_open_interest_history(s, self.oi_timeframe,
                                                             start - oi_step, end + oi_step),
-                "funding": lambda: h.fetch_funding_rate_history(s, start - _DAY_MS, end),
+                "funding": lambda: h.fetch_funding_rate_history(s, start - MS_PER_DAY, end),
                 "liquidations": lambda: h.fetch_liquidations(s, start, end),
             }[name]()
         return cache[name]
@@ -230,7 +230,7 @@ class CcxtDays:
             tally.stored_realized += int(store.write_realized(liq))
 
     def _tiers(self, tally) -> None:
-        today = datetime.fromtimestamp(self.now_ms / 1000, tz=timezone.utc).date().isoformat()
+        today = utc_date(self.now_ms)
         path = self.root / "leverage_tiers" / f"{today}.json"
         if self.manifest.is_complete(path):
             tally.skipped.append(self._rel(path))

@@ -25,11 +25,11 @@ from urllib.parse import urlsplit
 import ccxt
 
 from liqmap._exceptions import ConfigError, InputError
+from liqmap.timeutil import MS_PER_HOUR, MS_PER_MINUTE
 from liqmap.venues._http import RetryPolicy, retry_call
 
 __all__ = ["VENUES", "CcxtHistory", "VenueConfig", "make_exchange", "paginate"]
 
-_HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +253,7 @@ class CcxtHistory:
         key = self.config.funding_until
         page = lambda s, n, u: self.call("fetch_funding_rate_history", symbol, s, n,  # noqa: E731
                                          _until(key, u))
-        return paginate(page, lambda r: int(r["timestamp"]), start_ms, end_ms, _HOUR_MS,
+        return paginate(page, lambda r: int(r["timestamp"]), start_ms, end_ms, MS_PER_HOUR,
                         self.config.funding_limit)
 
     def fetch_liquidations(self, symbol: str, start_ms: int, end_ms: int) -> list[dict]:
@@ -261,7 +261,7 @@ class CcxtHistory:
         self._require("fetchLiquidations")
         self.market(symbol)
         page = lambda s, n, u: self.call("fetch_liquidations", symbol, s, n, {"until": u})  # noqa: E731
-        return paginate(page, lambda r: int(r["timestamp"]), start_ms, end_ms, 60_000, 1000)
+        return paginate(page, lambda r: int(r["timestamp"]), start_ms, end_ms, MS_PER_MINUTE, 1000)
 
     def fetch_leverage_tiers(self, symbol: str) -> list[dict]:
         """ccxt ``LeverageTier`` records of ``symbol`` (the venue's current table)."""
