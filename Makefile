@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench scorecard install clean
+.PHONY: demo test lint bench scorecard install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 ## The whole test suite (no network)
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadgroup -p no:cacheprovider
+
+## Lint and type-check: ruff ([tool.ruff]) and mypy ([tool.mypy]: core strict, the rest not yet)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 
 ## Speed benchmarks (engine vs its reference twin, measured in the same run)
 bench: $(STAMP)

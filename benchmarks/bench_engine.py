@@ -26,8 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liqmap.bars import Bars
-from liqmap.core import book as bk
+from liqmap.core.bars import Bars
 from liqmap.model import LiquidationModel
 
 

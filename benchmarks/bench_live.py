@@ -22,8 +22,8 @@ import numpy as np
 
 from liqmap.io.sample import load_sample
 from liqmap.live import IncrementalModel
-from liqmap.live.records import live_from_bars
 from liqmap.model import LiquidationModel
+from liqmap.venues import live_from_bars
 
 TARGET_US = 1000.0
 

@@ -53,7 +53,7 @@ VENUES = ("binance", "bybit", "okx")
 
 def make_store(path: Path, bars: int, seed: int = 1) -> float:
     """Write ``bars`` synthetic 1-minute BTC bars, split over :data:`VENUES`; return seconds."""
-    from liqmap.bars import Bars
+    from liqmap.core.bars import Bars
     from liqmap.store import DuckDBStore
 
     t0 = time.perf_counter()

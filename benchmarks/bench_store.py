@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.store import DuckDBStore, export_parquet, import_parquet
 
 N = 525_600

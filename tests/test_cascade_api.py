@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from liqmap._exceptions import ConfigError
 from liqmap.cascade import CascadeResult, CascadeSimulator, CurveResult, default_impact, replay
-from liqmap.cascade_run import cascade_for, daily_volume_usd, replay_window, simulator_for
-from liqmap.core.cascade import BINANCE_RULES
+from liqmap.cascade.run import cascade_for, daily_volume_usd, replay_window, simulator_for
+from liqmap.core.cascade_kernels import BINANCE_RULES
 from liqmap.core.impact import DepthProfileImpact, Resilience, SqrtImpact
 from liqmap.core.records import LiqMap
 from liqmap.io.sample import load_sample

@@ -7,7 +7,8 @@
   upper layer belongs lower, or behind a ``Protocol``). A cycle is reported as its path, each
   hop with file, line and kind.
 - Every import goes to the same top-level package, a peer in the same layer or a lower layer
-  of :data:`LAYERS`, the one place the order is written (a package map copies it from here).
+  of :data:`LAYERS`, the one place the order is written (``docs/architecture.md`` draws a
+  copy, kept equal by a test).
 - No private name (``_x``) and no private module crosses top-level packages, except the
   exception root ``liqmap._exceptions``.
 
@@ -32,23 +33,25 @@ ALLOWED_LIQMAP = ("liqmap.core", "liqmap._exceptions")
 FORBIDDEN_THIRD_PARTY = ("matplotlib", "plotly", "typer", "rich", "pandas", "duckdb", "ccxt",
                          "fastapi", "dask")
 
-# The layer order, lowest first. A module's unit is its top-level package (``liqmap.io`` for
-# ``liqmap.io.binance``) or, for a top-level module, the module itself (``liqmap`` is the root
-# ``__init__``: its static imports only). A unit may import itself, its layer's peers (the
-# graph stays acyclic) and any lower layer; never a higher one.
+# The layer order, lowest first. A module's unit is its top-level package (``liqmap.venues``
+# for ``liqmap.venues.binance.live``) or, for a top-level module, the module itself (``liqmap``
+# is the root ``__init__``: its static imports only). A unit may import itself, its layer's
+# peers (the graph stays acyclic) and any lower layer; never a higher one. The venue adapters
+# sit below the store (which checks names against their registry) and the live engine (which
+# runs their clients); they never import either.
 LAYERS = {
     "exceptions": ("liqmap._exceptions",),
     "core": ("liqmap.core",),
-    "records and rules": ("liqmap", "liqmap.bars", "liqmap.fmt", "liqmap.outputs",
-                          "liqmap.params", "liqmap.preset_files", "liqmap.realized",
-                          "liqmap.timeutil"),
+    "parameters and helpers": ("liqmap", "liqmap.fmt", "liqmap.outputs", "liqmap.params",
+                               "liqmap.preset_files", "liqmap.timeutil"),
     "loaders and charts": ("liqmap.io", "liqmap.plots"),
-    "storage and downloads": ("liqmap.store", "liqmap.venues"),
-    "estimators": ("liqmap.impact_fit", "liqmap.model", "liqmap.model_setup"),
-    "engines": ("liqmap.cascade", "liqmap.cascade_run", "liqmap.live", "liqmap.watch"),
+    "venue adapters": ("liqmap.venues",),
+    "storage": ("liqmap.store",),
+    "estimators": ("liqmap.model", "liqmap.model_setup"),
+    "engines": ("liqmap.cascade", "liqmap.live", "liqmap.watch"),
     "studies, checks, scorecard": ("liqmap.checks", "liqmap.scorecard", "liqmap.studies"),
     "service and scale-out": ("liqmap.scaleout", "liqmap.service"),
-    "cli": ("liqmap.cli", "liqmap.config"),
+    "cli": ("liqmap.cli",),
 }
 PRIVATE_OK = ("liqmap._exceptions",)
 
@@ -315,6 +318,28 @@ def test_no_module_imports_a_lazy_root_name():
            for e in import_edges(SRC, "liqmap") if e.dst == "liqmap" and set(e.names) & lazy]
     assert bad == []
 
+
+
+def drawn_layers(doc: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The layer diagram of ``docs/architecture.md`` (first ``text`` block under "## Layers")
+    as ``(layer, units)`` rows, highest first; a row with an empty name continues the last."""
+    block = doc.split("\n## Layers\n", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    rows: list[tuple[str, tuple[str, ...]]] = []
+    for line in block.splitlines():
+        if line.startswith("|"):
+            name, units = (c.strip() for c in line.strip().strip("|").split("|"))
+            cells = tuple(u.strip() for u in units.split(",") if u.strip())
+            if name:
+                rows.append((name, cells))
+            else:
+                rows[-1] = (rows[-1][0], rows[-1][1] + cells)
+    return rows
+
+
+def test_architecture_doc_copies_the_layers():
+    doc = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert drawn_layers(doc) == list(LAYERS.items())[::-1], (
+        "docs/architecture.md's layer diagram differs from LAYERS: redraw it")
 
 # ------------------------------------------------------------- the checker catches plants
 def _plant(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -14,17 +14,17 @@ keeps it complete):
 
 from __future__ import annotations
 
-from importlib import import_module
+from importlib import import_module as _import_module
 
 from liqmap._exceptions import ConfigError, DataError, InputError, LiqmapError, RetryLaterError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 
 # loaded on first use, so that importing the numeric core never loads the outer layers
 _LAZY = {
     "CascadeResult": "liqmap.cascade", "CascadeSimulator": "liqmap.cascade",
     "CurveResult": "liqmap.cascade", "Estimate": "liqmap.model", "Heatmap": "liqmap.core.records",
     "LiqMap": "liqmap.core.records", "LiquidationModel": "liqmap.model",
-    "RealizedLiquidations": "liqmap.realized", "liquidation_price": "liqmap.core.liqprice",
+    "RealizedLiquidations": "liqmap.core.realized", "liquidation_price": "liqmap.core.liqprice",
     "load_bars": "liqmap.io.generic", "load_sample": "liqmap.io.sample",
     "DuckDBStore": "liqmap.store", "open_store": "liqmap.store", "MapSnapshot": "liqmap.store",
     "IncrementalModel": "liqmap.live", "LiveRunner": "liqmap.live",
@@ -34,7 +34,7 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
+        value = getattr(_import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'liqmap' has no attribute {name!r}")

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from liqmap._exceptions import ConfigError
-from liqmap.bars import Bars
 from liqmap.core import book as bk
+from liqmap.core.bars import Bars
 from liqmap.core.engines import check_engine
 from liqmap.core.mapstats import MAX_PRICE_SPREAD
 from liqmap.core.records import Heatmap, LiqMap

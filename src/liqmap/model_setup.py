@@ -22,7 +22,7 @@ facts, read by the batch run (``LiquidationModel.run``), the live engine
 :func:`check_bars` is the check every bar series passes before a batch run.
 
 >>> import numpy as np
->>> from liqmap.bars import Bars
+>>> from liqmap.core.bars import Bars
 >>> from liqmap.model import LiquidationModel
 >>> px = np.full(3, 50_000.0)
 >>> bars = Bars(np.arange(3) * 60_000, px, px * 1.001, px * 0.999, px, np.full(3, 1e3))
@@ -39,7 +39,7 @@ from typing import Protocol
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.core.incremental import BookChannels
 from liqmap.core.leverage import PASSIVE_PRESET, LeveragePreset, get_preset
 from liqmap.core.liqprice import isolated_liq_factors, max_leverage

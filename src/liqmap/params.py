@@ -5,19 +5,19 @@ is allowed (in words, with the reason for each bound) and its text syntax. Every
 calls :func:`parse_param` with the key as the user wrote it, so an error names that key,
 the value and what is allowed:
 
-=====================  ==========================================  =========================
-source                 caller                                      key in messages
-=====================  ==========================================  =========================
-command-line flags     ``liqmap.config.resolve_config`` (flags     ``--half-life``
+=====================  ==============================================  =========================
+source                 caller                                          key in messages
+=====================  ==============================================  =========================
+command-line flags     ``liqmap.cli.config.resolve_config`` (flags     ``--half-life``
                        arrive as text: ``liqmap.cli._options``
                        declares them from :data:`PARAMS`)
-``LIQMAP_*`` env       ``liqmap.config.resolve_config``            ``LIQMAP_FRAMES``
-TOML ``[model]``       ``liqmap.config.resolve_config``            ``[model] frames in FILE``
-sweep grids            ``liqmap.scaleout.tasks.parse_grid`` and    ``grid leverage``
+``LIQMAP_*`` env       ``liqmap.cli.config.resolve_config``            ``LIQMAP_FRAMES``
+TOML ``[model]``       ``liqmap.cli.config.resolve_config``            ``[model] frames in FILE``
+sweep grids            ``liqmap.scaleout.tasks.parse_grid`` and        ``grid leverage``
                        the task records
-the Python API         ``LiquidationModel.__post_init__`` ->       ``frames``
+the Python API         ``LiquidationModel.__post_init__`` ->           ``frames``
                        :func:`check_model`
-=====================  ==========================================  =========================
+=====================  ==============================================  =========================
 
 Text syntax, the same in every source (TOML strings included): numbers as Python writes
 them (``1e4``, ``0.5``); integers without a fraction; booleans ``1/0/true/false/yes/no``;

@@ -1,6 +1,6 @@
 """``liqmap cascade`` and ``/api/v1/cascade`` give one answer for one map and shock.
 
-Both call ``liqmap.cascade_run`` (impact scaled to the daily volume of the bars the map was
+Both call ``liqmap.cascade.run`` (impact scaled to the daily volume of the bars the map was
 built from); before, the API ran the unscaled preset and the two disagreed.
 """
 
@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from liqmap.cascade_run import daily_volume_usd
+from liqmap.cascade.run import daily_volume_usd
 from liqmap.cli import app
 from liqmap.io.sample import load_sample
 from liqmap.service import create_app

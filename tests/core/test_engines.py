@@ -7,7 +7,7 @@ import pytest
 
 from liqmap import CascadeSimulator, ConfigError, LiquidationModel
 from liqmap.core import book as bk
-from liqmap.core import cascade as cc
+from liqmap.core import cascade_kernels as cc
 from liqmap.core import incremental as inc
 from liqmap.core.engines import ENGINES, check_engine
 from liqmap.core.records import LiqMap

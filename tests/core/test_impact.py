@@ -10,6 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqmap._exceptions import ConfigError
+from liqmap.cascade.impact_fit import (
+    fit_depth_profile,
+    fit_sqrt_impact,
+    load_impact_preset,
+    preset_models,
+)
 from liqmap.core.impact import (
     BookImpact,
     DepthProfileImpact,
@@ -20,8 +26,7 @@ from liqmap.core.impact import (
     impact_frac,
     impact_x_nb,
 )
-from liqmap.impact_fit import fit_depth_profile, fit_sqrt_impact, load_impact_preset, preset_models
-from liqmap.io.hyperliquid import HLBooks, HLTrades
+from liqmap.venues.hyperliquid import HLBooks, HLTrades
 
 BOOK = BookImpact.from_snapshot([99.0, 98.0], [1.0, 2.0], [101.0, 102.0], [1.0, 1.0])
 MODELS = [SqrtImpact(0.7, 0.03, 1e9), DepthProfileImpact(1e8, 1.3, 0.4),

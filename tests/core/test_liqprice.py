@@ -148,7 +148,8 @@ def test_binance_inverse_matches_coin_pnl_derivation(side):
     # 1,000 contracts (100,000 USD) at 50,000 = 2 BTC notional (bracket 1), 20x -> 0.1 BTC
     ep, contracts, wallet = 50_000.0, 1_000.0, 0.1
     res = liquidation_result("binance-inverse", side, ep, contracts, wallet)
-    gap = _inverse_equity_gap(side, ep, contracts, wallet, res.liquidation_price, res.tier.mmr, res.tier.cum_usd)
+    gap = _inverse_equity_gap(side, ep, contracts, wallet, res.liquidation_price, res.tier.mmr,
+                              res.tier.cum_usd)
     assert gap == pytest.approx(0.0, abs=1e-12)
     s = 1 if side == "long" else -1
     closed = 1e5 * (0.004 + s) / (wallet + s * 1e5 / ep)
@@ -268,7 +269,8 @@ def test_bad_input_raises_config_error(kwargs, message):
 
 
 def test_bad_options_raise_config_error():
-    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['taker_fee'\] for binance; allowed: tmm, upnl"):
+    with pytest.raises(ConfigError,
+                       match=r"unknown option\(s\) \['taker_fee'\] for binance; allowed: tmm, upnl"):
         liquidation_price("binance", "long", 1e5, 0.1, 1e3, taker_fee=0.001)
     with pytest.raises(ConfigError, match="taker_fee is a fraction"):
         liquidation_price("okx", "long", 1e5, 0.1, 1e3, taker_fee=5.0)

@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from liqmap._exceptions import ConfigError
-from liqmap.bars import Bars
 from liqmap.core import mapstats
+from liqmap.core.bars import Bars
 from liqmap.core.records import LiqMap
 from liqmap.io.generic import load_bars
 from liqmap.model import LiquidationModel

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from liqmap import ConfigError, LiquidationModel
 from liqmap import params as P
-from liqmap.config import build_model, resolve_config
+from liqmap.cli.config import build_model, resolve_config
 from liqmap.core.leverage import PRESETS
 from liqmap.core.sides import SIDE_MODELS
 from liqmap.core.tiers import VENUES

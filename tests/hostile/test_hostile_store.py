@@ -8,9 +8,9 @@ of every table (read through the store's own API) is what it was before the comm
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import json
 import subprocess
 import sys
 import tempfile
@@ -24,10 +24,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqmap import DataError, InputError, RetryLaterError
+from liqmap.core.realized import RealizedLiquidations
 from liqmap.io import load_sample
-from liqmap.io.binance_liquidations import load_liquidation_snapshot
-from liqmap.realized import RealizedLiquidations
 from liqmap.store import DuckDBStore, classify_store_error
+from liqmap.venues.binance import load_liquidation_snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SNAP = FIXTURES / "BTCUSDT-liquidationSnapshot-2025-12-27.csv"

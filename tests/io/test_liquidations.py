@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from liqmap import DataError, InputError
-from liqmap.io import liquidations_from_ccxt, load_forceorder_csv, load_liquidation_snapshot
-from liqmap.realized import RealizedLiquidations
+from liqmap.core.realized import RealizedLiquidations
+from liqmap.venues import liquidations_from_ccxt
+from liqmap.venues.binance import load_forceorder_csv, load_liquidation_snapshot
 
 SNAP = "BTCUSDT-liquidationSnapshot-2025-12-27.csv"
 
@@ -179,7 +180,7 @@ def test_binary_files_are_refused_naming_the_file(tmp_path, names):
 
 
 def test_format_is_told_from_the_first_row(fx, tmp_path):
-    from liqmap.io.binance_liquidations import liquidation_file_format
+    from liqmap.venues.binance import liquidation_file_format
 
     assert liquidation_file_format(fx(SNAP)) == "snapshot"
     assert liquidation_file_format(fx("forceorder_allsymbols_sample.csv")) == "forceorder"

@@ -296,7 +296,7 @@ def test_spike_error_names_value_level_and_fix(fx, names, tmp_path):
 
 
 def test_binance_archive_glitch_names_the_archive_file(tmp_path, names):
-    from liqmap.io import load_binance_bars
+    from liqmap.venues.binance import load_binance_bars
     fx = Path(__file__).resolve().parents[1] / "fixtures"
     metrics = pd.read_csv(fx / "BTCUSDT-metrics-2025-12-01.csv")
     metrics.loc[5, "sum_open_interest"] *= 10_000
@@ -326,7 +326,7 @@ def test_unreadable_file_errors(fx, names, tmp_path, name, content, fix):
 
 
 def test_unreadable_archive_file(fx, names, tmp_path):
-    from liqmap.io import load_binance_bars
+    from liqmap.venues.binance import load_binance_bars
     path = tmp_path / "BTCUSDT-5m-2025-12-01.csv"
     path.write_bytes(b"\x00" * 64)
     with pytest.raises(DataError) as exc:

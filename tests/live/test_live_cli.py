@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from liqmap.cli import app
 from liqmap.io.sample import load_sample
-from liqmap.live.loopback import BinanceLoopback, BybitLoopback
+from liqmap.venues.binance import BinanceLoopback
+from liqmap.venues.bybit import BybitLoopback
 
 START, WARM, MAX_BARS = 4800, 100, 12
 

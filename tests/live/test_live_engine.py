@@ -11,9 +11,9 @@ from liqmap import DataError
 from liqmap.core import book as bk
 from liqmap.core import incremental as inc
 from liqmap.io.sample import load_sample
-from liqmap.live import IncrementalModel, LiveBar
-from liqmap.live.records import live_from_bars
+from liqmap.live import IncrementalModel
 from liqmap.model import LiquidationModel
+from liqmap.venues import LiveBar, live_from_bars
 
 
 def _random_book(seed: int, n_bars: int = 250, policy: int = bk.POLICY_PROPORTIONAL,

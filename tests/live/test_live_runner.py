@@ -10,12 +10,11 @@ import pytest
 
 from liqmap.core import mapstats
 from liqmap.io.sample import load_sample
-from liqmap.live.binance import BinanceRest, BinanceStream
-from liqmap.live.bybit import BybitRest, BybitStream
-from liqmap.live.loopback import BinanceLoopback, BybitLoopback
-from liqmap.live.records import bars_from_live
 from liqmap.live.runner import Backoff, LiveRunner, VenueFeed
 from liqmap.model import LiquidationModel
+from liqmap.venues import bars_from_live
+from liqmap.venues.binance import BinanceLoopback, BinanceRest, BinanceStream
+from liqmap.venues.bybit import BybitLoopback, BybitRest, BybitStream
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "forceorder_allsymbols_sample.csv"
 FAST = Backoff(initial_s=0.02, factor=2.0, max_s=0.2)

@@ -10,10 +10,16 @@ import numpy as np
 import pytest
 
 from liqmap import ConfigError, DataError
-from liqmap.live import binance, bybit
 from liqmap.live.runner import Backoff, _add_reason
-from liqmap.live._ws import RateLimited, StreamClosed, timeframe_ms
-from liqmap.live.units import spec_from_ccxt_market, venue_spec
+from liqmap.venues import (
+    RateLimited,
+    StreamClosed,
+    spec_from_ccxt_market,
+    timeframe_ms,
+    venue_spec,
+)
+from liqmap.venues.binance import live as binance
+from liqmap.venues.bybit import live as bybit
 
 BN = venue_spec("binance", "BTC/USDT:USDT")
 BY = venue_spec("bybit", "BTC/USDT:USDT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.scorecard.data import WindowData, WindowSpec
 
 H = 3_600_000

@@ -11,14 +11,22 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from liqmap.bars import Bars
 from liqmap.core import book as bk
+from liqmap.core.bars import Bars
 from liqmap.core.vendor import VENDOR_STYLE, candle_side_share, vendor_book_inputs
 from liqmap.model import LiquidationModel
 from liqmap.scorecard.combine import FEATURES, fit_side, log_features, without_book
 from liqmap.scorecard.data import default_data_dir
-from liqmap.scorecard.levels import (CSV_HEAD_LEVELS, StandingMaps, between, fit_levels,
-                                     level_rows, shapeless, standing_maps, vendor_maps)
+from liqmap.scorecard.levels import (
+    CSV_HEAD_LEVELS,
+    StandingMaps,
+    between,
+    fit_levels,
+    level_rows,
+    shapeless,
+    standing_maps,
+    vendor_maps,
+)
 from liqmap.scorecard.levels_run import run_levels
 from liqmap.scorecard.report import _levels_section
 

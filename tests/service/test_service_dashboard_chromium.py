@@ -108,7 +108,7 @@ def _source_with_realized():
     """The bundled sample plus liquidation events drawn from its own bars (the sample has
     no realized liquidations): longs liquidated at the lows, shorts at the highs of the
     bars with the widest ranges, sized by a share of the bar's volume."""
-    from liqmap.realized import RealizedLiquidations
+    from liqmap.core.realized import RealizedLiquidations
     from liqmap.service.sources import BundledSource
 
     class WithRealized(BundledSource):

@@ -1,6 +1,6 @@
 """Live mode in the service: a LiveSource filled by a LiveRunner, pushed over /api/v1/stream.
 
-The runner streams from the Binance loopback server (``liqmap.live.loopback``) replaying
+The runner streams from the Binance loopback server (``liqmap.venues.binance.loopback``) replaying
 the bundled sample; a gate sink holds each streamed bar until the test has seen the SSE
 update of the previous one, so the order of events is fixed without any sleep.
 """
@@ -16,14 +16,13 @@ import pytest
 
 from liqmap._exceptions import ConfigError, RetryLaterError
 from liqmap.io.sample import load_sample
-from liqmap.live.binance import BinanceRest, BinanceStream
-from liqmap.live.loopback import BinanceLoopback
-from liqmap.live.records import LiveBar, LiveLiquidation, live_from_bars
 from liqmap.live.runner import Backoff, LiveRunner, VenueFeed
 from liqmap.live.sinks import TeeSink
 from liqmap.model import LiquidationModel
 from liqmap.service.app import create_app
 from liqmap.service.live_source import LiveFeed, LiveSource
+from liqmap.venues import LiveBar, LiveLiquidation, live_from_bars
+from liqmap.venues.binance import BinanceLoopback, BinanceRest, BinanceStream
 
 API = "/api/v1"
 SYM = "BTC/USDT:USDT"

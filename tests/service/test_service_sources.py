@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from liqmap.core.realized import RealizedLiquidations
 from liqmap.io.sample import load_sample
-from liqmap.realized import RealizedLiquidations
 from liqmap.service import BundledSource, StoreSource, create_app
 
 API = "/api/v1"

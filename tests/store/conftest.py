@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.store import MapSnapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

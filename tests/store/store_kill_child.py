@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.store import DuckDBStore
 
 START_MS = 1_764_547_200_000

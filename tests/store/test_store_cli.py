@@ -11,8 +11,13 @@ from typer.testing import CliRunner
 
 from liqmap import InputError
 from liqmap.cli import app
-from liqmap.io import load_binance_bars, load_forceorder_csv, load_liquidation_snapshot, load_sample
+from liqmap.io import load_sample
 from liqmap.store import DuckDBStore
+from liqmap.venues.binance import (
+    load_binance_bars,
+    load_forceorder_csv,
+    load_liquidation_snapshot,
+)
 
 runner = CliRunner()
 SNAPSHOT = "BTCUSDT-liquidationSnapshot-2025-12-27.csv"

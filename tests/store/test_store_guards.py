@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from liqmap import DataError, InputError, RetryLaterError
-from liqmap.realized import MAX_EVENT_NOTIONAL_USD, RealizedLiquidations
+from liqmap.core.realized import MAX_EVENT_NOTIONAL_USD, RealizedLiquidations
 from liqmap.store import DuckDBStore, export_parquet, import_parquet, read_parquet_export
 
 TS = 1_766_847_448_493

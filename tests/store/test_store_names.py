@@ -8,7 +8,8 @@ import pytest
 
 from liqmap import ConfigError, InputError
 from liqmap.core.tiers import VENUES
-from liqmap.store import VENUE_ALIASES, DuckDBStore, canonical_series
+from liqmap.store import DuckDBStore, canonical_series
+from liqmap.venues import VENUE_ALIASES
 
 BTC = "BTC/USDT:USDT"
 

@@ -8,8 +8,8 @@ import pyarrow.dataset as ds
 import pytest
 
 from liqmap import InputError
-from liqmap.io.binance_liquidations import load_liquidation_snapshot
 from liqmap.store import DuckDBStore, export_parquet, import_parquet
+from liqmap.venues.binance import load_liquidation_snapshot
 
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 DAY_MS = 86_400_000

@@ -17,8 +17,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqmap.bars import Bars
-from liqmap.realized import RealizedLiquidations
+from liqmap.core.bars import Bars
+from liqmap.core.realized import RealizedLiquidations
 from liqmap.store import DuckDBStore
 
 BASE_MS, STEP_MS = 1_764_547_200_000, 60_000

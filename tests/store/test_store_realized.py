@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from liqmap import InputError
-from liqmap.io.binance_liquidations import load_forceorder_csv, load_liquidation_snapshot
-from liqmap.realized import RealizedLiquidations
+from liqmap.core.realized import RealizedLiquidations
 from liqmap.store import DuckDBStore, normalise_liquidation_side
+from liqmap.venues.binance import load_forceorder_csv, load_liquidation_snapshot
 
 SNAPSHOT = "BTCUSDT-liquidationSnapshot-2025-12-27.csv"
 BTC = "BTC/USDT:USDT"

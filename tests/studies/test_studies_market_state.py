@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from liqmap import ConfigError, DataError
-from liqmap.bars import Bars
 from liqmap.cli import main
+from liqmap.core.bars import Bars
+from liqmap.core.realized import RealizedLiquidations
 from liqmap.core.records import LiqMap
-from liqmap.realized import RealizedLiquidations
 from liqmap.scorecard.data import WINDOWS, default_data_dir
 from liqmap.studies.market_state import daily_realized, market_state
 

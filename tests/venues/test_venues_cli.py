@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from liqmap.cli import app, main
-from liqmap.io import load_binance_bars
+from liqmap.venues.binance import load_binance_bars
 
 runner = CliRunner()
 UM = "data/futures/um"

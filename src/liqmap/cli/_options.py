@@ -165,7 +165,7 @@ NOW = typer.Option(None, "--now", help="Pretend the current time is this (ISO UT
                    "ms): for replaying a mirror; default the clock.")
 
 # model parameters: None means "not given on the command line" (lower layers decide). Each
-# is declared from its spec in liqmap.params and kept as text (parser=str): liqmap.config
+# is declared from its spec in liqmap.params and kept as text (parser=str): liqmap.cli.config
 # parses flags with the same parser as the environment, the TOML file and sweep grids.
 def _model_option(name: str):
     spec = PARAMS[name]
@@ -189,7 +189,7 @@ def model_flags(venue: Optional[str], leverage: Optional[str], side_model: Optio
                 half_life: Optional[str], position_usd: Optional[str | float],
                 bin_usd: Optional[str | float], band: Optional[str],
                 tier_version: Optional[str]) -> dict:
-    """The model-parameter flags as a dict for ``liqmap.config.build_model`` (text as
+    """The model-parameter flags as a dict for ``liqmap.cli.config.build_model`` (text as
     given, or values; ``liqmap.params.parse_param`` reads either)."""
     return {"venue": venue, "leverage": leverage, "side_model": side_model,
             "side_strength": side_strength, "oi_policy": oi_policy,

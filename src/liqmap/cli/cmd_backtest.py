@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         """Backtest the model bar by bar against realized liquidations (Binance+Bybit+OKX),
         with naive baselines; metrics on the calibration and out-of-sample spans."""
         from liqmap._exceptions import ConfigError
-        from liqmap.config import build_model
+        from liqmap.cli.config import build_model
         from liqmap.scorecard.backtest import run_backtest
 
         flags = o.model_flags(None, leverage, side_model, None, oi_policy, half_life, None,

@@ -35,7 +35,7 @@ def _shocks(shock: float, direction: str) -> list[float]:
 
 def _estimate(inputs, sample, lookback, at, venue, leverage):
     from liqmap.cli.cmd_engine import _load
-    from liqmap.config import build_model
+    from liqmap.cli.config import build_model
 
     flags = {k: v for k, v in (("venue", venue), ("leverage", leverage)) if v is not None}
     model = build_model(flags)
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         leverage: Optional[str] = o.LEVERAGE, as_json: bool = o.JSON,
     ) -> None:
         """Simulate the liquidation cascade a price shock sets off on the current map."""
-        from liqmap.cascade_run import simulator_for  # the set-up the API uses too
+        from liqmap.cascade.run import simulator_for  # the set-up the API uses too
 
         shocks = _shocks(shock, direction)
         est = _estimate(inputs, sample, lookback, at, venue, leverage)
@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = o.JSON,
     ) -> None:
         """Replay a real move (window A) from the map before it, against realized liquidations."""
-        from liqmap.cascade_run import replay_window
+        from liqmap.cascade.run import replay_window
 
         out = replay_window(parse_time_ms(start), hours, impact=impact,
                             venue_rules=venue_rules, volume_daily_usd=volume_usd)
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = o.JSON,
     ) -> None:
         """Fit Y of the square-root law and the depth profile on window C's Hyperliquid data."""
-        from liqmap.impact_fit import calibrate, save_preset
+        from liqmap.cascade.impact_fit import calibrate, save_preset
 
         preset = calibrate(n_boot=n_boot)
         if save:

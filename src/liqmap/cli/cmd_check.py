@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = o.JSON_OBJECT,
     ) -> None:
         """Error of liqmap's Hyperliquid rule on real whale positions, and their leverage mix."""
-        from liqmap.checks.hyperliquid import check_hyperliquid
+        from liqmap.checks.hyperliquid_positions import check_hyperliquid
 
         summary = check_hyperliquid(data_dir, isolated_tol=isolated_tol).summary()
         print(json.dumps(summary) if as_json else _text(summary))

@@ -10,9 +10,9 @@ from typing import List, Optional
 import typer
 
 from liqmap._exceptions import ConfigError
-from liqmap.bars import Bars
 from liqmap.cli import _options as o
 from liqmap.cli._render import print_summary
+from liqmap.core.bars import Bars
 from liqmap.timeutil import parse_time_ms
 
 __all__ = ["register"]
@@ -64,7 +64,7 @@ def _instant(loaded: list[Bars], at_ms: int | None) -> int | None:
 def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, out, as_json,
                no_plots, config, flags, heatmap: bool, up_pct=0.2, down_pct=0.2) -> dict:
     """Load, estimate (one model per input venue), aggregate, plot, summarise."""
-    from liqmap.config import build_model
+    from liqmap.cli.config import build_model
     from liqmap.core import mapstats
 
     model = build_model(flags, config_path=config)
@@ -200,7 +200,7 @@ def register(app: typer.Typer) -> None:
     @app.command("show-config")
     def show_config(config: Optional[str] = o.CONFIG, as_json: bool = o.JSON) -> None:
         """Print the model configuration after layering defaults, file, env and flags."""
-        from liqmap.config import resolve_config
+        from liqmap.cli.config import resolve_config
 
         values, origin = resolve_config({}, config_path=config)
         if as_json:

@@ -20,47 +20,6 @@ BAND_PCT = typer.Option(0.2, "--band-pct", help="Imbalance band, fraction of pri
                         "(0.2 = shorts within +20% vs longs within -20%).")
 
 
-def _feeds(venues: list[str], symbol: str, timeframe: str, ws_urls, rest_urls):
-    from liqmap._exceptions import ConfigError
-    from liqmap.live.binance import BinanceRest, BinanceStream
-    from liqmap.live.bybit import BybitRest, BybitStream
-    from liqmap.live.hyperliquid import HyperliquidRest, HyperliquidStream
-    from liqmap.live.okx import OkxRest, OkxStream
-    from liqmap.live.runner import VenueFeed
-
-    clients = {"binance": (BinanceStream, BinanceRest), "bybit": (BybitStream, BybitRest),
-               "okx": (OkxStream, OkxRest),
-               "hyperliquid": (HyperliquidStream, HyperliquidRest)}
-    for name, urls in (("--ws-url", ws_urls), ("--rest-url", rest_urls)):
-        if urls and len(urls) != len(venues):
-            raise ConfigError(f"give one {name} per --venue ({len(venues)}), in the same order")
-    if len(set(venues)) != len(venues):
-        raise ConfigError("each --venue once")
-    feeds = []
-    for i, v in enumerate(venues):
-        if v not in clients:
-            raise ConfigError(f"no live client for venue {v!r}: use {', '.join(clients)}")
-        stream, rest = clients[v]
-        sym = venue_symbol(v, symbol)
-        feeds.append(VenueFeed(stream(sym, timeframe, url=ws_urls[i] if ws_urls else None),
-                               rest(sym, timeframe, url=rest_urls[i] if rest_urls else None)))
-    return feeds
-
-
-def venue_symbol(venue: str, symbol: str) -> str:
-    """The symbol ``venue`` streams for ``--symbol``: Hyperliquid lists USDC perpetuals
-    only, so a linear ``BASE/QUOTE:QUOTE`` becomes ``BASE/USDC:USDC`` there.
-
-    >>> venue_symbol("hyperliquid", "BTC/USDT:USDT"), venue_symbol("okx", "BTC/USDT:USDT")
-    ('BTC/USDC:USDC', 'BTC/USDT:USDT')
-    """
-    base, _, rest = symbol.partition("/")
-    quote, _, settle = rest.partition(":")
-    if venue == "hyperliquid" and base and quote and settle == quote:
-        return f"{base}/USDC:USDC"
-    return symbol
-
-
 def _num(x: float) -> float | None:
     """JSON-safe number: inf/nan (an empty side) become null."""
     return float(x) if x == x and abs(x) != float("inf") else None
@@ -116,8 +75,8 @@ def _summary(runner, sink, band: float) -> dict:
 def run_live(*, venues, symbol, timeframe, warm_bars, db, ws_urls, rest_urls, max_bars, stall_s,
              now, band, as_json, flags, config) -> dict:
     """Build the feeds, the runner and the sinks; run; return the summary."""
-    from liqmap.config import build_model
-    from liqmap.live.runner import LiveRunner
+    from liqmap.cli.config import build_model
+    from liqmap.live.runner import LiveRunner, venue_feeds
     from liqmap.live.sinks import RecordingSink, StoreSink, TeeSink
 
     model = build_model(flags, config_path=config)
@@ -132,7 +91,8 @@ def run_live(*, venues, symbol, timeframe, warm_bars, db, ws_urls, rest_urls, ma
         store = DuckDBStore(db)
         sink = TeeSink(StoreSink(store, params={"command": "live"}), rec)
     now_ms = parse_time_ms(now)
-    runner = LiveRunner(_feeds(venues, symbol, timeframe, ws_urls, rest_urls), model,
+    runner = LiveRunner(venue_feeds(venues, symbol, timeframe, ws_urls=ws_urls,
+                                    rest_urls=rest_urls), model,
                         warm_bars=warm_bars, max_bars=max_bars, stall_s=stall_s, sink=sink,
                         clock_ms=(lambda: now_ms) if now_ms is not None else None)
     ref.append(runner)

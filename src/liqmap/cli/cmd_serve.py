@@ -16,7 +16,6 @@ from typing import List, Optional
 import typer
 
 from liqmap.cli import _options as o
-from liqmap.cli import cmd_live as _live
 from liqmap.timeutil import parse_time_ms
 
 __all__ = ["register", "build_live", "build_source", "check_port", "is_loopback"]
@@ -73,12 +72,12 @@ def build_live(*, venues, symbol, timeframe, warm_bars, ws_urls, rest_urls, stal
     With ``db`` the bars, realized liquidations and map snapshots are also written to
     that DuckDB file (this process is then its only writer).
     """
-    from liqmap.live.runner import LiveRunner
+    from liqmap.live.runner import LiveRunner, venue_feeds
     from liqmap.live.sinks import StoreSink, TeeSink
     from liqmap.model import LiquidationModel
     from liqmap.service.live_source import LiveFeed, LiveSource
 
-    feeds = _live._feeds(list(venues), symbol, timeframe, ws_urls, rest_urls)
+    feeds = venue_feeds(list(venues), symbol, timeframe, ws_urls=ws_urls, rest_urls=rest_urls)
     src = LiveSource(name=f"live:{','.join(venues)}")
     sink, store_sink = src.sink(), None
     if db is not None:

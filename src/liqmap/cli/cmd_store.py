@@ -87,7 +87,8 @@ def _report(result: dict, as_json: bool, lines: list[str]) -> None:
 def _load_bars(files: list[Path], sample: Optional[str], metrics: Optional[list[str]],
                funding: Optional[list[str]], names: dict, oi_unit: str,
                contract_size: Optional[float], repair: bool) -> list:
-    from liqmap.io import load_bars, load_binance_bars, load_sample
+    from liqmap.io import load_bars, load_sample
+    from liqmap.venues.binance import load_binance_bars
 
     if sample is not None:
         if files or metrics:
@@ -106,8 +107,11 @@ def _load_bars(files: list[Path], sample: Optional[str], metrics: Optional[list[
 
 def _load_liquidations(path: Path, fmt: str, names: dict, symbol_stripped: str,
                        contract_value_usd: Optional[float]):
-    from liqmap.io import load_forceorder_csv, load_liquidation_snapshot
-    from liqmap.io.binance_liquidations import liquidation_file_format
+    from liqmap.venues.binance import (
+        liquidation_file_format,
+        load_forceorder_csv,
+        load_liquidation_snapshot,
+    )
 
     kind = liquidation_file_format(path) if fmt == "auto" else fmt
     if kind == "snapshot":

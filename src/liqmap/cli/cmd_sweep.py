@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sweep backtests (per window) and model runs (per sample/file and venue) over a
         parameter grid on Dask; scores on the calibration and scoring spans, both labelled."""
-        from liqmap.config import build_model
+        from liqmap.cli.config import build_model
         from liqmap.scaleout import select_on_calibration
 
         def base(band_default):

@@ -2,7 +2,7 @@
 
 Every kernel of the core has a numba version and a plain-Python/NumPy twin with the same
 semantics (parity-tested): the level book (``liqmap.core.book.run_book``), its per-bar step
-(``liqmap.core.incremental.step_book``) and the cascade (``liqmap.core.cascade.simulate``).
+(``liqmap.core.incremental.step_book``) and the cascade (``liqmap.core.cascade_kernels.simulate``).
 Each of them, and each estimator built on them (``LiquidationModel.run``,
 ``IncrementalModel``, ``CascadeSimulator``), picks one with the same keyword
 ``engine="numba" | "reference"``, checked here with one message.

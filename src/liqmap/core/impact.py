@@ -76,7 +76,7 @@ class SqrtImpact:
     Attributes
     ----------
     y : float
-        Dimensionless prefactor Y (calibrated, see ``liqmap.impact_fit``); 0 = no impact.
+        Dimensionless prefactor Y (calibrated, see ``liqmap.cascade.impact_fit``); 0 = no impact.
     sigma_daily : float
         Daily volatility of log returns (0.02 = 2 %).
     volume_daily_usd : float

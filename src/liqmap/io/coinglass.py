@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap._exceptions import DataError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 
 __all__ = ["RealizedSeries", "coinglass_files", "read_realized", "read_regime_bars"]
 
@@ -52,7 +52,7 @@ class RealizedSeries:
 
 def coinglass_files(pattern: str = "*", root: str | Path | None = None) -> list[Path]:
     """Files of the Coinglass folder matching ``pattern`` (default root: shared data)."""
-    from liqmap.io.hyperliquid import shared_data_dir
+    from liqmap.io.shared_data import shared_data_dir
 
     base = Path(root) if root is not None else shared_data_dir()
     d = None if base is None else base / _SUBDIR

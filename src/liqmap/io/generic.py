@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.io._frame import read_csv_file
 from liqmap.io.validate import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, bars_from_frame
 

@@ -14,7 +14,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 from liqmap._exceptions import ConfigError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.io.generic import load_bars
 
 __all__ = ["DEFAULT_SAMPLE", "list_samples", "load_sample", "sample_info"]
@@ -52,7 +52,7 @@ def _check_name(name: str) -> None:
 
 
 def load_sample(name: str = DEFAULT_SAMPLE) -> Bars:
-    """Load a bundled sample as validated :class:`~liqmap.bars.Bars`.
+    """Load a bundled sample as validated :class:`~liqmap.core.bars.Bars`.
 
     Parameters
     ----------

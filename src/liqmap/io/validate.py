@@ -3,7 +3,7 @@
 :func:`bars_from_frame` takes a table with the canonical columns (``ts_ms, open, high,
 low, close, open_interest`` and optionally ``volume, taker_buy_volume, taker_delta,
 funding_rate``), checks it, applies opt-in safe repairs, converts open interest to base
-units and returns a :class:`~liqmap.bars.Bars`. Every problem raises
+units and returns a :class:`~liqmap.core.bars.Bars`. Every problem raises
 :class:`~liqmap.DataError` naming the file, the zero-based data row (header excluded)
 and what to change.
 
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.io._frame import _bar_ms, _first, _show, _where
 from liqmap.io.oi_units import (
     MAX_OI_NOTIONAL_USD,
@@ -355,7 +355,7 @@ def bars_from_frame(frame: pd.DataFrame, *, source: str, venue: str = "binance",
                     symbol: str = "BTC/USDT:USDT", oi_unit: str = "base",
                     contract_size: float | None = None, repair: bool = False,
                     gaps: str = "warn") -> Bars:
-    """Validate a canonical-column table and build :class:`~liqmap.bars.Bars`.
+    """Validate a canonical-column table and build :class:`~liqmap.core.bars.Bars`.
 
     Every loader ends here; see :func:`validate_frame` for the parameters.
     """

@@ -33,14 +33,15 @@ from __future__ import annotations
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.bars import Bars
 from liqmap.core import incremental as inc
+from liqmap.core.bars import Bars
 from liqmap.core.engines import check_engine
 from liqmap.core.records import LiqMap
 from liqmap.core.sides import aggressive_long_share, entry_prices
-from liqmap.live.records import BarUpdate, LiveBar
+from liqmap.live.records import BarUpdate
 from liqmap.model import LiquidationModel
 from liqmap.model_setup import MAX_BINS, ModelSetup
+from liqmap.venues import LiveBar, live_from_bars
 
 __all__ = ["IncrementalModel"]
 
@@ -140,8 +141,6 @@ class IncrementalModel:
 
     def update_bars(self, bars: Bars, *, source: str = "rest") -> list[BarUpdate]:
         """Feed every bar of ``bars`` in order; return the updates."""
-        from liqmap.live.records import live_from_bars
-
         return [self.update(b, source=source) for b in live_from_bars(bars, source)]
 
     def current_map(self) -> LiqMap:

@@ -44,16 +44,25 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from liqmap._exceptions import DataError, RetryLaterError
+from liqmap._exceptions import ConfigError, DataError, RetryLaterError
 from liqmap.core.records import LiqMap
-from liqmap.live._ws import RateLimited, StreamClosed
 from liqmap.live.engine import IncrementalModel
-from liqmap.live.records import (BarUpdate, FundingTick, GapEvent, LiveBar, LiveLiquidation,
-                                 OiTick, bars_from_live)
+from liqmap.live.records import BarUpdate, GapEvent
 from liqmap.live.sinks import RecordingSink
 from liqmap.model import LiquidationModel
+from liqmap.venues import (
+    FundingTick,
+    LiveBar,
+    LiveLiquidation,
+    OiTick,
+    RateLimited,
+    StreamClosed,
+    bars_from_live,
+    listed_symbol,
+    live_clients,
+)
 
-__all__ = ["Backoff", "LiveRunner", "VenueFeed"]
+__all__ = ["Backoff", "LiveRunner", "VenueFeed", "venue_feeds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,34 @@ class VenueFeed:
     def venue(self) -> str:
         """ccxt venue id."""
         return self.stream.venue
+
+
+def venue_feeds(venues: Sequence[str], symbol: str, timeframe: str, *,
+                ws_urls: Sequence[str] | None = None,
+                rest_urls: Sequence[str] | None = None) -> list[VenueFeed]:
+    """One :class:`VenueFeed` per venue, with the clients of :func:`liqmap.venues.live_clients`.
+
+    Each venue streams the symbol it lists for ``symbol`` (Hyperliquid: ``BASE/USDC:USDC``);
+    ``ws_urls`` / ``rest_urls``, when given, hold one base URL per venue, in order (a mirror
+    or a loopback server).
+
+    Examples
+    --------
+    >>> [f.venue for f in venue_feeds(["binance", "bybit"], "BTC/USDT:USDT", "5m")]
+    ['binance', 'bybit']
+    """
+    for name, urls in (("--ws-url", ws_urls), ("--rest-url", rest_urls)):
+        if urls and len(urls) != len(venues):
+            raise ConfigError(f"give one {name} per --venue ({len(venues)}), in the same order")
+    if len(set(venues)) != len(venues):
+        raise ConfigError("each --venue once")
+    feeds = []
+    for i, v in enumerate(venues):
+        stream, rest = live_clients(v)
+        sym = listed_symbol(v, symbol)
+        feeds.append(VenueFeed(stream(sym, timeframe, url=ws_urls[i] if ws_urls else None),
+                               rest(sym, timeframe, url=rest_urls[i] if rest_urls else None)))
+    return feeds
 
 
 def _liq_key(ev: LiveLiquidation) -> tuple:

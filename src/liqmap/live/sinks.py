@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from liqmap.live.records import (BarUpdate, GapEvent, LiveBar, LiveLiquidation,
-                                 bars_from_live, realized_from_live)
+from liqmap.live.records import BarUpdate, GapEvent
+from liqmap.venues import LiveBar, LiveLiquidation, bars_from_live, realized_from_live
 
 __all__ = ["RecordingSink", "StoreSink", "TeeSink"]
 

@@ -14,6 +14,11 @@ plotly.js inlined, opens offline). Both share one dark theme (``liqmap.plots._st
 ``heatmap_figure`` and ``map_figure`` return the matplotlib ``Figure`` for further
 drawing; ``write_html`` writes any Plotly figure the same way (self-contained, atomic);
 ``fmt_usd`` / ``fmt_price`` (from ``liqmap.fmt``) are the number formats used on every label.
+
+The charts of other results live beside them, each imported where it is drawn (so importing
+``liqmap.plots`` loads neither pyplot nor Plotly): ``cascade_chart`` (a cascade's path and
+amplification curve), ``level_study_chart`` (the level study's effects) and
+``scorecard_charts`` (a scorecard window's predicted vs realized figures).
 """
 
 from __future__ import annotations

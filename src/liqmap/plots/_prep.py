@@ -139,7 +139,7 @@ def realized_arrays(realized) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     ----------
     realized : tuple or RealizedLiquidations
         ``(ts_ms, price_usd, notional_usd, side)`` arrays, or any object with ``ts_ms``,
-        ``price``, ``notional_usd`` and ``side`` attributes (``liqmap.realized``). ``side``
+        ``price``, ``notional_usd`` and ``side`` attributes (``liqmap.core.realized``). ``side``
         is the liquidated position: "long"/"short", or +1 (long) / -1 (short).
 
     Returns

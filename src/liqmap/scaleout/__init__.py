@@ -21,16 +21,50 @@ data and runs the same compiled kernels; every result carries a digest of its ar
 
 from __future__ import annotations
 
-from liqmap.scaleout._cluster import (DEFAULT_CONNECT_TIMEOUT_S, TaskError, TaskInputError,
-                                      TaskRetryLaterError, check_address, cluster,
-                                      default_n_workers, map_tasks)
-from liqmap.scaleout.tasks import (BacktestTask, ModelTask, digest_arrays, grid_tasks,
-                                   model_grid_tasks, parse_grid, run_backtest_task,
-                                   run_model_task, run_task, select_on_calibration, sweep,
-                                   task_from_dict)
+from liqmap.scaleout._cluster import (
+                                      DEFAULT_CONNECT_TIMEOUT_S,
+                                      TaskError,
+                                      TaskInputError,
+                                      TaskRetryLaterError,
+                                      check_address,
+                                      cluster,
+                                      default_n_workers,
+                                      map_tasks,
+)
+from liqmap.scaleout.tasks import (
+                                      BacktestTask,
+                                      ModelTask,
+                                      digest_arrays,
+                                      grid_tasks,
+                                      model_grid_tasks,
+                                      parse_grid,
+                                      run_backtest_task,
+                                      run_model_task,
+                                      run_task,
+                                      select_on_calibration,
+                                      sweep,
+                                      task_from_dict,
+)
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT_S", "BacktestTask", "ModelTask", "TaskError",
-           "TaskInputError", "TaskRetryLaterError", "check_address", "cluster",
-           "default_n_workers", "digest_arrays", "grid_tasks", "map_tasks", "model_grid_tasks",
-           "parse_grid", "run_backtest_task", "run_model_task", "run_task",
-           "select_on_calibration", "sweep", "task_from_dict"]
+__all__ = [
+    "BacktestTask",
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "ModelTask",
+    "TaskError",
+    "TaskInputError",
+    "TaskRetryLaterError",
+    "check_address",
+    "cluster",
+    "default_n_workers",
+    "digest_arrays",
+    "grid_tasks",
+    "map_tasks",
+    "model_grid_tasks",
+    "parse_grid",
+    "run_backtest_task",
+    "run_model_task",
+    "run_task",
+    "select_on_calibration",
+    "sweep",
+    "task_from_dict",
+]

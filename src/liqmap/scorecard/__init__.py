@@ -10,7 +10,8 @@
 - :mod:`liqmap.scorecard.calibrate`: the fit on the calibration span only, walk-forward.
 - :mod:`liqmap.scorecard.preset`: fitted presets shipped in ``liqmap/data/presets``.
 - :mod:`liqmap.scorecard.backtest`: :func:`run_backtest` -> :class:`BacktestResult`.
-- :mod:`liqmap.scorecard.report` / :mod:`liqmap.scorecard.plots`: the HTML report.
+- :mod:`liqmap.scorecard.report`: the HTML report (figures drawn by
+  :mod:`liqmap.plots.scorecard_charts`).
 """
 
 from __future__ import annotations

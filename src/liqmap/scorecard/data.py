@@ -32,11 +32,19 @@ from pathlib import Path
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.io.coinglass import read_realized, read_regime_bars
 from liqmap.scorecard.window_c import load_window_c
-from liqmap.scorecard.windows import (CALIBRATION_END_MS, WINDOWS, WindowData, WindowSpec,
-                                      default_data_dir, oi_at_close, one_file, read_oi_5m)
+from liqmap.scorecard.windows import (
+    CALIBRATION_END_MS,
+    WINDOWS,
+    WindowData,
+    WindowSpec,
+    default_data_dir,
+    oi_at_close,
+    one_file,
+    read_oi_5m,
+)
 
 __all__ = ["CALIBRATION_END_MS", "WINDOWS", "WindowData", "WindowSpec", "default_data_dir",
            "load_window", "one_file", "oi_at_close", "read_oi_5m"]

@@ -49,8 +49,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from liqmap._exceptions import ConfigError
-from liqmap.bars import Bars
 from liqmap.core import book as bk
+from liqmap.core.bars import Bars
 from liqmap.core.vendor import VENDOR_STYLE, vendor_book_inputs
 from liqmap.model import Estimate, LiquidationModel
 from liqmap.scorecard.data import WindowData

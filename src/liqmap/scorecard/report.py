@@ -324,7 +324,7 @@ def write_report(folder="scorecard") -> dict:
     """
     import pandas as pd
 
-    from liqmap.scorecard.plots import window_plots
+    from liqmap.plots.scorecard_charts import window_plots
 
     folder = Path(folder)
     pairs = [(m, folder / f"window-{m.stem.split('-', 1)[1]}.csv")

@@ -32,10 +32,17 @@ import numpy as np
 import pandas as pd
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.io.coinglass import read_realized
-from liqmap.scorecard.windows import (WINDOWS, WindowData, WindowSpec, default_data_dir,
-                                      oi_at_close, one_file, read_oi_5m)
+from liqmap.scorecard.windows import (
+    WINDOWS,
+    WindowData,
+    WindowSpec,
+    default_data_dir,
+    oi_at_close,
+    one_file,
+    read_oi_5m,
+)
 
 __all__ = ["load_window_c", "read_fapi_bars"]
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from liqmap._exceptions import DataError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.timeutil import MS_PER_HOUR, MS_PER_MINUTE
 
 __all__ = ["CALIBRATION_END_MS", "OI_TOLERANCE_MS", "WINDOWS", "WindowData", "WindowSpec",

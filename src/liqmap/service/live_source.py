@@ -18,7 +18,7 @@ Bars are appended into growable column buffers and published as read-only views 
 filled part: an append writes past the end of every published view (or into a new
 buffer), so a published ``Bars`` never changes.
 
->>> from liqmap.live.records import LiveBar
+>>> from liqmap.venues import LiveBar
 >>> src = LiveSource()
 >>> src.append([LiveBar(ts_ms=t, open=1.0, high=2.0, low=0.5, close=1.5, volume=1.0,
 ...                     open_interest=10.0) for t in (0, 300_000)])
@@ -40,10 +40,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from liqmap._exceptions import ConfigError, RetryLaterError
-from liqmap.bars import Bars
-from liqmap.live.records import BarUpdate, GapEvent, LiveBar, LiveLiquidation, realized_from_live
-from liqmap.realized import RealizedLiquidations
+from liqmap.core.bars import Bars
+from liqmap.core.realized import RealizedLiquidations
+from liqmap.live.records import BarUpdate, GapEvent
 from liqmap.service.sources import Catalog, DataSource, Series, _digest
+from liqmap.venues import LiveBar, LiveLiquidation, realized_from_live
 
 __all__ = ["LiveFeed", "LiveSink", "LiveSource"]
 

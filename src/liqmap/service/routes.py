@@ -162,13 +162,13 @@ def _analytics_routes(app: FastAPI, svc) -> None:
                       lookback: str = _q_lookback(), at_ms: Optional[int] = _q_at(),
                       shock_pct: float = Query(5.0, ge=-50, le=50,
                                                description="instant move, percent")):
-        """Cascade after an instant shock (``liqmap.cascade_run.cascade_for``: the shipped
+        """Cascade after an instant shock (``liqmap.cascade.run.cascade_for``: the shipped
         impact scaled to the traded volume of the bars the map was built from, as the CLI)."""
         view, maps, m = await _map(svc, venue, symbol, lookback, at_ms)
         key = ("cascade", view.key, view.version, int(m.ts_ms), float(shock_pct))
 
         def build():
-            from liqmap.cascade_run import cascade_for
+            from liqmap.cascade.run import cascade_for
 
             bars = {v: window_bars(view.full_bars[v], view.key.lookback, int(m.ts_ms))[0]
                     for v in view.venues}  # the bars each venue's map was built from

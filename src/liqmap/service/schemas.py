@@ -164,7 +164,7 @@ class CascadeStep(BaseModel):
 
 
 class CascadeOut(BaseModel):
-    """A cascade after an instant shock (``liqmap.cascade_run.cascade_for``: the shipped
+    """A cascade after an instant shock (``liqmap.cascade.run.cascade_for``: the shipped
     impact scaled to the traded volume of the map's bars, the same answer as the CLI)."""
 
     venue: str

@@ -31,8 +31,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from liqmap._exceptions import ConfigError, InputError, RetryLaterError
-from liqmap.bars import Bars
-from liqmap.realized import RealizedLiquidations
+from liqmap.core.bars import Bars
+from liqmap.core.realized import RealizedLiquidations
 
 __all__ = ["BundledSource", "Catalog", "DataSource", "Series", "SharedBars", "StoreSource"]
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from liqmap._exceptions import ConfigError, RetryLaterError
-from liqmap.bars import Bars
 from liqmap.core import mapstats
+from liqmap.core.bars import Bars
+from liqmap.core.realized import RealizedLiquidations
 from liqmap.core.records import LiqMap
 from liqmap.model import LOOKBACKS_MS as _MODEL_LOOKBACKS_MS
 from liqmap.model import LiquidationModel, common_at_ms
-from liqmap.realized import RealizedLiquidations
 from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["AGGREGATE", "LOOKBACKS_MS", "MAX_FRAMES", "MAX_PRICE_BINS", "View", "ViewKey",

@@ -10,7 +10,8 @@
 ``read_parquet_export``        read and check an export before any store is opened
 ``normalise_liquidation_side`` venue order side / position side -> +1 long, -1 short
 ``canonical_series``           ``(venue, symbol)`` as stored: known venue ids (ccxt ids as
-                               aliases) and ccxt symbols (venue ids converted)
+                               aliases, :data:`liqmap.venues.VENUE_ALIASES`) and ccxt
+                               symbols (venue ids converted by the venue's folder)
 ``classify_store_error``       a DuckDB open/write error as liqmap's: lock held -> retry
                                later; permission, directory, damaged file -> fix your input
 ``SuspectRows``                rows an older liqmap stored that today's checks refuse
@@ -37,7 +38,7 @@ from liqmap.store._duckdb import (
     classify_store_error,
     open_store,
 )
-from liqmap.store._names import VENUE_ALIASES, canonical_series
+from liqmap.store._names import canonical_series
 from liqmap.store._parquet import (
     TABLES,
     ParquetExport,
@@ -57,7 +58,6 @@ __all__ = [
     "Store",
     "SuspectRows",
     "TABLES",
-    "VENUE_ALIASES",
     "canonical_series",
     "classify_store_error",
     "export_parquet",

@@ -1,7 +1,7 @@
 """The storage interface: what every store (DuckDB by default) offers the rest of liqmap.
 
 SQL stays behind this interface. Records in and out are liqmap's own domain records
-(:class:`liqmap.bars.Bars`, :class:`liqmap.realized.RealizedLiquidations`,
+(:class:`liqmap.core.bars.Bars`, :class:`liqmap.core.realized.RealizedLiquidations`,
 :class:`MapSnapshot`), never data frames or venue payloads.
 
 Rules every implementation keeps:
@@ -26,8 +26,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from liqmap.bars import Bars
-from liqmap.realized import RealizedLiquidations
+from liqmap.core.bars import Bars
+from liqmap.core.realized import RealizedLiquidations
 
 __all__ = ["MapSnapshot", "SeriesInfo", "Store", "SuspectRows"]
 

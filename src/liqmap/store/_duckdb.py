@@ -29,8 +29,8 @@ from pathlib import Path
 import duckdb
 
 from liqmap._exceptions import InputError, LiqmapError, RetryLaterError
-from liqmap.bars import Bars
-from liqmap.realized import MAX_EVENT_NOTIONAL_USD, RealizedLiquidations
+from liqmap.core.bars import Bars
+from liqmap.core.realized import MAX_EVENT_NOTIONAL_USD, RealizedLiquidations
 from liqmap.store import _records as rec
 from liqmap.store._base import MapSnapshot, SeriesInfo, SuspectRows
 
@@ -430,7 +430,7 @@ class DuckDBStore:
         """Rows an older liqmap stored that today's checks refuse, per table and series.
 
         Times outside 2000..2100 (seconds or microseconds taken for ms), liquidations
-        above :data:`~liqmap.realized.MAX_EVENT_NOTIONAL_USD`, and venue or symbol names
+        above :data:`~liqmap.core.realized.MAX_EVENT_NOTIONAL_USD`, and venue or symbol names
         that are not canonical (the map API cannot serve them). Reading never fails on
         them; this says which they are.
         """

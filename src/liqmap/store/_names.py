@@ -5,10 +5,12 @@ canonical spelling, so that what one command stores, the map API and the dashboa
 
 - **venue**: one of :data:`liqmap.core.tiers.VENUES`, the venues whose liquidation rules
   liqmap has (a map of any other venue cannot be computed, and the API refuses it). ccxt
-  exchange ids are accepted as aliases (``binanceusdm`` -> ``binance``, ``binancecoinm``
-  -> ``binance-inverse``), in any case and with surrounding spaces.
+  exchange ids are accepted as aliases (:data:`liqmap.venues.VENUE_ALIASES`, from the
+  venue folders: ``binanceusdm`` -> ``binance``, ``binancecoinm`` -> ``binance-inverse``),
+  in any case and with surrounding spaces.
 - **symbol**: a ccxt unified perpetual symbol (``BTC/USDT:USDT``, inverse ``BTC/USD:BTC``,
-  dated ``BTC/USDT:USDT-250328``) or the venue's own id, converted to the ccxt symbol:
+  dated ``BTC/USDT:USDT-250328``) or the venue's own id, converted to the ccxt symbol by
+  the venue's folder (``ccxt_symbol`` in ``liqmap.venues.<venue>.spec``):
   ``BTCUSDT`` / ``BTCUSD_PERP`` (Binance), ``BTCUSDT`` / ``BTCUSD`` (Bybit),
   ``BTC-USDT-SWAP`` (OKX), ``BTC`` (Hyperliquid, USDC-margined).
 
@@ -21,20 +23,11 @@ import re
 
 from liqmap._exceptions import ConfigError
 from liqmap.core.tiers import VENUES
+from liqmap.venues import VENUE_ALIASES, venue_of
 
-__all__ = ["VENUE_ALIASES", "canonical_series", "canonical_symbol", "canonical_venue"]
-
-#: ccxt exchange ids (and other spellings) accepted for liqmap's venue ids.
-VENUE_ALIASES = {"binanceusdm": "binance", "binancecoinm": "binance-inverse"}
+__all__ = ["canonical_series", "canonical_symbol", "canonical_venue"]
 
 _CCXT = re.compile(r"([A-Za-z0-9]+)/([A-Za-z0-9]+)(?::([A-Za-z0-9]+)(-\d{6})?)?")
-_LINEAR_ID = re.compile(r"([A-Z0-9]+?)(USDT|USDC|BUSD)(?:_(\d{6}))?")
-_BINANCE_CM_ID = re.compile(r"([A-Z0-9]+?)USD_(PERP|\d{6})")
-_BYBIT_INVERSE_ID = re.compile(r"([A-Z0-9]+?)USD")
-_OKX_ID = re.compile(r"([A-Z0-9]+)-(USDT|USDC|USD)-SWAP")
-_HYPERLIQUID_ID = re.compile(r"[A-Za-z0-9]+")
-_ID_EXAMPLES = {"binance": "BTCUSDT", "binance-inverse": "BTCUSD_PERP", "bybit": "BTCUSDT",
-                "okx": "BTC-USDT-SWAP", "hyperliquid": "BTC"}
 
 
 def _known() -> str:
@@ -76,29 +69,8 @@ def _from_ccxt(symbol: str) -> str | None:
 
 
 def _from_id(venue: str, ident: str) -> str | None:
-    upper = ident.upper()
-    if venue == "hyperliquid":
-        if not _HYPERLIQUID_ID.fullmatch(ident):
-            return None
-        return f"{upper if ident == ident.lower() else ident}/USDC:USDC"
-    if venue == "okx":
-        m = _OKX_ID.fullmatch(upper)
-        if m is None:
-            return None
-        base, quote = m.groups()
-        return f"{base}/USD:{base}" if quote == "USD" else f"{base}/{quote}:{quote}"
-    m = _BINANCE_CM_ID.fullmatch(upper) if venue.startswith("binance") else None
-    if m is not None:
-        base, when = m.groups()
-        return f"{base}/USD:{base}" + ("" if when == "PERP" else f"-{when}")
-    m = _LINEAR_ID.fullmatch(upper)
-    if m is not None:
-        base, quote, when = m.groups()
-        return f"{base}/{quote}:{quote}" + (f"-{when}" if when else "")
-    m = _BYBIT_INVERSE_ID.fullmatch(upper) if venue == "bybit" else None
-    if m is not None:
-        return f"{m.group(1)}/USD:{m.group(1)}"
-    return None
+    folder = venue_of(venue)
+    return None if folder is None else folder.ccxt_symbol(ident, venue)
 
 
 def canonical_symbol(symbol: object, venue: str) -> str:
@@ -118,7 +90,8 @@ def canonical_symbol(symbol: object, venue: str) -> str:
     >>> canonical_symbol("BTCUSD_PERP", "binance-inverse"), canonical_symbol("BTC", "hyperliquid")
     ('BTC/USD:BTC', 'BTC/USDC:USDC')
     """
-    example = _ID_EXAMPLES.get(venue, "BTCUSDT")
+    folder = venue_of(venue)
+    example = folder.ID_EXAMPLES.get(venue, "BTCUSDT") if folder is not None else "BTCUSDT"
     forms = (f"a ccxt perpetual symbol such as BTC/USDT:USDT (inverse BTC/USD:BTC) or the "
              f"{venue} id such as {example}")
     if not isinstance(symbol, str) or not symbol.strip():

@@ -48,9 +48,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from liqmap._exceptions import DataError, InputError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
+from liqmap.core.realized import RealizedLiquidations
 from liqmap.outputs import ensure_out_dir, output_error
-from liqmap.realized import RealizedLiquidations
 from liqmap.store import _records as rec
 from liqmap.store._base import MapSnapshot, Store
 

@@ -17,14 +17,14 @@ import pandas as pd
 import pyarrow as pa
 
 from liqmap._exceptions import InputError
-from liqmap.bars import Bars
-from liqmap.io.validate import TS_MS_RANGE, check_ts_scale
-from liqmap.realized import (
+from liqmap.core.bars import Bars
+from liqmap.core.realized import (
     LONG_LIQUIDATED,
     MAX_EVENT_NOTIONAL_USD,
     SHORT_LIQUIDATED,
     RealizedLiquidations,
 )
+from liqmap.io.validate import TS_MS_RANGE, check_ts_scale
 from liqmap.store._base import MapSnapshot
 from liqmap.store._names import canonical_series
 

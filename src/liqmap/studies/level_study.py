@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from liqmap.bars import Bars
 from liqmap.core import mapstats
+from liqmap.core.bars import Bars
 from liqmap.core.mapstats import jsonable
 from liqmap.model import LiquidationModel
 from liqmap.outputs import atomic_write_text, ensure_out_dir
@@ -217,7 +217,7 @@ class LevelStudy:
 
     def write(self, out_dir) -> dict[str, str]:
         """Write ``studies.json``, ``studies.png`` and ``studies.html`` into ``out_dir``."""
-        from liqmap.studies.plot import plot_effects_html, plot_effects_png
+        from liqmap.plots.level_study_chart import plot_effects_html, plot_effects_png
 
         out = ensure_out_dir(out_dir)
         d = self.to_dict()

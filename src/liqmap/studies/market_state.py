@@ -33,8 +33,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.bars import Bars
 from liqmap.core import mapstats
+from liqmap.core.bars import Bars
 from liqmap.core.mapstats import jsonable
 from liqmap.core.records import LiqMap
 from liqmap.fmt import fmt_usd

@@ -27,21 +27,22 @@ import numpy as np
 import pandas as pd
 
 from liqmap._exceptions import ConfigError, InputError, LiqmapError
-from liqmap.bars import Bars
-from liqmap.io.ccxt_records import bars_from_ccxt, liquidations_from_ccxt
+from liqmap.core.bars import Bars
 from liqmap.io.generic import load_bars
 from liqmap.timeutil import MS_PER_DAY, utc_date
-from liqmap.venues._files import Manifest, atomic_path, sha256_file
+from liqmap.venues._shared.ccxt_records import bars_from_ccxt, liquidations_from_ccxt
+from liqmap.venues._shared.files import Manifest, atomic_path, sha256_file
 from liqmap.venues.ccxt_history import CcxtHistory
 
-__all__ = ["CcxtDays", "bars_frame"]
+__all__ = ["DATASET_KINDS", "CcxtDays", "bars_frame"]
 
 _NEEDS = {"open_interest": "fetchOpenInterestHistory", "funding": "fetchFundingRateHistory",
           "liquidations": "fetchLiquidations"}
-_KIND = {"metrics": "open_interest", "open_interest": "open_interest",
-         "fundingRate": "funding", "funding": "funding",
-         "liquidationSnapshot": "liquidations", "liquidations": "liquidations",
-         "leverageTiers": "leverage_tiers", "leverage_tiers": "leverage_tiers"}
+#: Every dataset spelling ``download`` accepts besides bars (archive and ccxt names) -> kind.
+DATASET_KINDS = {"metrics": "open_interest", "open_interest": "open_interest",
+                 "fundingRate": "funding", "funding": "funding",
+                 "liquidationSnapshot": "liquidations", "liquidations": "liquidations",
+                 "leverageTiers": "leverage_tiers", "leverage_tiers": "leverage_tiers"}
 
 
 def bars_frame(bars: Bars) -> pd.DataFrame:
@@ -68,7 +69,7 @@ class CcxtDays:
         if len(tfs) > 1:
             raise ConfigError(f"one bar timeframe per run, got {tfs}; run once per timeframe")
         self.timeframe = tfs[0] if tfs else None
-        self.kinds = {_KIND[d] for d in datasets if d in _KIND}
+        self.kinds = {DATASET_KINDS[d] for d in datasets if d in DATASET_KINDS}
         self._check_capabilities()
 
     def _check_capabilities(self) -> None:

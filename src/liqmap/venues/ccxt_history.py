@@ -1,12 +1,13 @@
 """Public history of Bybit, OKX, Hyperliquid (and Binance) through ccxt's REST methods.
 
-One shape per venue: a :class:`VenueConfig` (ccxt id, which market types to load, page
-sizes, funding interval), ccxt's own payload parsing, and liqmap's converters
-(:func:`liqmap.io.bars_from_ccxt`, :func:`liqmap.io.liquidations_from_ccxt`) for the
-domain records. The methods speak ccxt's vocabulary and arguments:
-``fetch_ohlcv(symbol, timeframe, since, limit)``, ``fetch_open_interest_history``,
-``fetch_funding_rate_history``, ``fetch_liquidations`` (only where
-``exchange.has["fetchLiquidations"]``) and ``fetch_market_leverage_tiers``.
+One shape per venue: a :class:`~liqmap.venues._shared.spec.VenueConfig` (ccxt id, which
+market types to load, page sizes, funding interval) in the venue folder's ``history.py``
+(``CCXT``, gathered in :data:`liqmap.venues.registry.CCXT_VENUES`), ccxt's own payload
+parsing, and liqmap's converters (:func:`liqmap.venues.bars_from_ccxt`,
+:func:`liqmap.venues.liquidations_from_ccxt`) for the domain records. The methods speak
+ccxt's vocabulary and arguments: ``fetch_ohlcv(symbol, timeframe, since, limit)``,
+``fetch_open_interest_history``, ``fetch_funding_rate_history``, ``fetch_liquidations``
+(only where ``exchange.has["fetchLiquidations"]``) and ``fetch_market_leverage_tiers``.
 
 Errors: ``ccxt.NetworkError`` (which covers ``RateLimitExceeded``, ``DDoSProtection``,
 ``RequestTimeout``, ``ExchangeNotAvailable``) is retried with backoff, then becomes
@@ -19,56 +20,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import ccxt
 
 from liqmap._exceptions import ConfigError, InputError
 from liqmap.timeutil import MS_PER_HOUR, MS_PER_MINUTE
-from liqmap.venues._http import RetryPolicy, retry_call
+from liqmap.venues._shared.http import RetryPolicy, retry_call
+from liqmap.venues._shared.spec import VenueConfig
+from liqmap.venues.registry import ARCHIVES, CCXT_VENUES
 
-__all__ = ["VENUES", "CcxtHistory", "VenueConfig", "make_exchange", "paginate"]
+if TYPE_CHECKING:
+    import ccxt
 
-
-
-@dataclass(frozen=True, slots=True)
-class VenueConfig:
-    """How one venue is reached through ccxt.
-
-    Attributes
-    ----------
-    venue : str
-        liqmap venue id (also the ccxt exchange id).
-    market_types : tuple of str
-        ccxt ``options["fetchMarkets"]["types"]`` to load (perpetuals only: loading spot
-        and options markets costs many requests and is not needed).
-    ohlcv_limit, oi_limit, funding_limit : int
-        Largest page the venue returns per request.
-    funding_interval_h : float
-        Hours between funding settlements when the market does not say.
-    funding_until : str
-        How a funding page's upper bound reaches the venue: ``"until"`` (ccxt's own
-        param) or ``"after"`` (OKX's exclusive ``after`` cursor, which ccxt 4.5 does not
-        set from ``until``: without it OKX answers ``before`` alone with its *latest*
-        settlements, and every older window comes back empty).
-    """
-
-    venue: str
-    market_types: tuple[str, ...]
-    ohlcv_limit: int
-    oi_limit: int
-    funding_limit: int
-    funding_interval_h: float = 8.0
-    funding_until: str = "until"
-
-
-VENUES: dict[str, VenueConfig] = {
-    "bybit": VenueConfig("bybit", ("linear", "inverse"), 1000, 200, 200),
-    "okx": VenueConfig("okx", ("swap",), 100, 100, 100, funding_until="after"),
-    "hyperliquid": VenueConfig("hyperliquid", ("swap",), 5000, 500, 500, 1.0),
-    "binanceusdm": VenueConfig("binanceusdm", ("linear",), 1500, 500, 1000),
-}
+__all__ = ["CcxtHistory", "make_exchange", "paginate", "venue_config"]
 
 
 def _until(key: str, until_ms: int) -> dict:
@@ -96,7 +60,7 @@ def make_exchange(venue: str, *, api_url: str | None = None,
     Parameters
     ----------
     venue : str
-        One of :data:`VENUES`.
+        One of :data:`liqmap.venues.registry.CCXT_VENUES`.
     api_url : str, optional
         Send every request to this scheme+host instead (tests, proxies); the venue's
         paths are kept.
@@ -106,6 +70,8 @@ def make_exchange(venue: str, *, api_url: str | None = None,
     >>> make_exchange("bybit").enableRateLimit
     True
     """
+    import ccxt  # loaded on first use: the venue registry stays light for the store
+
     cfg = venue_config(venue)
     exchange = getattr(ccxt, cfg.venue)({"enableRateLimit": True, "timeout": timeout_ms})
     opts = exchange.options.get("fetchMarkets")
@@ -119,10 +85,11 @@ def make_exchange(venue: str, *, api_url: str | None = None,
 def venue_config(venue: str) -> VenueConfig:
     """The :class:`VenueConfig` of ``venue``; ConfigError naming the known ones."""
     try:
-        return VENUES[venue]
+        return CCXT_VENUES[venue]
     except KeyError:
-        raise ConfigError(f"unknown venue {venue!r}; use one of {', '.join(VENUES)} (or "
-                          "'binance' for the Binance public archive)") from None
+        archives = " or ".join(repr(a) for a in ARCHIVES)
+        raise ConfigError(f"unknown venue {venue!r}; use one of {', '.join(CCXT_VENUES)} (or "
+                          f"{archives} for its public archive)") from None
 
 
 def paginate(fetch_page: Callable[[int, int, int], list], ts_of: Callable[[object], int],
@@ -185,6 +152,8 @@ class CcxtHistory:
 
     def call(self, method: str, *args: object, **kwargs: object):
         """``exchange.<method>(*args, **kwargs)`` with retries; ccxt errors mapped."""
+        import ccxt
+
         what = f"{self.venue} {method}{args!r}"
 
         def attempt():

@@ -23,6 +23,10 @@ dataset             ``binance`` (public archive)     ccxt venues (bybit, okx, hy
 are accepted as the ccxt spellings. Every file is written atomically and recorded in
 ``manifest.json``; a re-run skips what is recorded and still intact. With ``store``, each
 day goes to the store in one ``write_bars`` / ``write_realized`` call.
+
+The venue names come from the registry (:mod:`liqmap.venues.registry`): a venue folder
+with a public archive (``ARCHIVES``: ``binance``) downloads it itself; every ccxt id of a
+folder's ``history.CCXT`` (``CCXT_VENUES``) goes through :class:`CcxtHistory`.
 """
 
 from __future__ import annotations
@@ -33,21 +37,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from liqmap._exceptions import ConfigError, LiqmapError
-from liqmap.venues._files import Manifest
-from liqmap.venues._http import HttpFetcher, RetryPolicy
-from liqmap.venues.binance_archive import ARCHIVE_URL, BinanceArchive, archive_files
+from liqmap._exceptions import ConfigError
+from liqmap.venues._ccxt_days import DATASET_KINDS, CcxtDays
+from liqmap.venues._shared.files import Manifest
+from liqmap.venues._shared.http import HttpFetcher, RetryPolicy
 from liqmap.venues.ccxt_history import CcxtHistory, make_exchange, venue_config
+from liqmap.venues.registry import ARCHIVES
 
 __all__ = ["DownloadReport", "download", "parse_datasets"]
 
 Progress = Callable[[int, int, str], None]
-_ALIASES = {"metrics": "open_interest", "open_interest": "open_interest",
-            "fundingRate": "funding", "funding": "funding",
-            "liquidationSnapshot": "liquidations", "liquidations": "liquidations",
-            "leverageTiers": "leverage_tiers", "leverage_tiers": "leverage_tiers"}
-_TO_ARCHIVE = {"open_interest": "metrics", "funding": "fundingRate",
-               "liquidations": "liquidationSnapshot"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +120,9 @@ def parse_datasets(datasets: str | list[str]) -> list[str]:
     for name in (s.strip() for s in items):
         if not name:
             continue
-        if not (name.startswith(("klines-", "ohlcv-")) or name in _ALIASES):
+        if not (name.startswith(("klines-", "ohlcv-")) or name in DATASET_KINDS):
             raise ConfigError(f"unknown dataset {name!r}; use klines-<tf> (or ohlcv-<tf>), "
-                              f"{', '.join(sorted(set(_ALIASES)))}")
+                              f"{', '.join(sorted(set(DATASET_KINDS)))}")
         if name not in out:
             out.append(name)
     if not out:
@@ -188,55 +187,13 @@ def download(venue: str, symbol: str, start: date | str, end: date | str,
         raise ConfigError(f"--end {last} is before --start {first}; swap them")
     names = parse_datasets(datasets)
     tally, out = _Tally(), Path(out_dir)
-    if venue == "binance":
-        _binance(symbol, first, last, names, out, base_url, progress, store, tally, http,
-                 retry, sleep)
+    if venue in ARCHIVES:
+        ARCHIVES[venue](symbol, first, last, names, out, tally, base_url=base_url,
+                        progress=progress, store=store, http=http, retry=retry, sleep=sleep)
     else:
-        from liqmap.venues._ccxt_days import CcxtDays
-
         ex = exchange or make_exchange(venue, api_url=base_url)
         venue_config(ex.id)
         hist = CcxtHistory(ex, retry=retry, **({"sleep": sleep} if sleep is not None else {}))
         CcxtDays(hist, symbol, names, out, Manifest(out), now_ms=now_ms).run(
             first, last, tally, progress=progress, store=store)
     return tally.report(venue, symbol)
-
-
-def _archive_names(names: list[str]) -> list[str]:
-    out = []
-    for n in names:
-        if n.startswith("ohlcv-"):
-            n = "klines-" + n.split("-", 1)[1]
-        n = _TO_ARCHIVE.get(_ALIASES.get(n, n), n)
-        if n == "leverage_tiers":
-            raise ConfigError("the Binance archive has no leverage tiers; use --venue "
-                              "binanceusdm for ccxt's fetch_leverage_tiers (needs no archive)")
-        out.append(n)
-    return out
-
-
-def _binance(symbol, first, last, names, out, base_url, progress, store, tally, http,
-             retry, sleep) -> None:
-    files = archive_files(symbol, first, last, _archive_names(names))
-    own = http is None
-    kw = {"retry": retry, "min_interval_s": 0.05, **({"sleep": sleep} if sleep is not None else {})}
-    fetcher = http or HttpFetcher(**kw)
-    archive = BinanceArchive(out, base_url=base_url or ARCHIVE_URL, fetcher=fetcher)
-    try:
-        for i, f in enumerate(files):
-            try:
-                res = archive.fetch(f)
-            except LiqmapError as exc:
-                tally.failed.append((f.relpath, str(exc)))
-            else:
-                getattr(tally, res.status).append(f.relpath)
-                tally.bytes += res.bytes
-            if progress:
-                progress(i + 1, len(files), f.name)
-    finally:
-        if own:
-            fetcher.close()
-    if store is not None:
-        from liqmap.venues._store_days import store_archive_days
-
-        store_archive_days(archive, files, store, tally)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from liqmap._exceptions import ConfigError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.core.records import LiqMap
 from liqmap.model import Estimate, LiquidationModel
 

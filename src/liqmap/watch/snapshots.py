@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from liqmap._exceptions import ConfigError
-from liqmap.bars import Bars
+from liqmap.core.bars import Bars
 from liqmap.core.records import LiqMap
 from liqmap.model import LiquidationModel
 from liqmap.store import MapSnapshot
