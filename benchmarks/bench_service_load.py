@@ -175,8 +175,8 @@ async def _client(port: int, stop_at: float, pick, rec: Record, gzip: bool) -> N
             if conn is None:
                 conn = await asyncio.open_connection(HOST, port)
             status, size = await asyncio.wait_for(_get(*conn, request), REQUEST_TIMEOUT_S)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ValueError) as exc:
             rec.errors.append(f"{name}: {type(exc).__name__} {exc}")
             if conn is not None:
                 conn[1].close()

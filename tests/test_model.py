@@ -96,7 +96,10 @@ def test_lookback_window_and_map_at():
     bars = synth(n=3000)
     model = LiquidationModel(band="none")
     est = model.run(bars, lookback="24h")
-    assert len(est.bars) == LOOKBACKS_MS["24h"] // bars.bar_ms
+    # the 24h drawn, warmed up on every bar before it (est.bars: all the bars run)
+    assert len(est.drawn_bars) == LOOKBACKS_MS["24h"] // bars.bar_ms
+    assert est.warmup_bars == len(bars) - len(est.drawn_bars) and len(est.bars) == len(bars)
+    assert len(model.run(bars, lookback="24h", warmup="0").bars) == len(est.drawn_bars)
     at = int(bars.ts_ms[2000])
     m_at = model.run(bars).map_at(at)
     direct = model.run(bars.take(slice(0, 2001))).final_map
@@ -215,3 +218,69 @@ def test_watch_frames_go_through_map_at():
     for i in (0, len(fm) - 1):
         _same_map(fm.map(i), fm.estimate.map_at(int(fm.ts_ms[i]), frames=True))
         _same_map(frame_map(fm.estimate, i), fm.map(i))
+
+
+# ------------------------------------------- engine_seconds: the kernel alone, load apart
+class _Clock:
+    """A fake ``time.perf_counter``: it moves only when a spy says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("convention", ["liqmap", "vendor"])
+def test_engine_seconds_exclude_the_kernel_load(monkeypatch, convention):
+    """The kernel timer wraps the kernel call only: a load (numba's cache, or a first-run
+    compile) is counted in ``load_seconds``, never in ``engine_seconds``."""
+    import liqmap.model as lm
+    from liqmap.core import book as bk
+
+    clock = _Clock()
+    real_load, real_run = bk.load_book_kernel, bk.run_book
+    calls = {"load": 0, "run": 0}
+
+    def load(inp, *, engine="numba"):
+        calls["load"] += 1
+        real_load(inp, engine=engine)
+        clock.now += 100.0  # as a compile would
+
+    def run(inp, *, engine="numba"):
+        calls["run"] += 1
+        out = real_run(inp, engine=engine)
+        clock.now += 1.0
+        return out
+
+    monkeypatch.setattr(lm.time, "perf_counter", clock)
+    monkeypatch.setattr(bk, "load_book_kernel", load)
+    monkeypatch.setattr(bk, "run_book", run)
+    est = LiquidationModel(convention=convention).run(synth(n=300))
+    assert calls["run"] == calls["load"] == len(est.members) >= 1
+    assert est.engine_seconds == pytest.approx(1.0 * calls["run"])
+    assert est.engine_seconds_central == pytest.approx(1.0)
+    assert est.load_seconds == pytest.approx(100.0 * calls["load"])
+    s = est.summary()
+    assert (s["engine_seconds"], s["load_seconds"]) == (est.engine_seconds, est.load_seconds)
+
+
+def test_load_book_kernel_readies_the_exact_signature():
+    """After ``load_book_kernel`` the run dispatches to the loaded overload: no new one."""
+    from liqmap.core import book as bk
+
+    model, bars = LiquidationModel(), synth(n=200)
+    seen: list = []
+    real = bk.run_book
+
+    def spy(inp, *, engine="numba"):
+        bk.load_book_kernel(inp, engine=engine)
+        seen.append(len(bk.run_book_nb.overloads))
+        out = real(inp, engine=engine)
+        assert len(bk.run_book_nb.overloads) == seen[-1]
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bk, "run_book", spy)
+        model.run(bars)
+    assert seen

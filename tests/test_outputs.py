@@ -43,10 +43,9 @@ def test_temporary_name_is_hidden_in_the_same_folder_and_keeps_the_extension(tmp
 def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
     target = tmp_path / "report.html"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("writer crashed")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("writer crashed")
     assert target.read_text() == "old"
     assert _leftovers(tmp_path) == []
 
@@ -54,10 +53,10 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_full_disk_while_writing_is_an_input_error_and_keeps_the_old_file(tmp_path):
     target = tmp_path / "report.html"
     target.write_text("old")
-    with pytest.raises(InputError, match="disk full while writing .*report.html; free space"):
-        with atomic_path(target) as tmp:
-            tmp.write_text("trunc")
-            raise OSError(errno.ENOSPC, "No space left on device")
+    with (pytest.raises(InputError, match="disk full while writing .*report.html; free space"),
+          atomic_path(target) as tmp):
+        tmp.write_text("trunc")
+        raise OSError(errno.ENOSPC, "No space left on device")
     assert target.read_text() == "old"
     assert _leftovers(tmp_path) == []
 
@@ -84,10 +83,9 @@ def test_os_errors_from_the_rename_become_input_errors(tmp_path, monkeypatch, co
 
 
 def test_a_read_error_inside_the_block_is_not_disguised(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        with atomic_path(tmp_path / "x.csv") as tmp:
-            tmp.write_text("x")
-            (tmp_path / "missing.csv").read_text()
+    with pytest.raises(FileNotFoundError), atomic_path(tmp_path / "x.csv") as tmp:
+        tmp.write_text("x")
+        (tmp_path / "missing.csv").read_text()
     assert list(tmp_path.iterdir()) == []
 
 

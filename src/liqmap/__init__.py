@@ -17,11 +17,11 @@ from __future__ import annotations
 from importlib import import_module as _import_module
 
 from liqmap._exceptions import ConfigError, DataError, InputError, LiqmapError, RetryLaterError
-from liqmap.core.bars import Bars
 
-# loaded on first use, so that importing the numeric core never loads the outer layers
+# loaded on first use, so that importing the numeric core never loads the outer layers, and
+# importing any module of the package (``liqmap --help``) loads no numpy
 _LAZY = {
-    "CascadeResult": "liqmap.cascade", "CascadeSimulator": "liqmap.cascade",
+    "Bars": "liqmap.core.bars", "CascadeResult": "liqmap.cascade", "CascadeSimulator": "liqmap.cascade",
     "CurveResult": "liqmap.cascade", "Estimate": "liqmap.model", "Heatmap": "liqmap.core.records",
     "LiqMap": "liqmap.core.records", "LiquidationModel": "liqmap.model",
     "RealizedLiquidations": "liqmap.core.realized", "liquidation_price": "liqmap.core.liqprice",

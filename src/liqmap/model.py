@@ -26,19 +26,18 @@ from liqmap.core.mapstats import MAX_PRICE_SPREAD
 from liqmap.core.records import Heatmap, LiqMap
 from liqmap.core.sides import aggressive_long_share, entry_prices
 from liqmap.model_setup import ModelSetup, check_bars, model_setup
-from liqmap.params import OI_POLICIES, check_model
+from liqmap.params import (  # LOOKBACKS_MS: declared there (no numpy), re-exported here
+    DEFAULT_WARMUP_MS,
+    LOOKBACKS_MS,
+    OI_POLICIES,
+    check_model,
+    parse_run_param,
+)
 from liqmap.preset_files import read_preset_json
 from liqmap.timeutil import MS_PER_HOUR, iso_ms
 
 __all__ = ["LOOKBACKS_MS", "OI_POLICIES", "Estimate", "LiquidationModel", "check_at_ms",
            "common_at_ms"]
-
-LOOKBACKS_MS = {
-    "12h": 12 * MS_PER_HOUR, "24h": 24 * MS_PER_HOUR, "3d": 72 * MS_PER_HOUR,
-    "7d": 168 * MS_PER_HOUR, "30d": 720 * MS_PER_HOUR, "90d": 2160 * MS_PER_HOUR,
-    "180d": 4320 * MS_PER_HOUR, "1y": 8760 * MS_PER_HOUR,
-}
-
 
 @dataclass(frozen=True, slots=True)
 class LiquidationModel:
@@ -76,6 +75,13 @@ class LiquidationModel:
         Presets forming the band.
     tier_version : str or None
         Version (date) of the venue's margin-tier table; None = latest.
+    convention : str
+        ``"liqmap"``: this model. ``"vendor"``: the map as popular tools appear to count it
+        (:mod:`liqmap.core.vendor`: openings counted from open-interest rises and never
+        removed, one side per candle colour, the ``high-leverage`` preset, no cap, no
+        decay, no band); ``leverage``, ``side_model``, ``side_strength``, ``oi_policy``,
+        ``half_life_hours`` and the band are then not used. Shown beside liqmap's own so
+        users comparing with those tools see why the numbers differ.
     """
 
     venue: str = "binance"
@@ -92,6 +98,7 @@ class LiquidationModel:
     band_presets: tuple[str, ...] = ("all-leverage", "peer-common", "high-leverage",
                                      "low-leverage")
     tier_version: str | None = None
+    convention: str = "liqmap"
 
     def __post_init__(self) -> None:
         # every field against its spec in liqmap.params (types, ranges, the venue's
@@ -99,7 +106,7 @@ class LiquidationModel:
         check_model({f: getattr(self, f) for f in self.__dataclass_fields__})
 
     @classmethod
-    def from_preset(cls, name: str) -> "LiquidationModel":
+    def from_preset(cls, name: str) -> LiquidationModel:
         """The engine parameters of a fitted preset shipped with the package (or a preset
         JSON path), e.g. ``"fitted-binance-btcusdt-2025-12"``; see ``liqmap.scorecard.preset``
         for its combination coefficients and fit span (the files are read by
@@ -111,7 +118,7 @@ class LiquidationModel:
         return cls.from_dict(d["model"])
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LiquidationModel":
+    def from_dict(cls, d: dict) -> LiquidationModel:
         """Inverse of :meth:`to_dict` (``band_presets`` may be a list).
 
         Raises
@@ -145,37 +152,80 @@ class LiquidationModel:
         """
         return model_setup(self, bars, ref_price_usd=ref_price_usd, grid_pad=grid_pad)
 
-    def run(self, bars: Bars, *, lookback: str | None = None, at_ms: int | None = None,
-            engine: str = "numba", progress=None) -> "Estimate":
+    def run(self, bars: Bars, *, lookback: str | int | None = None, at_ms: int | None = None,
+            warmup: str | int | None = None, opened_within: str | int | None = None,
+            engine: str = "numba", progress=None) -> Estimate:
         """Run the level book over ``bars`` (optionally a lookback window ending at ``at_ms``).
 
         The window ends with the bar open at or before ``at_ms`` (``check_at_ms``), so the
         final map is the map at that time (``Estimate.map_at`` takes it so).
+
+        ``lookback`` (a name of :data:`LOOKBACKS_MS` or ms) is the span *drawn*: the
+        heatmap's frames lie over it only. The engine starts ``warmup`` earlier, so the
+        first frame already holds the levels standing then (positions opened before the
+        drawn span). ``warmup`` is a duration (``"90d"``, ``"36h"``, ms; ``"0"``: none,
+        the book starts empty at the drawn start); default :data:`DEFAULT_WARMUP_MS` (90
+        days), cut to the history the bars hold. ``opened_within`` says the same the other
+        way, as which positions are counted: only those opened within it before ``at_ms``
+        (warm-up = ``opened_within - lookback``; shorter than ``lookback`` is refused);
+        give one of the two (both only when they agree). Without ``lookback`` all bars are
+        drawn (no warm-up), or the last ``opened_within`` of them. Both are parsed by
+        :func:`liqmap.params.parse_run_param`.
+
         ``engine="reference"`` runs the plain NumPy twin instead of the compiled kernel
         (slow; for checks; ``liqmap.core.engines``). ``progress(done, total, preset_name)``
         is called after each preset run.
         """
         check_engine(engine)
-        bars = _window(bars, lookback, at_ms)
+        bars, first = _window(bars, lookback, at_ms, warmup, opened_within)
         check_bars(bars)
         setup = self.setup(bars)
-        frame_idx = _frame_idx(len(bars), self.frames)
+        frame_idx = first + _frame_idx(len(bars) - first, self.frames)
         share = aggressive_long_share(
             self.side_model, open_usd=bars.open, high_usd=bars.high, low_usd=bars.low,
             close_usd=bars.close, volume=bars.volume, taker_buy_volume=bars.taker_buy_volume,
             taker_delta=bars.taker_delta, funding_rate=bars.funding_rate,
             strength=self.side_strength)
+        if self.convention == "vendor":
+            return self._run_vendor(bars, setup, frame_idx, first, engine)
         px, w = entry_prices(bars.high, bars.low, bars.close, self.entry_points)
-        outs, seconds = [], []
+        outs, seconds, load = [], [], 0.0
         for i, (preset, ch) in enumerate(zip(setup.members, setup.channels)):
             inp = _inputs(bars, setup, ch, share, px, w,
                           frame_idx if i == 0 else np.zeros(0, np.int64))
+            load += _load_kernel(inp, engine)
             t0 = time.perf_counter()
             outs.append(bk.run_book(inp, engine=engine))
             seconds.append(time.perf_counter() - t0)
             if progress is not None:
                 progress(i + 1, len(setup.members), preset.name)
-        return _assemble(self, bars, setup, frame_idx, outs, seconds)
+        return _assemble(self, bars, setup, frame_idx, outs, seconds, first, load_seconds=load)
+
+    def _run_vendor(self, bars: Bars, setup: ModelSetup, frame_idx, first: int,
+                    engine: str) -> Estimate:
+        """The ``vendor`` convention on this run's price grid (one member, no band)."""
+        from liqmap.core.vendor import VENDOR_STYLE, vendor_book_inputs
+
+        inp = vendor_book_inputs(
+            open_usd=bars.open, high_usd=bars.high, low_usd=bars.low, close_usd=bars.close,
+            oi_coin=bars.open_interest, p0_usd=setup.p0_usd, bin_usd=setup.bin_usd,
+            n_bins=setup.n_bins, frame_idx=frame_idx, venue=self.venue,
+            position_notional_usd=self.position_notional_usd,
+            entry_points=self.entry_points)
+        load = _load_kernel(inp, engine)
+        t0 = time.perf_counter()
+        out = bk.run_book(inp, engine=engine)
+        return _assemble(self, bars, setup, frame_idx, [out], [time.perf_counter() - t0],
+                         first, sides=[inp.chan_side], members=(VENDOR_STYLE,),
+                         load_seconds=load)
+
+
+def _load_kernel(inp: bk.BookInputs, engine: str) -> float:
+    """Seconds to make the compiled kernel ready for ``inp`` (numba's cache, or a compile
+    on a fresh install): timed apart from the kernel, as ``Estimate.load_seconds``."""
+    t0 = time.perf_counter()
+    bk.load_book_kernel(inp, engine=engine)
+    return time.perf_counter() - t0
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,18 +237,27 @@ class Estimate:
     model : LiquidationModel
         The parameters used.
     bars : Bars
-        The bars the book was built from (after the lookback window was applied).
+        The bars the book was run over: the warm-up bars, then the drawn bars
+        (``drawn_bars``, from index ``warmup_bars`` on).
     heatmap : Heatmap
-        Book snapshots of the central preset.
+        Book snapshots of the central preset, over the drawn bars only (its price arrays
+        are the drawn bars'); the first frame holds the levels the warm-up left standing.
     predicted_long_usd, predicted_short_usd : (T,) float64
-        Predicted liquidations per bar (central preset).
+        Predicted liquidations per bar of ``bars`` (central preset): every bar run, the
+        warm-up included (``predicted_long_usd[warmup_bars:]`` for the drawn span).
     predicted_long_low_usd, predicted_long_high_usd, predicted_short_low_usd,
     predicted_short_high_usd : (T,) float64
         Band over the presets (equal to the central series when there is no band).
     final_map : LiqMap
         The map after the last bar, with band arrays.
     engine_seconds : float
-        Kernel time of all preset runs; ``engine_seconds_central`` of the central one.
+        Kernel time of all preset runs; ``engine_seconds_central`` of the central one. The
+        kernel alone: loading it from numba's cache (or compiling it) is ``load_seconds``.
+    warmup_bars : int
+        Bars run before the drawn span (0: the book started empty at the first drawn bar).
+    load_seconds : float
+        Time taken to make the compiled kernel ready (numba's on-disk cache, or a compile
+        the first time after an install or an edit), apart from ``engine_seconds``.
     """
 
     model: LiquidationModel
@@ -214,6 +273,14 @@ class Estimate:
     engine_seconds: float
     engine_seconds_central: float
     members: tuple[str, ...] = field(default=())
+    warmup_bars: int = 0
+    load_seconds: float = 0.0
+
+    @property
+    def drawn_bars(self) -> Bars:
+        """The bars of the drawn span (``bars`` without the ``warmup_bars`` before it)."""
+        return self.bars if self.warmup_bars == 0 else self.bars.take(
+            slice(self.warmup_bars, None))
 
     def map_at(self, ts_ms: int, *, frames: bool = False) -> LiqMap:
         """The map as it stood after the bar that opened at or before ``ts_ms``.
@@ -249,30 +316,40 @@ class Estimate:
         if k == hm.ts_ms.size or int(hm.ts_ms[k]) != int(b.ts_ms[i]):
             raise ConfigError(
                 f"this run kept no frame after the bar at {iso_ms(int(b.ts_ms[i]))} "
-                f"({hm.ts_ms.size} frames over {len(b)} bars): run with frames >= "
-                f"{len(b)} to keep one per bar, or leave frames=False to re-run up to it")
+                f"({hm.ts_ms.size} frames over the {len(b) - self.warmup_bars} drawn bars, "
+                f"after {self.warmup_bars} warm-up bars): run with frames >= "
+                f"{len(b) - self.warmup_bars} to keep one per drawn bar, or leave "
+                "frames=False to re-run up to it")
         return LiqMap(ts_ms=int(hm.ts_ms[k]), price_usd=float(b.close[i]),
                       price_bins_usd=hm.price_bins_usd, long_usd=hm.long_usd[k],
                       short_usd=hm.short_usd[k], venue=hm.venue, symbol=hm.symbol)
 
     def summary(self) -> dict:
-        """JSON-ready summary: window, parameters, totals, the final map's analytics."""
+        """JSON-ready summary: window, parameters, totals, the final map's analytics.
+
+        ``bars``, ``start_ms`` and the predicted totals are the drawn span's;
+        ``warmup_bars`` were run before it from ``run_start_ms``; ``first_frame_total_usd``
+        is the book (longs + shorts) at the first drawn frame.
+        """
         from liqmap.core import mapstats
 
-        b = self.bars
+        b, k, hm = self.bars, self.warmup_bars, self.heatmap
         return {
             "venue": self.model.venue, "symbol": b.symbol, "source": b.source,
-            "bars": len(b), "bar_ms": b.bar_ms,
-            "start_ms": int(b.ts_ms[0]), "end_ms": int(b.ts_ms[-1]),
+            "bars": len(b) - k, "bar_ms": b.bar_ms,
+            "start_ms": int(b.ts_ms[k]), "end_ms": int(b.ts_ms[-1]),
+            "warmup_bars": k, "run_start_ms": int(b.ts_ms[0]),
+            "first_frame_total_usd": float(hm.long_usd[0].sum() + hm.short_usd[0].sum()),
             "params": self.model.to_dict(), "band_members": list(self.members),
             "engine_seconds": self.engine_seconds,
             "engine_seconds_central": self.engine_seconds_central,
-            "predicted_long_usd": float(self.predicted_long_usd.sum()),
-            "predicted_short_usd": float(self.predicted_short_usd.sum()),
-            "predicted_long_usd_band": [float(self.predicted_long_low_usd.sum()),
-                                        float(self.predicted_long_high_usd.sum())],
-            "predicted_short_usd_band": [float(self.predicted_short_low_usd.sum()),
-                                         float(self.predicted_short_high_usd.sum())],
+            "load_seconds": self.load_seconds,
+            "predicted_long_usd": float(self.predicted_long_usd[k:].sum()),
+            "predicted_short_usd": float(self.predicted_short_usd[k:].sum()),
+            "predicted_long_usd_band": [float(self.predicted_long_low_usd[k:].sum()),
+                                        float(self.predicted_long_high_usd[k:].sum())],
+            "predicted_short_usd_band": [float(self.predicted_short_low_usd[k:].sum()),
+                                         float(self.predicted_short_high_usd[k:].sum())],
             "map": mapstats.summary(self.final_map),
         }
 
@@ -403,16 +480,53 @@ def common_at_ms(series: Sequence[Bars], at_ms: int | None = None, *,
     return int(at_ms)
 
 
-def _window(bars: Bars, lookback: str | None, at_ms: int | None) -> Bars:
-    if lookback is None and at_ms is None:
-        return bars
-    if lookback is not None and lookback not in LOOKBACKS_MS:
-        raise ConfigError(f"unknown lookback {lookback!r}: use one of {tuple(LOOKBACKS_MS)}")
+def _lookback_ms(lookback: str | int | None) -> int | None:
+    """A lookback's span in ms: a name of ``LOOKBACKS_MS``, or ms (the service's own)."""
+    if lookback is None or (isinstance(lookback, str) and lookback in LOOKBACKS_MS):
+        return None if lookback is None else LOOKBACKS_MS[lookback]
+    if isinstance(lookback, int) and not isinstance(lookback, bool) and lookback > 0:
+        return int(lookback)
+    raise ConfigError(f"unknown lookback {lookback!r}: use one of {tuple(LOOKBACKS_MS)}")
+
+
+def _warmup_ms(span_ms: int, warmup, opened_within) -> int:
+    """The warm-up before a drawn span of ``span_ms``: ``warmup``, else ``opened_within``
+    minus the span, else ``DEFAULT_WARMUP_MS``."""
+    w = parse_run_param("warmup", warmup)
+    ow = parse_run_param("opened_within", opened_within)
+    if ow is None:
+        return DEFAULT_WARMUP_MS if w is None else w
+    if ow < span_ms:
+        raise ConfigError(
+            f"opened_within {opened_within!r} ({ow / MS_PER_HOUR:g}h) is shorter than the "
+            f"lookback drawn ({span_ms / MS_PER_HOUR:g}h): positions opened inside the drawn "
+            "span would be left out; give at least the lookback, or a shorter lookback")
+    if w is not None and w != ow - span_ms:
+        raise ConfigError(f"warmup {warmup!r} and opened_within {opened_within!r} disagree "
+                          "(opened_within = lookback + warmup): give one of them")
+    return ow - span_ms
+
+
+def _window(bars: Bars, lookback, at_ms: int | None, warmup=None,
+            opened_within=None) -> tuple[Bars, int]:
+    """The bars to run (warm-up, then the drawn span) and the index of the first drawn one."""
+    span_ms = _lookback_ms(lookback)
     if at_ms is not None:
         check_at_ms(bars, at_ms)
+    if span_ms is None:
+        if opened_within is None:  # all bars drawn: nothing before them to warm up on
+            parse_run_param("warmup", warmup)
+            return (bars if at_ms is None else bars.window(None, int(at_ms) + 1)), 0
+        span_ms, warmup = parse_run_param("opened_within", opened_within), None
+    warm = _warmup_ms(span_ms, warmup, opened_within)
     last = int(bars.ts_ms[-1]) if at_ms is None else int(at_ms)
-    start = None if lookback is None else last + max(bars.bar_ms, 1) - LOOKBACKS_MS[lookback]
-    return bars.window(start, last + 1)  # up to the bar open at or before at_ms, no later
+    start = last + max(bars.bar_ms, 1) - span_ms
+    run = bars.window(start - warm, last + 1)  # up to the bar open at or before at_ms
+    first = int(np.searchsorted(run.ts_ms, start, side="left"))
+    if first >= len(run):
+        raise ConfigError(f"no bar in the {span_ms / MS_PER_HOUR:g}h drawn before "
+                          f"{iso_ms(last)} (a gap in the data): pick another time")
+    return run, first
 
 
 def _frame_idx(n_bars: int, frames: int) -> np.ndarray:
@@ -439,18 +553,22 @@ def _book_usd(out: bk.BookOutputs, inp_side: np.ndarray, centers: np.ndarray):
     return usd[inp_side > 0].sum(axis=0), usd[inp_side < 0].sum(axis=0)
 
 
-def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds) -> Estimate:
+def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds,
+              first: int = 0, *, sides=None, members=None,
+              load_seconds: float = 0.0) -> Estimate:
     centers = setup.centers_usd
-    finals = [_book_usd(out, ch.side, centers) for ch, out in zip(setup.channels, outs)]
+    sides = [ch.side for ch in setup.channels] if sides is None else sides
+    finals = [_book_usd(out, sd, centers) for sd, out in zip(sides, outs)]
     longs = np.array([f[0] for f in finals])
     shorts = np.array([f[1] for f in finals])
     pl = np.array([o.liq_long_usd for o in outs])
     ps = np.array([o.liq_short_usd for o in outs])
-    c = outs[0]
+    c, drawn = outs[0], slice(first, None)  # frames and price line: the drawn span only
     hm = Heatmap(
         ts_ms=bars.ts_ms[frame_idx], price_bins_usd=centers, long_usd=c.frames_long_usd,
-        short_usd=c.frames_short_usd, price_ts_ms=bars.ts_ms, price_close_usd=bars.close,
-        price_high_usd=bars.high, price_low_usd=bars.low, venue=bars.venue, symbol=bars.symbol)
+        short_usd=c.frames_short_usd, price_ts_ms=bars.ts_ms[drawn],
+        price_close_usd=bars.close[drawn], price_high_usd=bars.high[drawn],
+        price_low_usd=bars.low[drawn], venue=bars.venue, symbol=bars.symbol)
     band = len(outs) > 1
     fm = LiqMap(
         ts_ms=int(bars.ts_ms[-1]), price_usd=float(bars.close[-1]), price_bins_usd=centers,
@@ -465,4 +583,6 @@ def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds) -> Estim
         predicted_long_low_usd=pl.min(axis=0), predicted_long_high_usd=pl.max(axis=0),
         predicted_short_low_usd=ps.min(axis=0), predicted_short_high_usd=ps.max(axis=0),
         final_map=fm, engine_seconds=float(sum(seconds)),
-        engine_seconds_central=float(seconds[0]), members=setup.member_names)
+        engine_seconds_central=float(seconds[0]),
+        members=setup.member_names if members is None else tuple(members),
+        warmup_bars=int(first), load_seconds=float(load_seconds))

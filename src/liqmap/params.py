@@ -42,29 +42,38 @@ import datetime as _dt
 import math
 import numbers
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, cast
 
 from liqmap._exceptions import ConfigError
-from liqmap.core import book as _bk
+from liqmap.core import choices as _ch  # no numpy: the command line's help reads PARAMS
+from liqmap.core.choices import SIDE_MODELS
 from liqmap.core.leverage import PRESETS, LeveragePreset, get_preset
-from liqmap.core.liqprice import max_leverage
-from liqmap.core.sides import SIDE_MODELS
-from liqmap.core.tiers import VENUES, get_tier_table, list_tier_tables
+from liqmap.core.tiers import VENUES, get_tier_table, list_tier_tables, max_leverage
+from liqmap.core.timeunits import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND
 
-__all__ = ["BAND_MODES", "OI_POLICIES", "PARAMS", "ParamSpec", "check_model", "env_key",
+__all__ = ["BAND_MODES", "CONVENTIONS", "DEFAULT_WARMUP_MS", "LOOKBACKS_MS", "OI_POLICIES",
+           "PARAMS",
+           "RUN_PARAMS", "ParamSpec",
+           "check_model", "env_key", "parse_run_param",
            "file_key", "flag_key", "grid_key", "half_lives", "parse_param"]
 
 OI_POLICIES = {
-    "none": _bk.POLICY_NONE, "proportional": _bk.POLICY_PROPORTIONAL,
-    "net": _bk.POLICY_NET, "leverage-first": _bk.POLICY_LEVERAGE_FIRST,
+    "none": _ch.POLICY_NONE, "proportional": _ch.POLICY_PROPORTIONAL,
+    "net": _ch.POLICY_NET, "leverage-first": _ch.POLICY_LEVERAGE_FIRST,
 }
 """How levels shrink when open interest falls (``LiquidationModel.oi_policy``)."""
+
+CONVENTIONS = ("liqmap", "vendor")
+"""``LiquidationModel.convention``: liqmap's counting, or the way popular tools appear to
+count (``liqmap.core.vendor``: one side per candle, high leverage, openings never removed)."""
 
 BAND_MODES = ("presets", "none")
 """``LiquidationModel.band``: the low/high band from the band presets, or none."""
 
-KINDS = ("choice", "leverage", "float", "int", "bool", "half_life", "presets", "date")
+KINDS = ("choice", "leverage", "float", "int", "bool", "half_life", "presets", "date",
+         "duration")
 TRUE_WORDS = ("1", "true", "yes")
 FALSE_WORDS = ("0", "false", "no")
 NONE_WORDS = ("none", "null", "auto")
@@ -170,7 +179,83 @@ PARAMS: dict[str, ParamSpec] = {s.name: s for s in (
               f"an ISO date YYYY-MM-DD on or after {EARLIEST_TIER_VERSION} (the margin-tier "
               "table in force that day), or latest", "--tier-version",
               "Margin-tier table version (date), or latest.", optional=True),
+    ParamSpec("convention", "choice", f"one of: {', '.join(CONVENTIONS)}", "--convention",
+              "liqmap (both sides, levels shrink with open interest, the leverage and side "
+              "model given) or vendor (as popular tools appear to count: one side per "
+              "candle, 25-100x, openings never removed; the model flags are then ignored).",
+              choices=CONVENTIONS),
 )}
+
+
+# ---------------------------------------------------------------- run parameters (not fields)
+LOOKBACKS_MS = {
+    "12h": 12 * MS_PER_HOUR, "24h": 24 * MS_PER_HOUR, "3d": 72 * MS_PER_HOUR,
+    "7d": 168 * MS_PER_HOUR, "30d": 720 * MS_PER_HOUR, "90d": 2160 * MS_PER_HOUR,
+    "180d": 4320 * MS_PER_HOUR, "1y": 8760 * MS_PER_HOUR,
+}
+"""The named lookbacks (the span a run draws), in ms; ``liqmap.model`` re-exports them."""
+DEFAULT_WARMUP_MS = 90 * MS_PER_DAY
+"""Default warm-up before a drawn window: positions opened up to 90 days before it still
+stand on the map (a market assumption: perpetual positions are held for days to weeks, and
+older levels have mostly been liquidated, closed or shrunk away with open interest); a run
+starts at the first bar when the data hold less."""
+MAX_WARMUP_MS = 730 * MS_PER_DAY
+MAX_OPENED_WITHIN_MS = MAX_WARMUP_MS + 365 * MS_PER_DAY
+DURATION_UNITS_MS = {"ms": 1, "s": MS_PER_SECOND, "m": MS_PER_MINUTE, "h": MS_PER_HOUR,
+                     "d": MS_PER_DAY, "w": 7 * MS_PER_DAY, "y": 365 * MS_PER_DAY}
+"""Unit suffixes of a duration (``24h``, ``90d``, ``1y``); a bare integer is milliseconds."""
+
+RUN_PARAMS: dict[str, ParamSpec] = {s.name: s for s in (
+    ParamSpec("warmup", "duration",
+              "a duration such as 90d, 36h or 2w (units ms, s, m, h, d, w, y; a bare integer "
+              "is ms) from 0 (none: only positions opened in the drawn window) to 730d (a "
+              "longer run costs engine time, not levels: few positions stand that long)",
+              "--warmup",
+              "History run before the drawn window so its first column shows the levels "
+              "standing then: a duration (90d, 36h) or 0 for none. Default: all history up "
+              "to 90d.", lo=0, hi=MAX_WARMUP_MS),
+    ParamSpec("opened_within", "duration",
+              "a duration such as 7d or 30d (units ms, s, m, h, d, w, y; a bare integer is "
+              "ms), more than 0 and at most 1095d (the longest lookback plus the longest "
+              "warm-up), and not shorter than the lookback drawn", "--opened-within",
+              "Count positions opened within this span before --at (the map's lookback): "
+              "sets the warm-up to it minus --lookback. Default: --lookback + --warmup.",
+              lo=1, hi=MAX_OPENED_WITHIN_MS),
+)}
+"""Parameters of a run (``LiquidationModel.run``), not of the model: how much history before
+the drawn window is run (``warmup``) or, the same fact said the other way, which positions
+are counted (``opened_within`` = warm-up + drawn span). Parsed by :func:`parse_run_param`."""
+
+
+def parse_run_param(name: str, value: Any, source: str | None = None) -> Any:
+    """Parse and check a run parameter of :data:`RUN_PARAMS` (text or a native value).
+
+    A duration is returned in milliseconds (int); ``None`` stays ``None`` (the default).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the value and what is allowed.
+
+    Examples
+    --------
+    >>> parse_run_param("warmup", "90d"), parse_run_param("warmup", "0")
+    (7776000000, 0)
+    >>> parse_run_param("opened_within", 3_600_000, "--opened-within")
+    3600000
+    """
+    key = source or name
+    if name not in RUN_PARAMS:
+        raise ConfigError(f"{key}: unknown run parameter {name!r}; known: {list(RUN_PARAMS)}")
+    if value is None:
+        return None
+    spec = RUN_PARAMS[name]
+    if not isinstance(value, str):
+        return _check(spec, value, key)
+    try:
+        return _check(spec, _from_text(spec, value, key), key)
+    except _Refused as exc:  # show the text as written, not the number read from it
+        raise ConfigError(_message(spec, key, value, exc.problem)) from None
 
 
 # ---------------------------------------------------------------------------- keys
@@ -323,6 +408,8 @@ def _from_text(spec: ParamSpec, text: str, key: str) -> Any:
         raise _fail(spec, key, text, "write 1/0, true/false or yes/no")
     if spec.kind == "presets":
         return tuple(p.strip() for p in re.split(r"[,+]", t))
+    if spec.kind == "duration":
+        return _duration_ms(spec, key, t)
     if spec.kind == "half_life":
         try:
             hours = float(t)
@@ -344,6 +431,16 @@ def _number(spec: ParamSpec, key: str, t: str, typ: type) -> Any:
     except ValueError:
         raise _fail(spec, key, t, "not a number") from None
     raise _fail(spec, key, t, "not an integer")
+
+
+def _duration_ms(spec: ParamSpec, key: str, t: str) -> int:
+    """``90d``, ``36h``, ``1.5d`` or a bare integer of ms, as whole milliseconds."""
+    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)", t.lower())
+    if m is None or m.group(2) not in ("", *DURATION_UNITS_MS):
+        raise _fail(spec, key, t, "not a duration")
+    if not m.group(2) and not m.group(1).isdigit():
+        raise _fail(spec, key, t, "a bare number is milliseconds: give an integer or a unit")
+    return round(float(m.group(1)) * DURATION_UNITS_MS[m.group(2) or "ms"])
 
 
 def _join(t: str) -> str:
@@ -376,10 +473,18 @@ def _check_number(spec: ParamSpec, v: Any, key: str) -> Any:
     if isinstance(v, bool) or not isinstance(v, typ):
         integer_kind = isinstance(v, numbers.Real) and not isinstance(v, bool)
         raise _fail(spec, key, v, "not an integer" if integer_kind else _type_name(v))
-    x = int(v) if integral else float(v)
-    if not math.isfinite(x) or not spec.lo <= x <= spec.hi:
+    x = int(cast(numbers.Integral, v)) if integral else float(v)
+    lo, hi = _bounds(spec)
+    if not math.isfinite(x) or not lo <= x <= hi:
         raise _fail(spec, key, v, "out of range")
     return x
+
+
+def _bounds(spec: ParamSpec) -> tuple[float, float]:
+    """``(lo, hi)`` of a number parameter (every number spec in PARAMS sets both)."""
+    if spec.lo is None or spec.hi is None:
+        raise TypeError(f"parameter spec {spec.name!r} is a number without bounds")
+    return spec.lo, spec.hi
 
 
 def _check_bool(spec: ParamSpec, v: Any, key: str) -> bool:
@@ -430,12 +535,13 @@ def _check_half_life(spec: ParamSpec, v: Any, key: str) -> Any:
         return parsed
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise _fail(spec, key, v, _type_name(v))
-    _hours(spec, key, v, v)
+    _hours(spec, key, v, float(v))
     return float(v)
 
 
 def _hours(spec: ParamSpec, key: str, value: Any, hours: float) -> None:
-    if not (math.isfinite(hours) and spec.lo < hours <= spec.hi):
+    lo, hi = _bounds(spec)
+    if not (math.isfinite(hours) and lo < hours <= hi):
         raise _fail(spec, key, value, "out of range")
 
 
@@ -471,8 +577,19 @@ def _check_date(spec: ParamSpec, v: Any, key: str) -> str:
     return v
 
 
+def _check_duration(spec: ParamSpec, v: Any, key: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise _fail(spec, key, v, "milliseconds as an integer, or text such as 90d"
+                    if isinstance(v, numbers.Real) and not isinstance(v, bool)
+                    else _type_name(v))
+    lo, hi = _bounds(spec)
+    if not lo <= int(v) <= hi:
+        raise _fail(spec, key, v, "out of range")
+    return int(v)
+
+
 _CHECKS = {
     "choice": _check_choice, "leverage": _check_leverage, "float": _check_number,
     "int": _check_number, "bool": _check_bool, "half_life": _check_half_life,
-    "presets": _check_presets, "date": _check_date,
+    "presets": _check_presets, "date": _check_date, "duration": _check_duration,
 }

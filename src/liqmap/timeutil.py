@@ -23,6 +23,7 @@ helper             text                        where
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from liqmap._exceptions import ConfigError
 from liqmap.core.timeunits import (
@@ -64,6 +65,14 @@ def utc_label(ms: int) -> str:
         return _utc(ms).strftime("%Y-%m-%d %H:%M UTC")
     except (ValueError, OverflowError, OSError):
         return f"{ms} (not Unix ms)"
+
+
+@overload
+def parse_time_ms(text: str) -> int: ...
+@overload
+def parse_time_ms(text: None) -> None: ...
+@overload
+def parse_time_ms(text: str | None) -> int | None: ...
 
 
 def parse_time_ms(text: str | None) -> int | None:

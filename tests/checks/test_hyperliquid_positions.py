@@ -44,7 +44,8 @@ def synthetic_dir(tmp_path):
         liq = liquidation_price("hyperliquid", d.lower(), ep, q, q * ep / lev)
         rows.append(_row(d, q, ep, lev, ep, 1e6, liq))
     # cross: liquidation far from the isolated one, at the account-value rule
-    for d, q, ep, lev, av in (("Long", 1.0, 100_000.0, 20.0, 30_000.0), ("Short", 3.0, 100_000.0, 40.0, 60_000.0)):
+    for d, q, ep, lev, av in (("Long", 1.0, 100_000.0, 20.0, 30_000.0),
+                              ("Short", 3.0, 100_000.0, 40.0, 60_000.0)):
         liq = liquidation_price("hyperliquid", d.lower(), ep, q, av, mark_price=ep)
         rows.append(_row(d, q, ep, lev, ep, av, liq))
     rows.append(_row("Long", 1.0, 100_000.0, 3.0, 100_000.0, 5e6, float("nan")))

@@ -17,12 +17,16 @@ from liqmap.cli import app
 from liqmap.io.sample import load_sample
 from liqmap.service import create_app
 
+# The production deadline (2 s) answers 503 while a cold numba compile runs on a slow CI
+# machine; these tests check answers, not the deadline (tests/service/test_service_faults.py does).
+SLOW_CI_DEADLINE_S = 120.0
+
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app(admin_token="")) as c:
+    with TestClient(create_app(deadline_s=SLOW_CI_DEADLINE_S, admin_token="")) as c:
         yield c
 
 

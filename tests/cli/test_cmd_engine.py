@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from liqmap.cli import app, main
+from liqmap.plots._style import plotly_js_name
 
 runner = CliRunner()
 
@@ -86,14 +87,16 @@ def test_demo_on_bundled_data_writes_plots(tmp_path):
     assert out["source"].endswith("btcusdt-5m-2025-12.csv.gz") or "2025-12" in out["source"]
     assert out["bars"] == 8640  # 30 days of 5-minute bars
     assert out["map"]["total_long_usd"] > 0 and out["map"]["total_short_usd"] > 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "liqmap_heatmap.html", "liqmap_heatmap.png", "liqmap_map.html", "liqmap_map.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+        "liqmap_heatmap.html", "liqmap_heatmap.png", "liqmap_map.html", "liqmap_map.png",
+        plotly_js_name()])  # the pages' one shared copy of plotly.js
 
 
 def test_human_output_prints_the_map_table(tmp_path):
     res = runner.invoke(app, ["map", "--no-plots", "--lookback", "7d"])
     assert res.exit_code == 0, res.output
-    assert "imbalance shorts:longs" in res.stdout and "max pain" in res.stdout
+    assert "imbalance shorts:longs" in res.stdout and "harvest level" in res.stdout
+    assert "squeeze ceiling" in res.stdout and "flush floor" in res.stdout
 
 
 def test_show_config_layers(tmp_path, monkeypatch):

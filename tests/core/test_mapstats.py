@@ -167,20 +167,20 @@ def test_densest_zone_empty_side_and_errors():
         ms.densest_zone(m, "long", width_pct=0)
 
 
-# ---------------------------------------------------------------- max pain
+# ---------------------------------------------------------------- harvest level (formerly max pain)
 def test_max_pain_hand():
     m = mk(100, GRID, spikes(GRID, _99=1, _98=8), spikes(GRID, _104=20))
-    mp = ms.max_pain(m)  # long 98: 9 / 2^2 = 2.25; long 99: 1; short 104: 20 / 16
+    mp = ms.harvest_level(m)  # long 98: 9 / 2^2 = 2.25; long 99: 1; short 104: 20 / 16
     assert (mp.side, mp.price_usd, mp.notional_usd, mp.distance_pct) == ("long", 98.0, 9.0, -2.0)
     assert mp.score_usd_per_pct2 == 2.25
     m = mk(100, GRID, spikes(GRID, _99=1, _98=8), spikes(GRID, _103=10, _104=30))
-    mp = ms.max_pain(m)  # short 104: 40 / 16 = 2.5
+    mp = ms.harvest_level(m)  # short 104: 40 / 16 = 2.5
     assert (mp.side, mp.price_usd, mp.notional_usd, mp.distance_pct) == ("short", 104.0, 40.0, 4.0)
     near = mk(100, GRID, spikes(GRID, _99=5), np.zeros(21))
-    assert ms.max_pain(near).price_usd == 99.0  # 5 / 1
-    far = ms.max_pain(near, min_distance_pct=1.5)  # a fall to 98 still sweeps the 99 longs: 5 / 4
+    assert ms.harvest_level(near).price_usd == 99.0  # 5 / 1
+    far = ms.harvest_level(near, min_distance_pct=1.5)  # a fall to 98 still sweeps the 99 longs: 5 / 4
     assert (far.price_usd, far.notional_usd, far.score_usd_per_pct2) == (98.0, 5.0, 1.25)
-    empty = ms.max_pain(mk(100, GRID, np.zeros(21), np.zeros(21)))
+    empty = ms.harvest_level(mk(100, GRID, np.zeros(21), np.zeros(21)))
     assert (empty.side, empty.notional_usd) == ("none", 0.0) and math.isnan(empty.price_usd)
 
 
@@ -188,7 +188,7 @@ def test_max_pain_errors():
     m = mk(100, GRID, np.ones(21), np.ones(21))
     for kw in ({"min_distance_pct": 0}, {"min_distance_pct": 5, "max_distance_pct": 5}):
         with pytest.raises(ConfigError):
-            ms.max_pain(m, **kw)
+            ms.harvest_level(m, **kw)
 
 
 # ---------------------------------------------------------------- rebin / aggregate
@@ -253,7 +253,7 @@ def test_summary_is_strict_json_and_matches_the_functions():
     json.dumps(s, allow_nan=False)
     assert s["total_short_usd"] == 19e9 and s["total_long_usd"] == 4e9
     assert s["imbalance"]["20pct"]["short_usd"] == ms.imbalance(m, 0.2, 0.2).short_usd
-    assert s["max_pain"]["price_usd"] == ms.max_pain(m).price_usd
+    assert s["max_pain"]["price_usd"] == ms.harvest_level(m).price_usd
     assert s["densest_zone"]["short"]["notional_usd"] == ms.densest_zone(m, "short").notional_usd
     assert s["clusters"]["long"][0]["price_usd"] == ms.clusters(m, "long")[0].price_usd
     assert ms.summary(mk(100, GRID, np.zeros(21), np.ones(21)))["imbalance"]["10pct"]["ratio"] is None
@@ -373,7 +373,7 @@ def test_imbalance_equals_direct_sums(m, up, down, up_from_share, down_from_shar
 @settings(max_examples=200, deadline=None)
 @given(maps())
 def test_max_pain_has_the_best_score(m):
-    mp = ms.max_pain(m)
+    mp = ms.harvest_level(m)
     cl, cs = ms.cumulative(m)
     eff = effective(m)
     d = np.abs(eff - m.price_usd) / m.price_usd * 100

@@ -328,8 +328,8 @@ def _no_dac_override() -> list[str] | None:
         return []
     if shutil.which("setpriv") is None:
         return None
-    probe = tempfile.NamedTemporaryFile(delete=False)
-    probe.close()
+    with tempfile.NamedTemporaryFile(delete=False) as probe:
+        pass  # only its name is needed: created empty, closed, unlinked below
     os.chmod(probe.name, 0o444)
     try:
         res = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search",

@@ -34,7 +34,7 @@ def test_default_sample_december():
     assert len(bars) == 8779 and bars.bar_ms == 300_000
     assert bars.ts_ms[0] == DEC and bars.ts_ms[-1] == 1_767_180_600_000  # 12-31T11:30
     _check_clean(bars)
-    assert 80_000 < bars.open_interest.min() and bars.open_interest.max() < 120_000  # BTC
+    assert bars.open_interest.min() > 80_000 and bars.open_interest.max() < 120_000  # BTC
     assert bars.taker_delta is None and bars.volume is not None
     assert bars.source == "liqmap sample btcusdt-5m-2025-12" and bars.repairs == ()
 
@@ -46,7 +46,7 @@ def test_june_sample_has_taker_delta():
     _check_clean(bars)
     assert bars.volume is None and bars.taker_delta is not None
     assert np.count_nonzero(bars.taker_delta) > 0.99 * len(bars)
-    assert 80_000 < bars.open_interest.min() and bars.open_interest.max() < 120_000
+    assert bars.open_interest.min() > 80_000 and bars.open_interest.max() < 120_000
 
 
 def test_sample_info_and_unknown_name():

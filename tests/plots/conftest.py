@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liqmap.core.records import Cluster, Heatmap, Imbalance, LiqMap, MaxPain, Zone
+from liqmap.core.records import Cluster, HarvestLevel, Heatmap, Imbalance, LiqMap, Zone
 
 T0_MS = 1_736_121_600_000  # 2025-01-06 00:00 UTC
 BAR_MS = 300_000
@@ -87,7 +87,7 @@ def make_map(hm: Heatmap, bands: bool = True) -> LiqMap:
 
 
 def map_marks(m: LiqMap) -> dict:
-    """Imbalance (+-20 %), top clusters, densest long zone and max pain, computed plainly here."""
+    """Imbalance (+-20 %), top clusters, densest long zone and harvest level, computed plainly."""
     b, p = m.price_bins_usd, m.price_usd
     up, dn = (b >= p) & (b <= 1.2 * p), (b <= p) & (b >= 0.8 * p)
     s_usd, l_usd = float(m.short_usd[up].sum()), float(m.long_usd[dn].sum())
@@ -106,8 +106,8 @@ def map_marks(m: LiqMap) -> dict:
                 notional_usd=float(win[j]), distance_pct=(b[j] / p - 1) * 100)
     cum_s = np.cumsum(np.where(b >= p, m.short_usd, 0))
     k = int(np.argmax(np.where(b >= p, cum_s, -1)))
-    mp = MaxPain(price_usd=float(b[k]), notional_usd=float(cum_s[k]),
-                 distance_pct=(b[k] / p - 1) * 100, side="short")
+    mp = HarvestLevel(price_usd=float(b[k]), notional_usd=float(cum_s[k]),
+                      distance_pct=(b[k] / p - 1) * 100, side="short")
     return dict(imbalance=imb, clusters=tuple(clusters), zone=zone, max_pain=mp)
 
 

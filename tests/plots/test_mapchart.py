@@ -101,7 +101,8 @@ def test_marks_are_labelled_without_overlap(synth_map):
     for c in shown:
         assert cluster_label(c) in words
     assert any(w.startswith("densest long zone") for w in words)
-    assert any(w.startswith(f"max pain {fmt_price(marks['max_pain'].price_usd)} (+") for w in words)
+    assert any(w.startswith(f"harvest level {fmt_price(marks['max_pain'].price_usd)} (+")
+               for w in words)
     boxes = [(t.get_bbox_patch() or t).get_window_extent() for t in texts]  # text, no arrow
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
@@ -138,3 +139,61 @@ def test_html_is_self_contained_with_marks(synth_map, tmp_path):
     top = max(marks["clusters"], key=lambda c: c.notional_usd)
     assert cluster_label(top) in html
     assert "cumulative longs" in html and "cumulative shorts" in html
+
+
+def _staircase_map():
+    """Price 100,000; short walls at +4, +8, +12 % rising outward (a staircase), long walls at
+    -4 and -8 % (the nearer the heavier), each a narrow bump on a light floor."""
+    from liqmap.core.records import LiqMap
+
+    b = np.arange(80_000.0, 120_001.0, 50.0)
+    bump = lambda c, usd: usd * np.exp(-0.5 * ((b - c) / 150.0) ** 2)  # noqa: E731
+    shorts = np.where(b > 100_000, 2e5, 0.0) + bump(104_000, 2e7) + bump(108_000, 4e7) \
+        + bump(112_000, 8e7)
+    longs = np.where(b < 100_000, 2e5, 0.0) + bump(96_000, 6e7) + bump(92_000, 3e7)
+    return LiqMap(1_767_225_600_000, 100_000.0, b, longs, shorts, venue="binance",
+                  symbol="BTC/USDT:USDT")
+
+
+def test_ceiling_floor_and_layers_are_marked(tmp_path):
+    from liqmap.core import mapstats
+    from liqmap.plots.mapchart import layer_tags, level_label
+
+    m = _staircase_map()
+    ceiling, floor = mapstats.squeeze_ceiling(m), mapstats.flush_floor(m)
+    layers = tuple(mapstats.layers(m, sd) for sd in ("short", "long"))
+    assert layers[0].staircase and not layers[1].staircase
+    assert [t for t, _ in layer_tags(layers)][:3] == ["S1", "S2", "S3"]
+    marks = dict(clusters=mapstats.clusters(m, top=6), zone=mapstats.densest_zone(m, "short"),
+                 max_pain=mapstats.harvest_level(m), imbalance=mapstats.imbalance(m))
+    fig = map_figure(m, **marks, ceiling=ceiling, floor=floor, layers=layers, **SIZE)
+    fig.canvas.draw()
+    texts = [t for a in fig.axes for t in a.texts if t.get_text()]
+    words = [t.get_text().replace("\\$", "$") for t in texts]
+    assert level_label(ceiling) in words and level_label(floor) in words
+    assert level_label(ceiling) == (f"squeeze ceiling {fmt_price(ceiling.price_usd)} "
+                                    f"(+{ceiling.distance_pct:.1f} %)")
+    assert level_label(floor) == f"flush floor {fmt_price(floor.price_usd)} " \
+        f"(−{abs(floor.distance_pct):.1f} %)"
+    assert 111_000 < ceiling.price_usd <= 112_500 and 91_000 < floor.price_usd < 92_500
+    for tag in ("S1", "S2", "S3", "L1", "L2"):
+        assert tag in words, tag
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "short layers S1–S3 (staircase)" in legend and "long layers L1–L2" in legend
+    assert "squeeze ceiling" in legend and "flush floor" in legend
+    boxes = [(t.get_bbox_patch() or t).get_window_extent() for t in texts]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (words[i], words[j])
+
+    # outside the window: the label stands at its edge with an arrow
+    fig = map_figure(m, ceiling=ceiling, floor=floor, layers=layers,
+                     x_range_usd=(94_000.0, 106_000.0), **SIZE)
+    words = [t.get_text() for a in fig.axes for t in a.texts]
+    assert f"{level_label(ceiling)} →" in words and f"← {level_label(floor)}" in words
+
+    html = plot_map_html(m, tmp_path / "map.html", **marks, ceiling=ceiling, floor=floor,
+                         layers=layers).read_text(encoding="utf-8")
+    for text in (level_label(ceiling), "short layers S1–S3 (staircase)"):
+        assert text in html or json.dumps(text)[1:-1] in html, text
+    assert "<b>S1</b>" in html or "\\u003cb\\u003eS1\\u003c" in html  # the tag, JSON-escaped

@@ -49,14 +49,16 @@ def test_cumulative_rejects_unknown_direction():
 def test_downsampling_keeps_notional_per_frame(z, max_frames, max_bins):
     ts = np.arange(z.shape[0], dtype=np.int64) * 300_000
     bins = 50_000.0 + 10 * np.arange(z.shape[1])
-    ts_d, bins_d, (zd,) = downsample_heat(ts, bins, [z], max_frames, max_bins)
+    ts_d, bins_d, (zd,) = downsample_heat(ts, bins, [z], max_frames=max_frames,
+                                          max_bins=max_bins)
     assert zd.shape == (ts_d.size, bins_d.size)
     assert ts_d.size <= max(max_frames, 1) and bins_d.size <= max_bins
-    # bins are summed and frames averaged: weighting each block by its frame count gives
-    # back the total notional
-    starts = ts_d // 300_000  # each block is stamped with its first frame
-    sizes = np.diff(np.append(starts, z.shape[0]))
-    assert np.isclose((zd.sum(axis=1) * sizes).sum(), z.sum(), rtol=1e-9, atol=1e-6)
+    # frames are picked (snapshots: first and last kept), bins split onto whole blocks:
+    # each picked frame keeps its notional
+    rows = np.searchsorted(ts, ts_d)
+    assert np.array_equal(ts[rows], ts_d) and rows[0] == 0
+    assert rows[-1] == z.shape[0] - 1 or max_frames == 1
+    np.testing.assert_allclose(zd.sum(axis=1), z[rows].sum(axis=1), rtol=1e-9, atol=1e-6)
 
 
 def test_one_hot_cell_does_not_set_the_colour_scale():

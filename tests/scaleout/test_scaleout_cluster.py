@@ -15,8 +15,17 @@ from typer.testing import CliRunner
 
 from liqmap._exceptions import InputError
 from liqmap.cli import app
-from liqmap.scaleout import (ModelTask, TaskError, TaskInputError, cluster, grid_tasks,
-                             map_tasks, model_grid_tasks, run_model_task, sweep)
+from liqmap.scaleout import (
+    ModelTask,
+    TaskError,
+    TaskInputError,
+    cluster,
+    grid_tasks,
+    map_tasks,
+    model_grid_tasks,
+    run_model_task,
+    sweep,
+)
 
 # functions defined here travel to the workers by value (this module is not importable there)
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

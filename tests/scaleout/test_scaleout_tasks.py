@@ -12,9 +12,21 @@ import pytest
 
 from liqmap._exceptions import ConfigError, InputError, RetryLaterError
 from liqmap.cli import main
-from liqmap.scaleout import (BacktestTask, ModelTask, TaskError, TaskInputError, check_address,
-                             digest_arrays, grid_tasks, map_tasks, model_grid_tasks,
-                             parse_grid, select_on_calibration, sweep, task_from_dict)
+from liqmap.scaleout import (
+    BacktestTask,
+    ModelTask,
+    TaskError,
+    TaskInputError,
+    check_address,
+    digest_arrays,
+    grid_tasks,
+    map_tasks,
+    model_grid_tasks,
+    parse_grid,
+    select_on_calibration,
+    sweep,
+    task_from_dict,
+)
 
 
 def _free_port() -> int:

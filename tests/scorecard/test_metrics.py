@@ -8,9 +8,17 @@ import numpy as np
 import pytest
 
 from liqmap._exceptions import DataError
-from liqmap.scorecard.metrics import (METRIC_NAMES, SideMetrics, baselines, compare,
-                                      fit_log_line, log_scale, r2, score_predictor,
-                                      top_decile_share)
+from liqmap.scorecard.metrics import (
+    METRIC_NAMES,
+    SideMetrics,
+    baselines,
+    compare,
+    fit_log_line,
+    log_scale,
+    r2,
+    score_predictor,
+    top_decile_share,
+)
 
 
 def test_top_decile_share_hand_value():

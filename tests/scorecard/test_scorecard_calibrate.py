@@ -8,9 +8,15 @@ import numpy as np
 import pytest
 
 from liqmap._exceptions import ConfigError, DataError
-from liqmap.scorecard.calibrate import (default_grid, fit_calibration, month_starts,
-                                        simplex_leverage, slice_before, walk_forward)
 from liqmap.core.leverage import get_preset
+from liqmap.scorecard.calibrate import (
+    default_grid,
+    fit_calibration,
+    month_starts,
+    simplex_leverage,
+    slice_before,
+    walk_forward,
+)
 from liqmap.scorecard.combine import FEATURES, SideFit, fit_side
 from liqmap.scorecard.frame import score_frame
 from liqmap.scorecard.metrics import baselines, score_predictor

@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 from liqmap._exceptions import ConfigError, DataError
 from liqmap.scorecard.calibrate import GridPoint, fit_calibration
 from liqmap.scorecard.data import default_data_dir, load_window
-from liqmap.scorecard.predictor_study import (LINEAR_EXTRAS, LOG_EXTRAS, SHAPES,
-                                              predictor_study)
+from liqmap.scorecard.predictor_study import LINEAR_EXTRAS, LOG_EXTRAS, SHAPES, predictor_study
 from liqmap.scorecard.preset import load_preset
 from liqmap.scorecard.report import _predictors_section
 

@@ -185,18 +185,18 @@ def test_sse_pushes_an_update_when_the_data_version_changes(serve):
     src = FakeSource()
     app = create_app(src, catalog_ttl_s=0.0, warm=False, admin_token="", stream_poll_s=0.05,
                      heartbeat_s=0.2)
-    with serve(app) as base, httpx.Client(base_url=base, timeout=20) as http:
-        with http.stream("GET", f"{API}/stream", params={"lookback": "12h"}) as r:
-            assert r.status_code == 200
-            assert r.headers["content-type"].startswith("text/event-stream")
-            events = _events(r.iter_lines())
-            kind, first = next(events)
-            assert kind == "update" and first["data_version"] == "v1"
-            assert set(first) >= {"venue", "symbol", "ts_ms", "price_usd", "total_long_usd",
-                                  "total_short_usd"}
-            assert next(events) == ("comment", ": heartbeat")  # nothing changed meanwhile
-            src.n = 2
-            kind, second = next(e for e in events if e[0] != "comment")
+    with (serve(app) as base, httpx.Client(base_url=base, timeout=20) as http,
+          http.stream("GET", f"{API}/stream", params={"lookback": "12h"}) as r):
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = _events(r.iter_lines())
+        kind, first = next(events)
+        assert kind == "update" and first["data_version"] == "v1"
+        assert set(first) >= {"venue", "symbol", "ts_ms", "price_usd", "total_long_usd",
+                              "total_short_usd"}
+        assert next(events) == ("comment", ": heartbeat")  # nothing changed meanwhile
+        src.n = 2
+        kind, second = next(e for e in events if e[0] != "comment")
     assert kind == "update" and second["data_version"] == "v2"
     assert second["price_usd"] == pytest.approx(first["price_usd"] * _factor("v2")
                                                 / _factor("v1"))

@@ -24,6 +24,10 @@ from liqmap.service.live_source import LiveFeed, LiveSource
 from liqmap.venues import LiveBar, LiveLiquidation, live_from_bars
 from liqmap.venues.binance import BinanceLoopback, BinanceRest, BinanceStream
 
+# The production deadline (2 s) answers 503 while a cold numba compile runs on a slow CI
+# machine; these tests check answers, not the deadline (tests/service/test_service_faults.py does).
+SLOW_CI_DEADLINE_S = 120.0
+
 API = "/api/v1"
 SYM = "BTC/USDT:USDT"
 START, WARM, STREAMED = 4800, 200, 4
@@ -164,7 +168,7 @@ def test_serve_live_pushes_each_closed_bar_over_sse(bars, serve):
                             backoff=FAST, stall_s=30.0, sink=TeeSink(gate, src.sink()),
                             clock_ms=lambda: int(bars.ts_ms[START]))
         feed = LiveFeed(runner, src)
-        app = create_app(src, live=feed, catalog_ttl_s=0.0, stream_poll_s=0.05,
+        app = create_app(src, deadline_s=SLOW_CI_DEADLINE_S, live=feed, catalog_ttl_s=0.0, stream_poll_s=0.05,
                          heartbeat_s=60.0, warm=False, admin_token="")
         try:
             with serve(app) as base, httpx.Client(base_url=base, timeout=30) as http:

@@ -10,6 +10,10 @@ from liqmap.core.realized import RealizedLiquidations
 from liqmap.io.sample import load_sample
 from liqmap.service import BundledSource, StoreSource, create_app
 
+# The production deadline (2 s) answers 503 while a cold numba compile runs on a slow CI
+# machine; these tests check answers, not the deadline (tests/service/test_service_faults.py does).
+SLOW_CI_DEADLINE_S = 120.0
+
 API = "/api/v1"
 FULL = load_sample()
 BARS = FULL.take(slice(-900, -300))  # two days, with bars after them for the live test
@@ -38,7 +42,7 @@ def store():
 def test_store_source_serves_bars_and_realized(store):
     liq = _liqs(BARS)
     store.write_realized(liq)
-    c = TestClient(create_app(StoreSource(store), warm=False, admin_token=""))
+    c = TestClient(create_app(StoreSource(store), deadline_s=SLOW_CI_DEADLINE_S, warm=False, admin_token=""))
     h = c.get(f"{API}/health").json()
     assert h["venues"] == ["binance", "aggregate"]
     assert h["data_to_ms"] == int(BARS.ts_ms[-1])
@@ -54,7 +58,8 @@ def test_store_source_serves_bars_and_realized(store):
 
 def test_new_rows_change_the_version_and_the_answer(store):
     src = StoreSource(store)
-    c = TestClient(create_app(src, warm=False, admin_token="", catalog_ttl_s=0.0))
+    c = TestClient(create_app(src, deadline_s=SLOW_CI_DEADLINE_S, warm=False, admin_token="",
+                              catalog_ttl_s=0.0))
     first = c.get(f"{API}/map", params={"lookback": "12h"}).json()
     more = FULL.take(slice(-300, -288))
     assert len(more) == 12

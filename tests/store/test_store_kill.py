@@ -90,7 +90,7 @@ def test_sigkill_during_ingest_keeps_every_committed_batch_whole(tmp_path):
     rng = random.Random(7)
     for kill_round in range(4):
         child = Child(path, first, 10**6, ROWS)
-        child.read_until(lambda _: len(child.committed) >= 3)
+        child.read_until(lambda _, child=child: len(child.committed) >= 3)
         child.read_until(lambda line: line.startswith("begin "))
         time.sleep(rng.uniform(0.0, max(child.write_s)))  # where in the write to kill
         child.kill()

@@ -9,8 +9,14 @@ from scipy.stats import spearmanr
 
 from liqmap.core.records import LiqMap
 from liqmap.studies.level_study import densest_wall, largest_cluster, statement, wall_study
-from liqmap.studies.reaction import (ReactionParams, block_bootstrap_ci, block_indices,
-                                     bootstrap_spearman, first_hits, magnet_hits)
+from liqmap.studies.reaction import (
+    ReactionParams,
+    block_bootstrap_ci,
+    block_indices,
+    bootstrap_spearman,
+    first_hits,
+    magnet_hits,
+)
 
 P = ReactionParams(n_boot=500)
 

@@ -252,6 +252,12 @@ class RecordingStore:
     def read_snapshots(self, venue, symbol, start_ms=None, end_ms=None):
         raise NotImplementedError
 
+    def write_predictions(self, rows):
+        raise NotImplementedError
+
+    def read_predictions(self, venue, symbol, start_ms=None, end_ms=None):
+        raise NotImplementedError
+
     def record_run(self, kind, params, summary):
         raise NotImplementedError
 

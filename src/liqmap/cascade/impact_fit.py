@@ -49,6 +49,9 @@ __all__ = [
 
 PRESET_NAME = "impact_hyperliquid_2026-06"
 _DATA = Path(__file__).resolve().parents[1] / "data"
+# exponents tried by the grid search of _exponent_of: 0.20, 0.21, ..., 1.20 (read-only)
+_EXPONENT_GRID = np.arange(0.2, 1.201, 0.01)
+_EXPONENT_GRID.flags.writeable = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def _y_of(f, r, sigma, vol):
     return float(x @ r / (x @ x)), x
 
 
-def _exponent_of(f, r, grid=np.arange(0.2, 1.201, 0.01)):
+def _exponent_of(f, r, grid=_EXPONENT_GRID):
     a, s = np.abs(f), np.sign(f)
     best, arg = np.inf, np.nan
     for d in grid:

@@ -180,31 +180,42 @@ def cascade_for(maps, bars, shock_pct: float, **options) -> CascadeResult:
 
 
 def replay_window(start_ms: int, hours: int = 10, *, impact: str = "sqrt",
-                  venue_rules="auto", volume_daily_usd: float | None = None) -> dict:
-    """Replay ``hours`` of a real move from the Binance map at the bar before ``start_ms``.
+                  venue_rules="auto", volume_daily_usd: float | None = None,
+                  bars=None, realized=None) -> dict:
+    """Replay ``hours`` of a real move from the map at the bar before ``start_ms``.
 
-    Bars and realized liquidations come from the Coinglass hourly regime file
-    (:data:`REGIME_FILES`); the map is ``LiquidationModel(venue="binance")`` on the bars
-    before ``start_ms``; the impact volume defaults to the bundled Dec-2025 sample's.
-    Returns :func:`liqmap.cascade.replay`'s dict with the map time, the window, the file,
-    the impact name and the volume used.
+    Bars and realized liquidations are ``bars`` (:class:`~liqmap.core.bars.Bars`) and
+    ``realized`` (per-bar totals with ``ts_ms``, ``long_usd``, ``short_usd`` and
+    ``between(start_ms, end_ms)``, e.g. :class:`liqmap.io.coinglass.RealizedSeries`) when
+    given, else the Coinglass hourly regime file (:data:`REGIME_FILES`, window A's); the
+    map is ``LiquidationModel(venue=bars.venue)`` on the bars before ``start_ms``; the
+    impact volume defaults to the bundled Dec-2025 sample's. Returns
+    :func:`liqmap.cascade.replay`'s dict with the map time, the window, the source, the
+    impact name and the volume used.
     """
     if hours < 1:
         raise ConfigError(f"hours must be >= 1, got {hours}")
-    f = coinglass_files(REGIME_FILES)
-    if not f:
-        raise ConfigError(f"no hourly Coinglass regime file ({REGIME_FILES}) in the shared "
-                          "data folder")
-    bars, real = read_regime_bars(f[0]), read_realized(f[0])
+    if (bars is None) != (realized is None):
+        raise ConfigError("give both bars and realized liquidations, or neither (window A)")
+    if bars is None:
+        f = coinglass_files(REGIME_FILES)
+        if not f:
+            raise ConfigError(f"no hourly Coinglass regime file ({REGIME_FILES}) in the "
+                              "shared data folder")
+        bars, realized, source = read_regime_bars(f[0]), read_realized(f[0]), f[0].name
+    else:
+        source = bars.source
+    if not (bars.ts_ms[0] < start_ms <= bars.ts_ms[-1]):
+        raise ConfigError("--start must fall inside the bars, after their first bar")
     t1 = start_ms + hours * MS_PER_HOUR
-    est = LiquidationModel(venue="binance").run(bars.window(None, start_ms))
+    est = LiquidationModel(venue=bars.venue).run(bars.window(None, start_ms))
     after = bars.window(start_ms, t1)
     vol = volume_daily_usd if volume_daily_usd is not None else daily_volume_usd(load_sample())
     sim = simulator_for(None, impact=impact, volume_daily_usd=vol, venue_rules=venue_rules)
-    rl, rs = real.between(start_ms, t1)
+    rl, rs = realized.between(start_ms, t1)
     out = replay(sim, est.final_map, open_usd=after.open, high_usd=after.high,
                  low_usd=after.low, close_usd=after.close, realized_long_usd=rl,
                  realized_short_usd=rs)
     out.update(map_ts_ms=int(est.final_map.ts_ms), start_ms=start_ms, end_ms=t1,
-               source=f[0].name, impact=impact, volume_daily_usd=vol)
+               source=source, impact=impact, volume_daily_usd=vol)
     return out

@@ -156,7 +156,7 @@ class CascadeResult:
                            "cum_forced_usd": self.cum_forced_usd.tolist()}
         return out
 
-    def plot(self, path) -> "object":
+    def plot(self, path) -> object:
         """Write the path chart (``.png`` or ``.html``); returns the path written."""
         from liqmap.plots.cascade_chart import plot_cascade
 

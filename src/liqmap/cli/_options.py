@@ -11,12 +11,11 @@ when a flag is declared in two places.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
-from liqmap.model import LOOKBACKS_MS
-from liqmap.params import PARAMS
+from liqmap.params import LOOKBACKS_MS, PARAMS, RUN_PARAMS
 
 # ------------------------------------------------ flags of several commands, each its own default
 
@@ -76,6 +75,11 @@ def start(default: Any, help: str) -> Any:
     return typer.Option(default, "--start", help=help)
 
 
+def since(default: Any, help: str) -> Any:
+    """``--since``: the earliest time a report reads (ISO UTC or Unix ms)."""
+    return typer.Option(default, "--since", help=help)
+
+
 def end(default: Any, help: str) -> Any:
     """``--end``: the time or day the span ends."""
     return typer.Option(default, "--end", help=help)
@@ -101,6 +105,11 @@ def warmup_hours(help: str) -> Any:
     return typer.Option(None, "--warmup-hours", help=help)
 
 
+def scorecard_dir(help: str) -> Any:
+    """``--scorecard-dir``: the folder ``liqmap backtest --out`` writes (default scorecard)."""
+    return typer.Option("scorecard", "--scorecard-dir", help=help)
+
+
 def warm_bars(default: Any, help: str) -> Any:
     """``--warm-bars``: closed bars fetched over REST before streaming."""
     return typer.Option(default, "--warm-bars", help=help)
@@ -109,6 +118,23 @@ def warm_bars(default: Any, help: str) -> Any:
 def volume_usd(help: str) -> Any:
     """``--volume-usd``: daily USD volume behind the cascade's impact model."""
     return typer.Option(None, "--volume-usd", help=help)
+
+
+# ------------------------------------------- the scoring inputs (backtest, calibrate, studies)
+REALIZED = typer.Option(None, "--realized", help="Realized liquidations for --input: per-bar "
+                        "totals (ts_ms,long_usd,short_usd) or a liquidation event file "
+                        "(Binance liquidationSnapshot or forceOrder recording).")
+REALIZED_FORMAT = typer.Option("auto", "--realized-format", help="auto, totals, snapshot or "
+                               "forceorder.")
+FIT_UNTIL = typer.Option(None, "--fit-until", help="End of the calibration span (ISO UTC or "
+                         "Unix ms): a fit reads nothing at or after it. Default: window A/C "
+                         "2026-02-01; your data: all of it (calibrate) or --score-from.")
+SCORE_FROM = typer.Option(None, "--score-from", help="Start of the scoring span (ISO UTC or "
+                          "Unix ms); default --fit-until. Not before --fit-until.")
+SCORE_BAR = typer.Option(None, "--score-bar", help="Scoring bar for event files and the store "
+                         "(e.g. 1h); default the engine bar.")
+SCORING_DB = db("DuckDB store: score its bars and realized liquidations (with --venue, "
+                "--symbol, --start, --end) instead of files.")
 
 
 # ------------------------------------------------------------ flags of the engine commands
@@ -128,12 +154,19 @@ LOOKBACK = lookback(None, f"Window ending at --at: one of {', '.join(LOOKBACKS_M
                     "Default: all bars.")
 AT = typer.Option(None, "--at", help="End of the window: ISO time (UTC) or Unix ms. "
                   "Default: the last bar.")
+# run parameters (liqmap.params.RUN_PARAMS), kept as text: LiquidationModel.run parses them
+WARMUP = typer.Option(None, "--warmup", help=RUN_PARAMS["warmup"].help, metavar="DURATION")
+OPENED_WITHIN = typer.Option(None, "--opened-within", help=RUN_PARAMS["opened_within"].help,
+                             metavar="DURATION")
 OUT = out("out", "Folder for PNG and HTML output.")
 JSON = as_json("Print the numbers as one JSON object.")
 JSON_OBJECT = as_json("Print one JSON object.")
 DATA_DIR = typer.Option(None, "--data-dir", help="Shared data folder holding raw/ "
                         "(default: $LIQMAP_SHARED_DATA, else ../shared/data).")
 NO_PLOTS = typer.Option(False, "--no-plots", help="Skip writing PNG/HTML files.")
+SELF_CONTAINED_HTML = typer.Option(
+    False, "--self-contained-html", help="Inline plotly.js in each HTML file (one file of about "
+    "5 MB that opens alone) instead of one shared plotly.js beside the pages in --out.")
 CONFIG = typer.Option(None, "--config", help="TOML file with a [model] table "
                       "(layered: defaults -> file -> LIQMAP_* env -> flags).")
 UP_PCT = typer.Option(20.0, "--up-pct", help="Imbalance: shorts from the price up to +N%.")
@@ -163,6 +196,9 @@ STALL = typer.Option(120.0, "--stall-s", help="Reconnect when no message arrives
                      "many seconds.")
 NOW = typer.Option(None, "--now", help="Pretend the current time is this (ISO UTC or Unix "
                    "ms): for replaying a mirror; default the clock.")
+SNAPSHOT_EVERY = typer.Option(12, "--snapshot-every", min=1, help="With --db: store the "
+                              "standing map every N closed bars (and at the end); each bar's "
+                              "predicted liquidations are stored at every bar.")
 
 # model parameters: None means "not given on the command line" (lower layers decide). Each
 # is declared from its spec in liqmap.params and kept as text (parser=str): liqmap.cli.config
@@ -182,16 +218,18 @@ POSITION_USD = _model_option("position_notional_usd")
 BIN_USD = _model_option("bin_usd")
 BAND = _model_option("band")
 TIER_VERSION = _model_option("tier_version")
+CONVENTION = _model_option("convention")
 
 
-def model_flags(venue: Optional[str], leverage: Optional[str], side_model: Optional[str],
-                side_strength: Optional[str | float], oi_policy: Optional[str],
-                half_life: Optional[str], position_usd: Optional[str | float],
-                bin_usd: Optional[str | float], band: Optional[str],
-                tier_version: Optional[str]) -> dict:
+def model_flags(venue: str | None, leverage: str | None, side_model: str | None,
+                side_strength: str | float | None, oi_policy: str | None,
+                half_life: str | None, position_usd: str | float | None,
+                bin_usd: str | float | None, band: str | None,
+                tier_version: str | None, convention: str | None = None) -> dict:
     """The model-parameter flags as a dict for ``liqmap.cli.config.build_model`` (text as
     given, or values; ``liqmap.params.parse_param`` reads either)."""
     return {"venue": venue, "leverage": leverage, "side_model": side_model,
             "side_strength": side_strength, "oi_policy": oi_policy,
             "half_life_hours": half_life, "position_notional_usd": position_usd,
-            "bin_usd": bin_usd, "band": band, "tier_version": tier_version}
+            "bin_usd": bin_usd, "band": band, "tier_version": tier_version,
+            "convention": convention}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -21,7 +20,7 @@ from liqmap.outputs import atomic_write_text
 __all__ = ["register"]
 
 
-def _mapper(scheduler: Optional[str]):
+def _mapper(scheduler: str | None):
     """``map`` (serial) or ``liqmap.scaleout.map_tasks`` bound to ``scheduler``."""
     if scheduler is None:
         return map
@@ -33,6 +32,19 @@ def _mapper(scheduler: Optional[str]):
         raise ConfigError("--scheduler needs liqmap.scaleout (not available in this "
                           "installation); drop --scheduler to run the grid serially") from None
     return lambda fn, items: map_tasks(fn, items, scheduler=scheduler)
+
+
+def _preset_name(data, kind: str) -> str:
+    """``fitted-binance-btcusdt-2025-12`` for window A; ``fitted-<venue>-<symbol>-<day>``
+    (the fit-until day) for other data."""
+    from liqmap.scorecard.preset import DEFAULT_PRESET
+    from liqmap.timeutil import iso_minute
+
+    if kind == "window" and data.spec.name == "A":
+        return DEFAULT_PRESET
+    sym = data.bars.symbol.split(":")[0].replace("/", "").lower()
+    day = iso_minute(int(data.spec.calibration_end_ms))[:10]
+    return f"fitted-{data.bars.venue}-{sym}-{day}"
 
 
 def _write(path: Path, obj: dict) -> Path:
@@ -66,28 +78,56 @@ def register(app: typer.Typer) -> None:
 
     @app.command("calibrate")
     def calibrate(
-        window: str = o.window("A", "Window to fit on (A)."),
+        window: str | None = o.window(None, "Window to fit on (A, the default when no "
+                                      "--input or --db)."),
+        input_path: str | None = o.input_file(None, "Your bar file (documented layout); "
+                                              "with --realized."),
+        realized: str | None = o.REALIZED, db: str | None = o.SCORING_DB,
+        venue: str | None = o.venue(None, "Series of --db, or the venue of --input "
+                                    "(default binance)."),
+        symbol: str | None = o.symbol(None, "Series of --db, or the symbol of --input "
+                                      "(default BTC/USDT:USDT)."),
+        start: str | None = o.start(None, "Only bars opening at or after this ISO time "
+                                       "(UTC) or Unix ms."),
+        end: str | None = o.end(None, "Only bars opening before this ISO time (UTC) or "
+                                   "Unix ms."),
+        fit_until: str | None = o.FIT_UNTIL, realized_format: str = o.REALIZED_FORMAT,
+        score_bar: str | None = o.SCORE_BAR, oi_unit: str = o.OI_UNIT,
+        contract_size: float | None = o.CONTRACT_SIZE,
+        warmup_hours: float | None = o.warmup_hours("Leading hours not fitted while the "
+                                                       "book fills (default: the window's; "
+                                                       "your data 168 or a third of it)."),
         out: str = o.out("scorecard", "Folder for the preset JSON and calibration-<W>.json."),
-        data_dir: Optional[str] = o.DATA_DIR,
-        name: str = typer.Option("fitted-binance-btcusdt-2025-12", "--name",
-                                 help="Preset name (file stem)."),
+        data_dir: str | None = o.DATA_DIR,
+        name: str | None = typer.Option(None, "--name", help="Preset name (file stem); "
+                                        "default fitted-binance-btcusdt-2025-12 for window A, "
+                                        "fitted-<venue>-<symbol>-<fit-until day> otherwise."),
         walk_forward: bool = typer.Option(False, "--walk-forward", help="Also re-fit at each "
                                           "month start (past data only) and score each next "
                                           "month; reported separately."),
-        scheduler: Optional[str] = o.scheduler(None, "Evaluate the grid through "
+        scheduler: str | None = o.scheduler(None, "Evaluate the grid through "
                                                "liqmap.scaleout: 'local' (Dask LocalCluster) "
                                                "or a scheduler address."),
         as_json: bool = o.JSON,
     ) -> None:
         """Fit leverage weights, side model, decay, OI policy and the book+baselines
-        combination on the calibration span (before 2026-02-01) only."""
+        combination on the calibration span only (window A: before 2026-02-01; your data:
+        before --fit-until, or all of it)."""
+        from liqmap.cli._dataset import ScoringInputs
         from liqmap.scorecard.calibrate import fit_calibration
         from liqmap.scorecard.calibrate import walk_forward as run_wf
-        from liqmap.scorecard.data import load_window
 
-        data = load_window(window.upper(), data_dir)
+        inputs = ScoringInputs(window=window, data_dir=data_dir, input_path=input_path,
+                               realized=realized, db=db, venue=venue, symbol=symbol,
+                               start=start, end=end, fit_until=fit_until,
+                               realized_format=realized_format, score_bar=score_bar,
+                               oi_unit=oi_unit, contract_size=contract_size,
+                               warmup_hours=warmup_hours)
+        data = inputs.load()
+        name = name or _preset_name(data, inputs.kind)
         map_fn = _mapper(scheduler)
-        cal = fit_calibration(data, map_fn=map_fn, name=name)
+        cal = fit_calibration(data, map_fn=map_fn, name=name,
+                              warmup_hours=None if inputs.kind != "window" else warmup_hours)
         folder = Path(out)
         files = {"preset": str(cal.preset.to_json(folder / f"{name}.json")),
                  "calibration": str(_write(folder / f"calibration-{data.spec.name}.json",

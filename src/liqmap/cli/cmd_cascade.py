@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -52,30 +51,30 @@ def register(app: typer.Typer) -> None:
         direction: str = typer.Option("auto", "--direction", help="up, down, both, or auto "
                                       "(the sign of --shock)."),
         impact: str = o.IMPACT, venue_rules: str = o.VENUE_RULES,
-        volume_usd: Optional[float] = o.volume_usd("Daily USD volume for sqrt/depth (default: "
+        volume_usd: float | None = o.volume_usd("Daily USD volume for sqrt/depth (default: "
                                                    "from the bars)."),
         withdrawal: float = typer.Option(0.0, "--withdrawal", help="Market-maker withdrawal "
                                          "factor of the depth model (0 = static book)."),
-        half_life_s: Optional[float] = typer.Option(None, "--half-life-s", help="Book "
+        half_life_s: float | None = typer.Option(None, "--half-life-s", help="Book "
                                                     "resilience: impact half-life in seconds."),
         step_seconds: float = typer.Option(5.0, "--step-seconds", help="Seconds per step."),
-        book_file: Optional[str] = typer.Option(None, "--book-file", help="L2 jsonl.gz for "
+        book_file: str | None = typer.Option(None, "--book-file", help="L2 jsonl.gz for "
                                                 "--impact book (first snapshot used)."),
-        beyond_beta: Optional[float] = typer.Option(None, "--beyond-beta", help="Depth "
+        beyond_beta: float | None = typer.Option(None, "--beyond-beta", help="Depth "
                                                     "exponent past the visible book (book impact)."),
         curve: bool = typer.Option(False, "--curve", help="Also the -30..+30 % curve."),
-        plot: Optional[str] = typer.Option(None, "--plot", help="Folder for PNG charts."),
-        inputs: Optional[str] = o.input_file(None, "Bar file (default: the bundled sample)."),
-        sample: str = o.SAMPLE, lookback: Optional[str] = o.LOOKBACK,
-        at: Optional[str] = o.AT, venue: Optional[str] = o.VENUE,
-        leverage: Optional[str] = o.LEVERAGE, as_json: bool = o.JSON,
+        plot: str | None = typer.Option(None, "--plot", help="Folder for PNG charts."),
+        inputs: str | None = o.input_file(None, "Bar file (default: the bundled sample)."),
+        sample: str = o.SAMPLE, lookback: str | None = o.LOOKBACK,
+        at: str | None = o.AT, venue: str | None = o.VENUE,
+        leverage: str | None = o.LEVERAGE, as_json: bool = o.JSON,
     ) -> None:
         """Simulate the liquidation cascade a price shock sets off on the current map."""
         from liqmap.cascade.run import simulator_for  # the set-up the API uses too
 
         shocks = _shocks(shock, direction)
         est = _estimate(inputs, sample, lookback, at, venue, leverage)
-        sim = simulator_for(est.bars, impact=impact, volume_daily_usd=volume_usd,
+        sim = simulator_for(est.drawn_bars, impact=impact, volume_daily_usd=volume_usd,
                             withdrawal=withdrawal, half_life_s=half_life_s, book_file=book_file,
                             beyond_beta=beyond_beta, venue_rules=venue_rules,
                             step_seconds=step_seconds)
@@ -99,21 +98,40 @@ def register(app: typer.Typer) -> None:
                              "taken at the bar before."),
         hours: int = typer.Option(10, "--hours", help="Hours of the move."),
         impact: str = o.IMPACT, venue_rules: str = o.VENUE_RULES,
-        volume_usd: Optional[float] = o.volume_usd("Daily USD volume (default: the bundled "
+        volume_usd: float | None = o.volume_usd("Daily USD volume (default: the bundled "
                                                    "Dec-2025 sample's)."),
+        input_path: str | None = o.input_file(None, "Your bar file (with --realized) "
+                                              "instead of window A."),
+        realized: str | None = o.REALIZED, db: str | None = o.SCORING_DB,
+        venue: str | None = o.venue(None, "Series of --db, or the venue of --input "
+                                    "(default binance)."),
+        symbol: str | None = o.symbol(None, "Series of --db, or the symbol of --input "
+                                      "(default BTC/USDT:USDT)."),
         as_json: bool = o.JSON,
     ) -> None:
-        """Replay a real move (window A) from the map before it, against realized liquidations."""
+        """Replay a real move from the map before it, against realized liquidations (window
+        A, your files or a store)."""
         from liqmap.cascade.run import replay_window
 
+        bars = real = None
+        if input_path is not None or db is not None or realized is not None:
+            from liqmap.cli._dataset import ScoringInputs
+            from liqmap.io.coinglass import RealizedSeries
+
+            w = ScoringInputs(input_path=input_path, realized=realized, db=db, venue=venue,
+                              symbol=symbol).load()
+            bars = w.bars
+            real = RealizedSeries(w.score_ts, w.realized_long_usd, w.realized_short_usd,
+                                  int(w.spec.score_ms), w.notes[1])
         out = replay_window(parse_time_ms(start), hours, impact=impact,
-                            venue_rules=venue_rules, volume_daily_usd=volume_usd)
+                            venue_rules=venue_rules, volume_daily_usd=volume_usd, bars=bars,
+                            realized=real)
         _emit(out, as_json)
 
     @app.command("calibrate-impact")
     def calibrate_impact(
         n_boot: int = typer.Option(200, "--n-boot", help="Bootstrap resamples."),
-        save: Optional[str] = typer.Option(None, "--save", help="Write the preset JSON here."),
+        save: str | None = typer.Option(None, "--save", help="Write the preset JSON here."),
         as_json: bool = o.JSON,
     ) -> None:
         """Fit Y of the square-root law and the depth profile on window C's Hyperliquid data."""

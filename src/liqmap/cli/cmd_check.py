@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -89,7 +88,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check-hyperliquid")
     def check_hyperliquid_cmd(
-        data_dir: Optional[str] = o.DATA_DIR,
+        data_dir: str | None = o.DATA_DIR,
         isolated_tol: float = _TOL,
         as_json: bool = o.JSON_OBJECT,
     ) -> None:

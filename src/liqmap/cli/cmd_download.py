@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -26,7 +25,7 @@ _BASE_URL = typer.Option(None, "--base-url", help="Archive root or API host to u
                          "of the venue's (mirror, proxy).")
 
 
-def _open_store(path: Optional[str]):
+def _open_store(path: str | None):
     if not path:
         return None
     from liqmap._exceptions import ConfigError
@@ -76,7 +75,7 @@ def register(app: typer.Typer) -> None:
     @app.command("download")
     def download_cmd(venue: str = _VENUE, symbol: str = _SYMBOL, start: str = _START,
                      end: str = _END, datasets: str = _DATASETS, out: str = _OUT,
-                     db: Optional[str] = _DB, base_url: Optional[str] = _BASE_URL,
+                     db: str | None = _DB, base_url: str | None = _BASE_URL,
                      as_json: bool = o.JSON) -> None:
         """Download public history for a symbol and days: Binance archive files (sha256
         checked) or a ccxt venue's REST history. Re-runs fetch only what is missing."""

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from liqmap._exceptions import ConfigError
 from liqmap.cli import _options as o
-from liqmap.cli._render import print_summary
-from liqmap.core.bars import Bars
 from liqmap.timeutil import parse_time_ms
+
+if TYPE_CHECKING:  # building the commands and their --help loads no numpy
+    from liqmap.core.bars import Bars
 
 __all__ = ["register"]
 
@@ -62,12 +63,20 @@ def _instant(loaded: list[Bars], at_ms: int | None) -> int | None:
 
 
 def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, out, as_json,
-               no_plots, config, flags, heatmap: bool, up_pct=0.2, down_pct=0.2) -> dict:
-    """Load, estimate (one model per input venue), aggregate, plot, summarise."""
+               no_plots, config, flags, heatmap: bool, up_pct=0.2, down_pct=0.2,
+               warmup=None, opened_within=None, self_contained_html=False) -> dict:
+    """Load, estimate (one model per input venue), aggregate, plot, summarise.
+
+    ``warmup`` / ``opened_within`` go to ``LiquidationModel.run`` as given (it parses them):
+    the drawn span is ``lookback``, the map counts positions opened within ``opened_within``.
+    """
     from liqmap.cli.config import build_model
     from liqmap.core import mapstats
+    from liqmap.params import flag_key, parse_run_param
 
     model = build_model(flags, config_path=config)
+    for name, value in (("warmup", warmup), ("opened_within", opened_within)):
+        parse_run_param(name, value, flag_key(name))  # refused before loading, by its flag
     if not no_plots:
         from liqmap.outputs import ensure_out_dir
 
@@ -84,7 +93,8 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
         for spec, bars in zip(specs, loaded):
             task = bar.add_task(f"level book {spec or sample}", total=None)
             m = replace(model, venue=bars.venue) if spec and "@" in spec else model
-            ests.append(m.run(bars, lookback=lookback, at_ms=at_ms,
+            ests.append(m.run(bars, lookback=lookback, at_ms=at_ms, warmup=warmup,
+                              opened_within=opened_within,
                               progress=lambda d, n, _name, t=task: bar.update(t, total=n,
                                                                               completed=d)))
     est = ests[0]
@@ -92,14 +102,17 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
     summary["repairs"] = list(est.bars.repairs)
     final = est.final_map
     if len(ests) > 1:
+        if at_ms is None:  # cannot happen: _instant gives several inputs their common instant
+            raise RuntimeError("several inputs without a common instant")
         # each venue's map stands at the common instant (its bar open at or before it)
         final = mapstats.aggregate([replace(e.final_map, ts_ms=at_ms) for e in ests])
         summary["venues"] = [e.bars.venue for e in ests]
         summary["aggregate_map"] = mapstats.summary(final)
         summary["engine_seconds"] = sum(e.engine_seconds for e in ests)
+        summary["load_seconds"] = sum(e.load_seconds for e in ests)
     summary["imbalance"] = _imbalance_dict(mapstats.imbalance(final, up_pct, down_pct))
     if not no_plots:
-        summary["files"] = _plots(est, final, Path(out), heatmap)
+        summary["files"] = _plots(est, final, Path(out), heatmap, self_contained_html)
     return summary
 
 
@@ -120,44 +133,52 @@ def _imbalance_dict(imb) -> dict:
     return {k: (None if v is None or v != v else v) for k, v in asdict(imb).items()}
 
 
-def _plots(est, final, out: Path, heatmap: bool) -> dict:
+def _plots(est, final, out: Path, heatmap: bool, self_contained: bool = False) -> dict:
     from liqmap.outputs import ensure_out_dir
     from liqmap.plots.render import render_estimate, render_map
 
     ensure_out_dir(out)
     if heatmap:
-        files = render_estimate(est, out, final_map=final)
+        files = render_estimate(est, out, final_map=final, self_contained=self_contained)
     else:
-        files = render_map(final, out)
+        files = render_map(final, out, convention=est.model.convention,
+                           self_contained=self_contained)
     return {k: str(v) for k, v in files.items()}
 
 
 def _engine_command(name: str, heatmap: bool):
     def command(
-        inputs: Optional[List[str]] = o.INPUT, sample: str = o.SAMPLE,
-        oi_unit: str = o.OI_UNIT, contract_size: Optional[float] = o.CONTRACT_SIZE,
-        repair: bool = o.REPAIR, lookback: Optional[str] = o.LOOKBACK,
-        at: Optional[str] = o.AT, out: str = o.OUT, as_json: bool = o.JSON,
-        no_plots: bool = o.NO_PLOTS, config: Optional[str] = o.CONFIG,
-        venue: Optional[str] = o.VENUE, leverage: Optional[str] = o.LEVERAGE,
-        side_model: Optional[str] = o.SIDE_MODEL, side_strength: Optional[float] = o.SIDE_STRENGTH,
-        oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
-        position_usd: Optional[float] = o.POSITION_USD, bin_usd: Optional[float] = o.BIN_USD,
-        band: Optional[str] = o.BAND, tier_version: Optional[str] = o.TIER_VERSION,
+        inputs: list[str] | None = o.INPUT, sample: str = o.SAMPLE,
+        oi_unit: str = o.OI_UNIT, contract_size: float | None = o.CONTRACT_SIZE,
+        repair: bool = o.REPAIR, lookback: str | None = o.LOOKBACK,
+        warmup: str | None = o.WARMUP, opened_within: str | None = o.OPENED_WITHIN,
+        at: str | None = o.AT, out: str = o.OUT, as_json: bool = o.JSON,
+        no_plots: bool = o.NO_PLOTS, config: str | None = o.CONFIG,
+        self_contained_html: bool = o.SELF_CONTAINED_HTML,
+        venue: str | None = o.VENUE, leverage: str | None = o.LEVERAGE,
+        side_model: str | None = o.SIDE_MODEL, side_strength: float | None = o.SIDE_STRENGTH,
+        oi_policy: str | None = o.OI_POLICY, half_life: str | None = o.HALF_LIFE,
+        position_usd: float | None = o.POSITION_USD, bin_usd: float | None = o.BIN_USD,
+        band: str | None = o.BAND, tier_version: str | None = o.TIER_VERSION,
+        convention: str | None = o.CONVENTION,
         up_pct: float = o.UP_PCT, down_pct: float = o.DOWN_PCT,
     ) -> None:
         flags = o.model_flags(venue, leverage, side_model, side_strength, oi_policy, half_life,
-                              position_usd, bin_usd, band, tier_version)
+                              position_usd, bin_usd, band, tier_version, convention)
         summary = run_engine(inputs, sample=sample, oi_unit=oi_unit,
                              contract_size=contract_size, repair=repair, lookback=lookback,
                              at=at, out=out, as_json=as_json, no_plots=no_plots,
                              config=config, flags=flags, heatmap=heatmap,
-                             up_pct=up_pct / 100.0, down_pct=down_pct / 100.0)
+                             up_pct=up_pct / 100.0, down_pct=down_pct / 100.0,
+                             warmup=warmup, opened_within=opened_within,
+                             self_contained_html=self_contained_html)
         _emit(summary, as_json)
 
     command.__name__ = name
     command.__doc__ = (
-        "Build the liquidation heatmap (price x time) and the final map; write PNG + HTML."
+        "Build the liquidation heatmap (price x time) over --lookback, warmed up on the "
+        "history before it (--warmup) so its first column shows the standing levels, and the "
+        "final map; write PNG + HTML."
         if heatmap else
         "The liquidation map at a moment (--at): cumulative shorts above, longs below, "
         "imbalance, clusters, densest zone, max pain. Repeat --input FILE@venue to aggregate "
@@ -169,6 +190,8 @@ def _emit(summary: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary, default=_jsonable, allow_nan=False))
     else:
+        from liqmap.cli._render import print_summary
+
         print_summary(summary)
 
 
@@ -189,16 +212,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(out: str = o.OUT, as_json: bool = o.JSON,
-             lookback: str = o.lookback("30d", "Window of the bundled sample to show.")) -> None:
+             lookback: str = o.lookback("30d", "Window of the bundled sample to show."),
+             self_contained_html: bool = o.SELF_CONTAINED_HTML) -> None:
         """The main job on bundled real Binance BTCUSDT data: heatmap + map into --out."""
         summary = run_engine(None, sample="btcusdt-5m-2025-12", oi_unit="base",
                              contract_size=None, repair=False, lookback=lookback, at=None,
                              out=out, as_json=as_json, no_plots=False, config=None, flags={},
-                             heatmap=True)
+                             heatmap=True, self_contained_html=self_contained_html)
         _emit(summary, as_json)
 
     @app.command("show-config")
-    def show_config(config: Optional[str] = o.CONFIG, as_json: bool = o.JSON) -> None:
+    def show_config(config: str | None = o.CONFIG, as_json: bool = o.JSON) -> None:
         """Print the model configuration after layering defaults, file, env and flags."""
         from liqmap.cli.config import resolve_config
 

@@ -7,21 +7,27 @@ positive, a notional beyond ``MAX_NOTIONAL_USD``, and a leverage (given, or impl
 Example::
 
     liqmap liq-price --venue binance --side long --entry 100000 --qty 0.1 --margin 1000 --json
+    liqmap liq-price --venue okx --symbol ETH/USDT:USDT --side short --entry 3000 \
+        --contracts 100 --leverage 10
+
+``--symbol`` picks the symbol's tier table and contract size (``liqmap tiers`` lists them);
+the default is the venue's BTC perpetual.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from liqmap._exceptions import ConfigError
 from liqmap.cli import _options as o
-from liqmap.core.liqprice import (LiqResult, check_position_leverage, liquidation_result,
-                                  okx_contracts_to_coin)
-from liqmap.core.tiers import VENUES, get_tier_table
+from liqmap.core.tiers import VENUES, TierTable, get_tier_table
+
+if TYPE_CHECKING:  # the formulas (numpy) load when the command runs, not for --help
+    from liqmap.core.liqprice import LiqResult
 
 __all__ = ["build_report", "register"]
 
@@ -29,19 +35,21 @@ _VENUE = o.venue(..., f"Liquidation rules: {', '.join(VENUES)}.")
 _SIDE = o.side(..., "long or short.")
 _ENTRY = typer.Option(..., "--entry", help="Entry price (USD per coin).")
 _QTY = typer.Option(None, "--qty", help="Size in coin (linear venues).")
-_CONTRACTS = typer.Option(None, "--contracts", help="Size in contracts: OKX (0.01 BTC each) "
-                          "or binance-inverse (100 USD each; required there).")
+_CONTRACTS = typer.Option(None, "--contracts", help="Size in contracts: OKX (ctVal coin each: "
+                          "0.01 BTC, 0.1 ETH) or binance-inverse (100 USD each; required there).")
 _MARGIN = typer.Option(None, "--margin", help="Isolated margin / wallet: quote currency, BTC "
                        "for binance-inverse.")
 _LEVERAGE = o.leverage(None, "Instead of --margin: margin = notional / leverage (notional "
                        "at entry).")
+_SYMBOL = o.symbol(None, "Venue or ccxt symbol (ETHUSDT, ETH/USDT:USDT, ETH-USDT-SWAP, ETH); "
+                   "default the venue's BTC perpetual.")
 _TABLE_VERSION = typer.Option(None, "--table-version", help="Tier table in force on this "
                               "date (YYYY-MM-DD); default the latest.")
 _TAKER_FEE = typer.Option(None, "--taker-fee", help="OKX only: taker fee fraction folded "
                           "into the rule (default 0.0005).")
 
 
-def _size(venue: str, qty: float | None, contracts: float | None) -> float:
+def _size(venue: str, qty: float | None, contracts: float | None, table: TierTable) -> float:
     """Size as the core expects it: contracts for inverse, coin otherwise."""
     if venue == "binance-inverse":
         if contracts is None:
@@ -52,11 +60,15 @@ def _size(venue: str, qty: float | None, contracts: float | None) -> float:
     if contracts is not None:
         if venue != "okx":
             raise ConfigError(f"--contracts is for okx and binance-inverse; for {venue} use --qty")
-        return okx_contracts_to_coin(contracts, get_tier_table("okx").contract_size)
+        from liqmap.core.liqprice import okx_contracts_to_coin
+
+        return okx_contracts_to_coin(contracts, table.contract_size)
+    if qty is None:  # cannot happen: exactly one of qty and contracts was given (checked above)
+        raise ConfigError("give the size once: --qty (coin) or --contracts (OKX)")
     return qty
 
 
-def _margin(venue: str, entry: float, size: float, margin, leverage) -> float:
+def _margin(venue: str, entry: float, size: float, margin, leverage, table: TierTable) -> float:
     if (margin is None) == (leverage is None):
         raise ConfigError("give exactly one of --margin or --leverage")
     if margin is not None:
@@ -64,7 +76,7 @@ def _margin(venue: str, entry: float, size: float, margin, leverage) -> float:
     if not (math.isfinite(leverage) and leverage > 0):
         raise ConfigError(f"--leverage must be a finite number > 0, got {leverage}")
     if venue == "binance-inverse":
-        m = size * get_tier_table(venue).contract_size / entry / leverage
+        m = size * table.contract_size / entry / leverage
     else:
         m = size * entry / leverage
     if not math.isfinite(m) and math.isfinite(size * entry):  # else the core names the input
@@ -100,6 +112,7 @@ def build_report(res: LiqResult, venue: str, entry: float, size: float, margin: 
                  "notional_unit": table.notional_unit},
         "table_version": table.version,
         "table_source": table.source,
+        "table_verified": table.verified,
     }
 
 
@@ -120,18 +133,21 @@ def register(app: typer.Typer) -> None:
         venue: str = _VENUE,
         side: str = _SIDE,
         entry: float = _ENTRY,
-        qty: Optional[float] = _QTY,
-        contracts: Optional[float] = _CONTRACTS,
-        margin: Optional[float] = _MARGIN,
-        leverage: Optional[float] = _LEVERAGE,
-        table_version: Optional[str] = _TABLE_VERSION,
-        taker_fee: Optional[float] = _TAKER_FEE,
+        symbol: str | None = _SYMBOL,
+        qty: float | None = _QTY,
+        contracts: float | None = _CONTRACTS,
+        margin: float | None = _MARGIN,
+        leverage: float | None = _LEVERAGE,
+        table_version: str | None = _TABLE_VERSION,
+        taker_fee: float | None = _TAKER_FEE,
         as_json: bool = o.JSON_OBJECT,
     ) -> None:
         """Liquidation price of one position by a venue's rule and tier table."""
-        table = get_tier_table(venue, version=table_version)
-        size = _size(venue, qty, contracts)
-        m = _margin(venue, entry, size, margin, leverage)
+        from liqmap.core.liqprice import check_position_leverage, liquidation_result
+
+        table = get_tier_table(venue, symbol, version=table_version)
+        size = _size(venue, qty, contracts, table)
+        m = _margin(venue, entry, size, margin, leverage, table)
         opts = {"taker_fee": taker_fee} if taker_fee is not None else {}
         res = liquidation_result(venue, side, entry, size, m, table=table, **opts)
         # a position the venue would not open (a 1000x long "liquidated" above its entry)

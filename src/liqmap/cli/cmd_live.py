@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import List, Optional
 
 import typer
 
@@ -13,7 +12,8 @@ from liqmap.timeutil import parse_time_ms
 __all__ = ["register"]
 
 WARM = o.warm_bars(288, "Closed bars fetched over REST before streaming.")
-DB = o.db("DuckDB file: write bars, realized liquidations and map snapshots there.")
+DB = o.db("DuckDB file: write bars, each bar's predicted liquidations, realized liquidations "
+          "and map snapshots there (read back by `liqmap scorecard --db`).")
 MAX_BARS = typer.Option(None, "--max-bars", help="Stop after this many bars per venue "
                         "(after the warm-up). Default: run until interrupted.")
 BAND_PCT = typer.Option(0.2, "--band-pct", help="Imbalance band, fraction of price "
@@ -73,7 +73,7 @@ def _summary(runner, sink, band: float) -> dict:
 
 
 def run_live(*, venues, symbol, timeframe, warm_bars, db, ws_urls, rest_urls, max_bars, stall_s,
-             now, band, as_json, flags, config) -> dict:
+             now, band, as_json, flags, config, snapshot_every: int = 12) -> dict:
     """Build the feeds, the runner and the sinks; run; return the summary."""
     from liqmap.cli.config import build_model
     from liqmap.live.runner import LiveRunner, venue_feeds
@@ -83,13 +83,16 @@ def run_live(*, venues, symbol, timeframe, warm_bars, db, ws_urls, rest_urls, ma
     ref: list = []
     on_bar, on_gap = _printer(ref, as_json, band)
     rec = RecordingSink(on_bar=on_bar, on_gap=on_gap)
-    store = None
-    sink = rec
+    store = store_sink = None
+    sink: RecordingSink | TeeSink = rec
     if db:
         from liqmap.store import DuckDBStore  # lazy: optional heavy dependency
 
         store = DuckDBStore(db)
-        sink = TeeSink(StoreSink(store, params={"command": "live"}), rec)
+        store_sink = StoreSink(store, params={"command": "live"}, snapshot_every=snapshot_every)
+        from liqmap.watch.approaches import ApproachSink  # the level watch, stored live
+
+        sink = TeeSink(store_sink, rec, ApproachSink(store))
     now_ms = parse_time_ms(now)
     runner = LiveRunner(venue_feeds(venues, symbol, timeframe, ws_urls=ws_urls,
                                     rest_urls=rest_urls), model,
@@ -102,9 +105,9 @@ def run_live(*, venues, symbol, timeframe, warm_bars, db, ws_urls, rest_urls, ma
         pass
     finally:
         summary = _summary(runner, rec, band) if runner.models else {"type": "summary"}
-        if store is not None:
+        if store is not None and store_sink is not None:  # set together
             for m in runner.models.values():
-                sink.sinks[0].snapshot(m)
+                store_sink.snapshot(m)
             store.record_run("live", {**model.to_dict(), "venues": list(venues),
                                       "symbol": symbol}, summary)
             store.close()
@@ -116,15 +119,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("live")
     def live(
-        venue: List[str] = o.STREAM_VENUES, symbol: str = o.STREAM_SYMBOL,
-        timeframe: str = o.TIMEFRAME, warm_bars: int = WARM, db: Optional[str] = DB,
-        ws_url: Optional[List[str]] = o.WS_URL, rest_url: Optional[List[str]] = o.REST_URL,
-        max_bars: Optional[int] = MAX_BARS, stall_s: float = o.STALL,
-        now: Optional[str] = o.NOW,
-        band_pct: float = BAND_PCT, as_json: bool = o.JSON, config: Optional[str] = o.CONFIG,
-        leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
-        oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
-        bin_usd: Optional[float] = o.BIN_USD, band: Optional[str] = o.BAND,
+        venue: list[str] = o.STREAM_VENUES, symbol: str = o.STREAM_SYMBOL,
+        timeframe: str = o.TIMEFRAME, warm_bars: int = WARM, db: str | None = DB,
+        ws_url: list[str] | None = o.WS_URL, rest_url: list[str] | None = o.REST_URL,
+        max_bars: int | None = MAX_BARS, stall_s: float = o.STALL,
+        now: str | None = o.NOW, snapshot_every: int = o.SNAPSHOT_EVERY,
+        band_pct: float = BAND_PCT, as_json: bool = o.JSON, config: str | None = o.CONFIG,
+        leverage: str | None = o.LEVERAGE, side_model: str | None = o.SIDE_MODEL,
+        oi_policy: str | None = o.OI_POLICY, half_life: str | None = o.HALF_LIFE,
+        bin_usd: float | None = o.BIN_USD, band: str | None = o.BAND,
     ) -> None:
         """Backfill over REST, then stream closed bars (and liquidations) from one or more
         venues; print each bar's predicted liquidations and imbalance, and gap events.
@@ -134,7 +137,8 @@ def register(app: typer.Typer) -> None:
         summary = run_live(venues=venue, symbol=symbol, timeframe=timeframe,
                            warm_bars=warm_bars, db=db, ws_urls=ws_url, rest_urls=rest_url,
                            max_bars=max_bars, stall_s=stall_s, now=now, band=band_pct,
-                           as_json=as_json, flags=flags, config=config)
+                           as_json=as_json, flags=flags, config=config,
+                           snapshot_every=snapshot_every)
         if as_json:
             print(json.dumps(summary, default=float))
         else:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -24,8 +23,8 @@ def register(app: typer.Typer) -> None:
     def study_predictors(
         window: str = o.window("A", "Window with a calibration span (A)."),
         out: str = o.out("scorecard", "Folder for predictors-<W>.json."),
-        data_dir: Optional[str] = o.DATA_DIR,
-        preset: Optional[str] = o.preset(None, "Preset name or JSON path (default: the "
+        data_dir: str | None = o.DATA_DIR,
+        preset: str | None = o.preset(None, "Preset name or JSON path (default: the "
                                          "shipped fitted preset)."),
         as_json: bool = o.JSON,
     ) -> None:

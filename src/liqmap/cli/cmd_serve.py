@@ -11,7 +11,6 @@ import ipaddress
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -50,7 +49,7 @@ def check_port(port: int) -> int:
     return port
 
 
-def build_source(db: Optional[Path], sample: Optional[str]):
+def build_source(db: Path | None, sample: str | None):
     """The data source: ``--db``, else ``$LIQMAP_DB`` or ``./liqmap.duckdb`` when present,
     else the bundled sample."""
     from liqmap.service.sources import BundledSource, StoreSource
@@ -66,24 +65,29 @@ def build_source(db: Optional[Path], sample: Optional[str]):
 
 
 def build_live(*, venues, symbol, timeframe, warm_bars, ws_urls, rest_urls, stall_s, now,
-               db: Optional[Path] = None, max_bars: Optional[int] = None):
+               db: Path | None = None, max_bars: int | None = None,
+               snapshot_every: int = 12):
     """A :class:`LiveSource` and the :class:`LiveFeed` that fills it (not started).
 
-    With ``db`` the bars, realized liquidations and map snapshots are also written to
-    that DuckDB file (this process is then its only writer).
+    With ``db`` the bars, each bar's predictions, realized liquidations and map snapshots
+    (every ``snapshot_every`` bars) are also written to that DuckDB file (this process is
+    then its only writer), and ``/api/v1/scorecard`` serves its running scorecard.
     """
     from liqmap.live.runner import LiveRunner, venue_feeds
     from liqmap.live.sinks import StoreSink, TeeSink
     from liqmap.model import LiquidationModel
-    from liqmap.service.live_source import LiveFeed, LiveSource
+    from liqmap.service.live_source import LiveFeed, LiveSink, LiveSource
 
     feeds = venue_feeds(list(venues), symbol, timeframe, ws_urls=ws_urls, rest_urls=rest_urls)
     src = LiveSource(name=f"live:{','.join(venues)}")
-    sink, store_sink = src.sink(), None
+    sink: LiveSink | TeeSink = src.sink()
+    store_sink = None
     if db is not None:
         from liqmap.store import DuckDBStore
 
-        store_sink = StoreSink(DuckDBStore(db), params={"command": "serve --live"})
+        store_sink = StoreSink(DuckDBStore(db), params={"command": "serve --live"},
+                               snapshot_every=snapshot_every)
+        src.store = store_sink.store  # the running scorecard reads it (same process)
         sink = TeeSink(sink, store_sink)  # memory first: a failing store cannot hide a bar
     now_ms = parse_time_ms(now)
     runner = LiveRunner(feeds, LiquidationModel(), warm_bars=warm_bars, max_bars=max_bars,
@@ -125,19 +129,19 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by "
                                  "default; anything else exposes the API to the network)."),
         port: int = typer.Option(8000, "--port", help="TCP port, 1..65535."),
-        db: Optional[Path] = DB,
-        sample: Optional[str] = o.sample(None, "Bundled sample to serve when there is no store."),
-        scorecard_dir: Path = typer.Option(Path("scorecard"), "--scorecard-dir",
-                                           help="Folder written by `liqmap backtest --out`."),
-        admin_token: Optional[str] = typer.Option(None, "--admin-token", help="Enable POST "
+        db: Path | None = DB,
+        sample: str | None = o.sample(None, "Bundled sample to serve when there is no store."),
+        scorecard_dir: str = o.scorecard_dir("Folder written by `liqmap backtest --out`."),
+        admin_token: str | None = typer.Option(None, "--admin-token", help="Enable POST "
                                                   "/api/v1/admin/refresh with this bearer "
                                                   "token (or set LIQMAP_ADMIN_TOKEN)."),
         deadline_s: float = typer.Option(2.0, "--deadline", help="Seconds a request waits "
                                          "for the store before answering 503."),
-        live: bool = LIVE, venue: List[str] = o.STREAM_VENUES, symbol: str = o.STREAM_SYMBOL,
+        live: bool = LIVE, venue: list[str] = o.STREAM_VENUES, symbol: str = o.STREAM_SYMBOL,
         timeframe: str = o.TIMEFRAME, warm_bars: int = LIVE_WARM,
-        ws_url: Optional[List[str]] = o.WS_URL, rest_url: Optional[List[str]] = o.REST_URL,
-        stall_s: float = o.STALL, now: Optional[str] = o.NOW,
+        ws_url: list[str] | None = o.WS_URL, rest_url: list[str] | None = o.REST_URL,
+        stall_s: float = o.STALL, now: str | None = o.NOW,
+        snapshot_every: int = o.SNAPSHOT_EVERY,
     ) -> None:
         """Serve the JSON API (/api/v1, docs at /docs) and the dashboard (/)."""
         import uvicorn
@@ -155,7 +159,8 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError("--sample serves a bundled file; drop it with --live")
             src, feed = build_live(venues=venue, symbol=symbol, timeframe=timeframe,
                                    warm_bars=warm_bars, ws_urls=ws_url, rest_urls=rest_url,
-                                   stall_s=stall_s, now=now, db=db)
+                                   stall_s=stall_s, now=now, db=db,
+                                   snapshot_every=snapshot_every)
         else:
             src = build_source(db, sample)
             _check_source(src)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
-from liqmap.cli import _options as o
-
 from liqmap._exceptions import ConfigError
+from liqmap.cli import _options as o
 from liqmap.timeutil import parse_time_ms
 
 __all__ = ["load_source", "register"]
@@ -25,11 +23,21 @@ _POINTS = typer.Option(5, "--points", help="Times at which the map's imbalance i
 
 
 def load_source(window: str | None, sample: str | None, input_path: str | None,
-                data_dir: str | None):
-    """``(bars, realized-or-None)`` from exactly one of window / sample / input (sample default)."""
-    given = [x for x in (window, sample, input_path) if x is not None]
+                data_dir: str | None, *, realized: str | None = None, db: str | None = None,
+                venue: str | None = None, symbol: str | None = None):
+    """``(bars, realized-or-None)`` from exactly one of window / sample / input / db (sample
+    default). ``--input`` with ``--realized`` and ``--db`` go through the scorecard's one
+    input path (:class:`liqmap.cli._dataset.ScoringInputs`)."""
+    given = [x for x in (window, sample, input_path, db) if x is not None]
     if len(given) > 1:
-        raise ConfigError("give one of --window, --sample, --input")
+        raise ConfigError("give one of --window, --sample, --input, --db")
+    if realized is not None or db is not None:
+        from liqmap.cli._dataset import ScoringInputs
+
+        w = ScoringInputs(input_path=input_path, realized=realized, db=db, venue=venue,
+                          symbol=symbol).load()
+        return w.bars, {"ts_ms": w.score_ts, "long_usd": w.realized_long_usd,
+                        "short_usd": w.realized_short_usd}
     if window is not None:
         from liqmap.scorecard.data import load_window
 
@@ -50,17 +58,22 @@ def register(app: typer.Typer) -> None:
 
     @app.command("market-state")
     def market_state_cmd(
-        window: Optional[str] = _WINDOW, sample: Optional[str] = _SAMPLE,
-        input_path: Optional[str] = _INPUT, data_dir: Optional[str] = o.DATA_DIR,
-        start: Optional[str] = _START, end: Optional[str] = _END, points: int = _POINTS,
+        window: str | None = _WINDOW, sample: str | None = _SAMPLE,
+        input_path: str | None = _INPUT, realized: str | None = o.REALIZED,
+        db: str | None = o.SCORING_DB,
+        venue: str | None = o.venue(None, "Series of --db (default binance)."),
+        symbol: str | None = o.symbol(None, "Series of --db (default BTC/USDT:USDT)."),
+        data_dir: str | None = o.DATA_DIR,
+        start: str | None = _START, end: str | None = _END, points: int = _POINTS,
         as_json: bool = o.JSON_OBJECT,
     ) -> None:
         """Open-interest flush, realized liquidations per day and side, funding reset and the
         map's long/short imbalance trend over a window, in numbers and sentences."""
         from liqmap.studies.market_state import market_state
 
-        bars, realized = load_source(window, sample, input_path, data_dir)
-        st = market_state(bars, realized, parse_time_ms(start), parse_time_ms(end),
+        bars, real = load_source(window, sample, input_path, data_dir, realized=realized,
+                                 db=db, venue=venue, symbol=symbol)
+        st = market_state(bars, real, parse_time_ms(start), parse_time_ms(end),
                           imbalance_points=points)
         if as_json:
             d = st.to_dict()

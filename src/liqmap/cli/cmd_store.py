@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -28,7 +27,7 @@ SYMBOL = o.symbol(None, "ccxt unified symbol (BTC/USDT:USDT) or the venue's id (
                   "recorded with the data (default BTC/USDT:USDT).")
 
 
-def _names(venue: Optional[str], symbol: Optional[str]) -> dict:
+def _names(venue: str | None, symbol: str | None) -> dict:
     """Checked, canonical ``--venue``/``--symbol``; not given -> binance BTC/USDT:USDT."""
     from liqmap.store import canonical_series
 
@@ -84,9 +83,9 @@ def _report(result: dict, as_json: bool, lines: list[str]) -> None:
     _print_series(result["series"], result["db"])
 
 
-def _load_bars(files: list[Path], sample: Optional[str], metrics: Optional[list[str]],
-               funding: Optional[list[str]], names: dict, oi_unit: str,
-               contract_size: Optional[float], repair: bool) -> list:
+def _load_bars(files: list[Path], sample: str | None, metrics: list[str] | None,
+               funding: list[str] | None, names: dict, oi_unit: str,
+               contract_size: float | None, repair: bool) -> list:
     from liqmap.io import load_bars, load_sample
     from liqmap.venues.binance import load_binance_bars
 
@@ -106,7 +105,7 @@ def _load_bars(files: list[Path], sample: Optional[str], metrics: Optional[list[
 
 
 def _load_liquidations(path: Path, fmt: str, names: dict, symbol_stripped: str,
-                       contract_value_usd: Optional[float]):
+                       contract_value_usd: float | None):
     from liqmap.venues.binance import (
         liquidation_file_format,
         load_forceorder_csv,
@@ -124,16 +123,16 @@ def _load_liquidations(path: Path, fmt: str, names: dict, symbol_stripped: str,
 def _register_ingest(app: typer.Typer) -> None:
     @app.command("ingest-bars")
     def ingest_bars(
-        files: Optional[list[Path]] = typer.Argument(None, help="Bar files (CSV, CSV.gz, "
+        files: list[Path] | None = typer.Argument(None, help="Bar files (CSV, CSV.gz, "
                                                      "Parquet; Binance klines with --metrics)."),
-        venue: Optional[str] = VENUE, symbol: Optional[str] = SYMBOL, db: Optional[str] = DB,
-        sample: Optional[str] = o.sample(None, "Ingest a bundled sample instead of files "
+        venue: str | None = VENUE, symbol: str | None = SYMBOL, db: str | None = DB,
+        sample: str | None = o.sample(None, "Ingest a bundled sample instead of files "
                                          "(e.g. btcusdt-5m-2025-12)."),
-        metrics: Optional[list[str]] = typer.Option(None, "--metrics", help="Binance metrics "
+        metrics: list[str] | None = typer.Option(None, "--metrics", help="Binance metrics "
                                                     "CSV(s): FILEs are then archive klines."),
-        funding: Optional[list[str]] = typer.Option(None, "--funding", help="Binance "
+        funding: list[str] | None = typer.Option(None, "--funding", help="Binance "
                                                     "fundingRate CSV(s), with --metrics."),
-        oi_unit: str = o.OI_UNIT, contract_size: Optional[float] = o.CONTRACT_SIZE,
+        oi_unit: str = o.OI_UNIT, contract_size: float | None = o.CONTRACT_SIZE,
         repair: bool = o.REPAIR, as_json: bool = o.JSON,
     ) -> None:
         """Load bar files (or a bundled sample) and upsert them into the store."""
@@ -152,11 +151,11 @@ def _register_ingest(app: typer.Typer) -> None:
     def ingest_liquidations(
         files: list[Path] = typer.Argument(..., help="Binance liquidationSnapshot or "
                                            "forceOrder recording CSVs."),
-        venue: Optional[str] = VENUE, symbol: Optional[str] = SYMBOL, db: Optional[str] = DB,
+        venue: str | None = VENUE, symbol: str | None = SYMBOL, db: str | None = DB,
         fmt: str = typer.Option("auto", "--format", help="auto, snapshot or forceorder."),
         symbol_stripped: str = typer.Option("BTC", "--symbol-stripped", help="forceOrder "
                                             "recordings: symbol as written, USDT removed."),
-        contract_value_usd: Optional[float] = typer.Option(
+        contract_value_usd: float | None = typer.Option(
             None, "--contract-value-usd", help="COIN-M snapshot files: USD per contract."),
         as_json: bool = o.JSON,
     ) -> None:
@@ -178,8 +177,8 @@ def _register_parquet(app: typer.Typer) -> None:
     @app.command("export-parquet")
     def export_cmd(
         out: Path = EXPORT_OUT,
-        db: Optional[str] = DB,
-        table: Optional[list[str]] = typer.Option(None, "--table", help="bars, realized, "
+        db: str | None = DB,
+        table: list[str] | None = typer.Option(None, "--table", help="bars, realized, "
                                                   "snapshots, runs (repeatable; default all)."),
         as_json: bool = o.JSON,
     ) -> None:
@@ -195,7 +194,7 @@ def _register_parquet(app: typer.Typer) -> None:
     @app.command("import-parquet")
     def import_cmd(
         folder: Path = typer.Argument(..., help="A folder written by export-parquet."),
-        db: Optional[str] = DB, as_json: bool = o.JSON,
+        db: str | None = DB, as_json: bool = o.JSON,
     ) -> None:
         """Import an export-parquet folder (idempotent: nothing is stored twice)."""
         from liqmap.store import import_parquet, open_store, read_parquet_export
@@ -208,16 +207,17 @@ def _register_parquet(app: typer.Typer) -> None:
         _report(result, as_json, [f"read {n:,} {t} rows from {folder}" for t, n in counts.items()])
 
     @app.command("show-store")
-    def show_store(db: Optional[str] = DB, as_json: bool = o.JSON) -> None:
+    def show_store(db: str | None = DB, as_json: bool = o.JSON) -> None:
         """What the store holds: rows and time span per table, venue and symbol."""
         from liqmap.store import open_store
 
         with open_store(db, read_only=True) as store:
-            result = {"db": store.path, "series": _series(store),
-                      "runs": len(store.list_runs()), "suspect": _suspects(store)}
+            path, series, runs, suspect = (store.path, _series(store), len(store.list_runs()),
+                                           _suspects(store))
+            result = {"db": path, "series": series, "runs": runs, "suspect": suspect}
         _report(result, as_json, [])
         if not as_json:
-            _print_suspects(result["suspect"], result["db"])
+            _print_suspects(suspect, path)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -23,8 +22,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("study-levels")
     def study_levels_cmd(
-        window: Optional[str] = _WINDOW, sample: Optional[str] = _SAMPLE,
-        input_path: Optional[str] = _INPUT, data_dir: Optional[str] = o.DATA_DIR,
+        window: str | None = _WINDOW, sample: str | None = _SAMPLE,
+        input_path: str | None = _INPUT, realized: str | None = o.REALIZED,
+        db: str | None = o.SCORING_DB,
+        venue: str | None = o.venue(None, "Series of --db (default binance)."),
+        symbol: str | None = o.symbol(None, "Series of --db (default BTC/USDT:USDT)."),
+        data_dir: str | None = o.DATA_DIR,
         out: str = _OUT, as_json: bool = _JSON,
     ) -> None:
         """What price does at the map's clusters vs random levels at the same distance
@@ -33,9 +36,10 @@ def register(app: typer.Typer) -> None:
         from liqmap.cli.cmd_state import load_source
         from liqmap.studies.level_study import level_study
 
-        if window is None and sample is None and input_path is None:
+        if window is None and sample is None and input_path is None and db is None:
             window = "A"
-        bars, _ = load_source(window, sample, input_path, data_dir)
+        bars, _ = load_source(window, sample, input_path, data_dir, realized=realized, db=db,
+                              venue=venue, symbol=symbol)
         res = level_study(bars)
         files = res.write(out)
         d = res.to_dict()

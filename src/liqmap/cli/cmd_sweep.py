@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
 
@@ -46,7 +46,7 @@ def write_outputs(folder: Path, payload: dict) -> dict:
 
 def _nondefault(model, drop: tuple[str, ...] = ()) -> dict:
     d = model.to_dict()
-    defaults = {f.name: f.default for f in fields(type(model))}
+    defaults: dict[str, Any] = {f.name: f.default for f in fields(type(model))}
     defaults["band_presets"] = list(defaults["band_presets"])
     return {k: v for k, v in d.items() if v != defaults[k] and k not in drop}
 
@@ -64,7 +64,7 @@ def _build_tasks(windows, samples, inputs, venues, grid_specs, lookback, base_bt
     unknown = [w for w in windows if w not in WINDOWS]
     if unknown:
         raise ConfigError(f"unknown window(s) {unknown}: use one of {tuple(WINDOWS)}")
-    tasks = []
+    tasks: list = []  # BacktestTask and ModelTask
     if windows:
         tasks += grid_tasks(windows, grid, base_params=base_bt, data_dir=data_dir,
                             start_ms=start_ms, end_ms=end_ms, warmup_hours=warmup_hours)
@@ -126,7 +126,8 @@ def _run(tasks, scheduler, n_workers, timeout_s, as_json):
     with Progress(console=Console(stderr=True), transient=True) as bar:
         job = bar.add_task("sweep", total=len(tasks))
         return sweep(tasks, scheduler=scheduler, n_workers=n_workers,
-                     connect_timeout_s=timeout_s, progress=lambda done, total, label: bar.update(job, completed=done))
+                     connect_timeout_s=timeout_s,
+                     progress=lambda done, total, label: bar.update(job, completed=done))
 
 
 def register(app: typer.Typer) -> None:
@@ -142,26 +143,26 @@ def register(app: typer.Typer) -> None:
                                        "all-leverage+low-leverage). Values are read as "
                                        "LIQMAP_* variables and [model] keys are."),
         sample: list[str] = _SAMPLES, inputs: list[str] = _INPUTS, venue: list[str] = _VENUES,
-        lookback: Optional[str] = o.lookback(None, "Model runs: the last 12h, 24h, 3d, 7d, 30d, "
+        lookback: str | None = o.lookback(None, "Model runs: the last 12h, 24h, 3d, 7d, 30d, "
                                              "90d, 180d or 1y of the bars (default: all bars)."),
         scheduler: str = o.scheduler("local", "local (a LocalCluster of worker processes), none "
                                      "(in-process), or a Dask scheduler address "
                                      "tcp://HOST:PORT."),
-        n_workers: Optional[int] = typer.Option(None, "--n-workers", help="Workers of the "
+        n_workers: int | None = typer.Option(None, "--n-workers", help="Workers of the "
                                                 "local cluster (default min(2, CPUs))."),
         connect_timeout: float = typer.Option(10.0, "--connect-timeout", help="Seconds to "
                                               "reach a scheduler address before giving up."),
         out: str = o.out("sweep", "Folder for sweep.csv and sweep.json."),
-        data_dir: Optional[str] = o.DATA_DIR,
-        warmup_hours: Optional[float] = o.warmup_hours("Leading hours not scored in backtests "
+        data_dir: str | None = o.DATA_DIR,
+        warmup_hours: float | None = o.warmup_hours("Leading hours not scored in backtests "
                                                        "(default: the window's own)."),
-        start: Optional[str] = o.start(None, "Backtests: only bars opening at or after this "
+        start: str | None = o.start(None, "Backtests: only bars opening at or after this "
                                        "time."),
-        end: Optional[str] = o.end(None, "Backtests: only bars opening before this time."),
-        as_json: bool = o.JSON, config: Optional[str] = o.CONFIG,
-        leverage: Optional[str] = o.LEVERAGE, side_model: Optional[str] = o.SIDE_MODEL,
-        oi_policy: Optional[str] = o.OI_POLICY, half_life: Optional[str] = o.HALF_LIFE,
-        band: Optional[str] = o.BAND,
+        end: str | None = o.end(None, "Backtests: only bars opening before this time."),
+        as_json: bool = o.JSON, config: str | None = o.CONFIG,
+        leverage: str | None = o.LEVERAGE, side_model: str | None = o.SIDE_MODEL,
+        oi_policy: str | None = o.OI_POLICY, half_life: str | None = o.HALF_LIFE,
+        band: str | None = o.BAND,
     ) -> None:
         """Sweep backtests (per window) and model runs (per sample/file and venue) over a
         parameter grid on Dask; scores on the calibration and scoring spans, both labelled."""

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from liqmap._exceptions import ConfigError
 from liqmap.model import LiquidationModel

@@ -1,7 +1,7 @@
 """Peaks of a liquidation map (``clusters``); re-exported by ``liqmap.core.mapstats``.
 
 Also holds ``side_band_values``, the per-side low/high band arrays that ``clusters``,
-``mapstats.densest_zone`` and ``mapstats.max_pain`` read their bands from.
+``mapstats.densest_zone`` and ``mapstats.harvest_level`` read their bands from.
 """
 
 from __future__ import annotations

@@ -85,14 +85,14 @@ class Bars:
             return 0
         return int(np.median(np.diff(self.ts_ms)))
 
-    def window(self, start_ms: int | None = None, end_ms: int | None = None) -> "Bars":
+    def window(self, start_ms: int | None = None, end_ms: int | None = None) -> Bars:
         """Bars with ``start_ms <= ts_ms < end_ms`` (either bound optional)."""
         ts = self.ts_ms
         i0 = 0 if start_ms is None else int(np.searchsorted(ts, start_ms, side="left"))
         i1 = len(ts) if end_ms is None else int(np.searchsorted(ts, end_ms, side="left"))
         return self.take(slice(i0, i1))
 
-    def take(self, idx: slice | np.ndarray) -> "Bars":
+    def take(self, idx: slice | np.ndarray) -> Bars:
         """A new ``Bars`` with the rows selected by ``idx``."""
         kw: dict[str, Any] = {}
         for name in _REQUIRED + _OPTIONAL:
@@ -101,7 +101,7 @@ class Bars:
         return Bars(**kw, venue=self.venue, symbol=self.symbol, source=self.source,
                     repairs=self.repairs)
 
-    def last(self, duration_ms: int) -> "Bars":
+    def last(self, duration_ms: int) -> Bars:
         """The trailing window of ``duration_ms`` ending at the last bar (inclusive)."""
         if len(self.ts_ms) == 0:
             return self

@@ -9,8 +9,8 @@ A *channel* is one (side, leverage) pair: every position in it liquidates at
    at or below its high, are liquidated: their quantity leaves the book and is reported as
    predicted liquidations of that bar (USD = quantity x bin-centre price);
 3. **open-interest fall** (``oi[t] < oi[t-1]``): the book shrinks by a policy
-   (``POLICY_*`` below); whatever the policy, a side that would hold more base quantity
-   than the open interest is then scaled down to it (the cap);
+   (``POLICY_*``, named in ``liqmap.core.choices``); whatever the policy, a side that would
+   hold more base quantity than the open interest is then scaled down to it (the cap);
 4. **open-interest rise**: channel ``c`` receives ``open_coin[t] * (a * w_aggr[c] + (1 - a) *
    w_pass[c])`` where ``a`` is ``aggr_long_share[t]`` for a long channel and ``1 - share``
    for a short one; it is added at the entry prices ``entry_px[t, j]`` with weights
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -41,6 +42,12 @@ from liqmap.core._typing import (
     FloatArray1D,
     Int64Array1D,
 )
+from liqmap.core.choices import (  # the OI policies (POLICY_*): named there, without numpy
+    POLICY_LEVERAGE_FIRST,
+    POLICY_NET,
+    POLICY_NONE,
+    POLICY_PROPORTIONAL,
+)
 from liqmap.core.engines import check_engine
 
 __all__ = [
@@ -50,19 +57,11 @@ __all__ = [
     "POLICY_PROPORTIONAL",
     "BookInputs",
     "BookOutputs",
+    "load_book_kernel",
     "run_book",
     "run_book_nb",
     "run_book_reference",
 ]
-
-POLICY_NONE = 0
-"""Open-interest falls leave the book alone."""
-POLICY_PROPORTIONAL = 1
-"""Every level shrinks by ``oi[t] / oi[t-1]``: closed positions are a random draw of all."""
-POLICY_NET = 2
-"""As proportional, but the fall is first netted against the bar's predicted liquidations."""
-POLICY_LEVERAGE_FIRST = 3
-"""The book's share of the fall is taken from the highest-leverage channels first."""
 
 _RENORM_BELOW = 1e-200
 
@@ -155,18 +154,30 @@ class BookOutputs:
     book_coin: np.ndarray
 
 
-def run_book(inp: BookInputs, *, engine: str = "numba") -> BookOutputs:
-    """Run the level book over all bars: ``engine="numba"`` the compiled kernel,
-    ``"reference"`` its plain twin (``liqmap.core.engines``)."""
-    fn: Callable[..., _BookArrays]
-    fn = run_book_reference if check_engine(engine) == "reference" else run_book_nb
-    out = fn(
+def _kernel_args(inp: BookInputs) -> tuple[Any, ...]:
+    return (
         inp.low_usd, inp.high_usd, inp.dt_ms, inp.oi_coin, inp.entry_px_usd, inp.entry_w,
         inp.open_coin, inp.aggr_long_share, inp.chan_w_aggr, inp.chan_w_pass, inp.chan_side,
         inp.chan_factor, inp.chan_rate_per_ms, inp.chan_rank,
         float(inp.p0_usd), float(inp.bin_usd), int(inp.n_bins), inp.frame_idx, int(inp.policy),
     )
-    return BookOutputs(*out)
+
+
+def run_book(inp: BookInputs, *, engine: str = "numba") -> BookOutputs:
+    """Run the level book over all bars: ``engine="numba"`` the compiled kernel,
+    ``"reference"`` its plain twin (``liqmap.core.engines``)."""
+    fn: Callable[..., _BookArrays]
+    fn = run_book_reference if check_engine(engine) == "reference" else run_book_nb
+    return BookOutputs(*fn(*_kernel_args(inp)))
+
+
+def load_book_kernel(inp: BookInputs, *, engine: str = "numba") -> None:
+    """Make the compiled kernel ready for ``inp``'s argument types, without running it:
+    loaded from numba's on-disk cache, or compiled (and cached) the first time. A no-op for
+    ``engine="reference"`` and once loaded. Called before the kernel is timed, so that
+    ``Estimate.engine_seconds`` is the kernel alone and the load is reported apart."""
+    if check_engine(engine) == "numba":
+        run_book_nb.compile(tuple(nb.typeof(a) for a in _kernel_args(inp)))  # type: ignore[no-untyped-call]
 
 
 # ----------------------------------------------------------------------------- compiled

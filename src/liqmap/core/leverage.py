@@ -12,10 +12,9 @@ leveraged one (see ``liqmap.core.sides``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from liqmap._exceptions import ConfigError
 
@@ -44,20 +43,23 @@ class LeveragePreset:
     source: str
 
     def __post_init__(self) -> None:
-        lev = np.asarray(self.leverages, dtype=float)
-        w = np.asarray(self.weights, dtype=float)
-        if lev.size == 0 or lev.size != w.size:
+        # plain Python, no numpy: the command line names the presets without the numeric core
+        lev = [float(x) for x in self.leverages]
+        w = [float(x) for x in self.weights]
+        if len(lev) == 0 or len(lev) != len(w):
             raise ConfigError(
                 f"preset {self.name!r}: give as many weights as leverages "
-                f"(got {lev.size} leverages, {w.size} weights)"
+                f"(got {len(lev)} leverages, {len(w)} weights)"
             )
-        if not np.all(np.isfinite(lev)) or np.any(lev < 1.0):
+        if not all(math.isfinite(x) and x >= 1.0 for x in lev):
             raise ConfigError(f"preset {self.name!r}: leverages must be finite and >= 1")
-        if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.isclose(w.sum(), 1.0, atol=1e-6):
+        total = sum(w)
+        if (not all(math.isfinite(x) and x >= 0 for x in w)
+                or not abs(total - 1.0) <= 1e-6 + 1e-5):  # numpy.isclose(total, 1, atol=1e-6)
             raise ConfigError(
-                f"preset {self.name!r}: weights must be >= 0 and sum to 1 (sum is {w.sum():.4f})"
+                f"preset {self.name!r}: weights must be >= 0 and sum to 1 (sum is {total:.4f})"
             )
-        if np.any(np.diff(lev) <= 0):
+        if any(b <= a for a, b in zip(lev, lev[1:])):
             raise ConfigError(f"preset {self.name!r}: list each leverage once, ascending")
 
     def as_dict(self) -> dict[str, Any]:

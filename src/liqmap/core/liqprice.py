@@ -40,7 +40,12 @@ from typing import Any
 import numpy as np
 
 from liqmap._exceptions import ConfigError
-from liqmap.core.tiers import MarginTier, TierTable, check_venue, get_tier_table
+from liqmap.core.tiers import (  # max_leverage: a tier fact, re-exported here
+    MarginTier,
+    TierTable,
+    _table_for,
+    max_leverage,
+)
 
 __all__ = [
     "MAX_NOTIONAL_USD",
@@ -379,21 +384,6 @@ def _check_notional(entry: float, qty: float, tbl: TierTable) -> None:
             "interest is a unit error); check the size and the entry price")
 
 
-def max_leverage(venue: str, notional: float | None = None, *,
-                 table: TierTable | None = None) -> float:
-    """Highest initial leverage ``venue`` allows: in its first tier, or for a position of
-    ``notional`` (in the table's ``notional_unit``) in the tier holding it.
-
-    Examples
-    --------
-    >>> max_leverage("binance"), max_leverage("binance", 1e6), max_leverage("hyperliquid")
-    (125.0, 75.0, 40.0)
-    """
-    tbl = _table_for(venue, table)
-    tier = tbl.tiers[0] if notional is None else tbl.tier_for(notional)
-    return float(tier.max_leverage)
-
-
 def check_position_leverage(venue: str, entry_price: float, qty: float, margin: float, *,
                             table: TierTable | None = None, name: str = "leverage") -> float:
     """Leverage ``notional / margin`` of an isolated position; :class:`ConfigError` when it
@@ -420,7 +410,8 @@ def check_position_leverage(venue: str, entry_price: float, qty: float, margin: 
     n_tier = n_usd / entry_price if tbl.notional_unit == "coin" else n_usd
     cap, top = max_leverage(venue, n_tier, table=tbl), max_leverage(venue, table=tbl)
     if lev > cap * (1 + 1e-9):
-        unit = "BTC" if tbl.notional_unit == "coin" else "USD"
+        unit = "USD" if tbl.notional_unit != "coin" else (
+            "BTC" if tbl.inverse else tbl.symbol.split("-")[0])  # OKX: ETH-USDT-SWAP -> ETH
         where = "" if cap == top else (
             f" for a position of {_amount(n_tier)} {unit} ({top:g}x only up to "
             f"{_amount(tbl.tiers[0].cap_usd)} {unit})")
@@ -432,15 +423,6 @@ def check_position_leverage(venue: str, entry_price: float, qty: float, margin: 
 
 def _amount(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.6g}"
-
-
-def _table_for(venue: str, table: TierTable | None) -> TierTable:
-    check_venue(venue)
-    if table is None:
-        return get_tier_table(venue)
-    if table.venue != venue:
-        raise ConfigError(f"tier table is for {table.venue!r}, not {venue!r}; pass a {venue} table")
-    return table
 
 
 def _finite(x: Any) -> bool:

@@ -1,8 +1,13 @@
-"""Analytics of one liquidation map: cumulative curves, imbalance, clusters, zones, max pain.
+"""Analytics of one liquidation map: cumulative curves, imbalance, clusters, zones, harvest
+level, squeeze ceiling and flush floor, layers and watch levels.
 
 Arrays in, records out (``liqmap.core.records``); pure NumPy. ``clusters`` lives in
-``liqmap.core._mapclusters``, the grid helpers (``rebin``, ``aggregate``) in
-``liqmap.core._mapgrid``; all are re-exported here.
+``liqmap.core._mapclusters``, ``layers`` and ``watch_levels`` in ``liqmap.core._maplayers``,
+the grid helpers (``rebin``, ``aggregate``) in ``liqmap.core._mapgrid``; all are
+re-exported here.
+
+Names: ``harvest_level`` (deprecated alias ``max_pain``) is not the posts' "max pain", the
+price a squeeze is stacked up to: that is ``squeeze_ceiling`` (and ``flush_floor``).
 
 Conventions shared by every function here
 -----------------------------------------
@@ -39,7 +44,8 @@ from liqmap.core._mapgrid import (
     side_mask,
     side_values,
 )
-from liqmap.core.records import Imbalance, LiqMap, MaxPain, Zone
+from liqmap.core._maplayers import layers, watch_levels
+from liqmap.core.records import Ceiling, Floor, HarvestLevel, Imbalance, LiqMap, Zone
 
 __all__ = [
     "MAX_PRICE_SPREAD",
@@ -47,16 +53,24 @@ __all__ = [
     "clusters",
     "cumulative",
     "densest_zone",
+    "flush_floor",
+    "harvest_level",
     "imbalance",
     "jsonable",
+    "layers",
     "max_pain",
     "rebin",
+    "squeeze_ceiling",
     "summary",
+    "watch_levels",
 ]
 
 _SIDES = ("long", "short")
 #: ``imbalance`` takes fractions; a larger value is almost surely a percent typed by mistake.
 _MAX_UP_FRACTION = 5.0
+#: ``squeeze_ceiling``/``flush_floor``: a running sum within this fraction of the target
+#: share counts as reaching it (summation rounding must not push the level one bin out).
+_SHARE_RTOL = 1e-12
 
 
 def cumulative(m: LiqMap) -> tuple[np.ndarray, np.ndarray]:
@@ -294,7 +308,7 @@ def _band_map(m: LiqMap, which: str) -> LiqMap:
 
 
 def _pain_band(m: LiqMap, i: int | None, lo_pct: float, hi_pct: float) -> dict[str, float]:
-    """Band fields of ``MaxPain`` for central level index ``i`` (None: no central level)."""
+    """Band fields of ``HarvestLevel`` for central level index ``i`` (None: no central level)."""
     eff = effective_usd(m)
     out, levels = {}, [] if i is None else [float(eff[i])]
     for which in ("low", "high"):
@@ -308,17 +322,20 @@ def _pain_band(m: LiqMap, i: int | None, lo_pct: float, hi_pct: float) -> dict[s
     return out
 
 
-def max_pain(
+def harvest_level(
     m: LiqMap, *, min_distance_pct: float = 0.5, max_distance_pct: float = 15.0
-) -> MaxPain:
+) -> HarvestLevel:
     """The level where a move harvests the most liquidations per unit of push.
+
+    Formerly ``max_pain`` (still an alias, deprecated): not what traders' posts call max
+    pain, which is ``squeeze_ceiling`` (shorts) or ``flush_floor`` (longs).
 
     Definition: for each bin centre ``x`` with ``min_distance_pct <= |x / price - 1| x 100
     <= max_distance_pct``, let ``pain(x)`` be the notional a move from the price to ``x``
     liquidates (``cumulative``: longs for ``x`` below the price, shorts above) and
     ``d(x) = |x / price - 1|`` in percent. Under the square-root impact law (METHOD.md
     section 4) the order flow needed to push price a distance ``d`` grows like ``d**2``, so
-    max pain is the ``x`` that maximizes ``pain(x) / d(x)**2``. Ties go to the nearer
+    the harvest level is the ``x`` that maximizes ``pain(x) / d(x)**2``. Ties go to the nearer
     level. ``min_distance_pct`` keeps the score from exploding next to the price. With no
     notional in range the result has ``side="none"``, zero notional and nan price.
 
@@ -327,10 +344,10 @@ def max_pain(
     ``short_low_usd``; the *high-band map* likewise with the ``*_high_usd`` arrays.
 
     * ``notional_low_usd`` / ``notional_high_usd``: ``pain(price_usd)`` read on the low-
-      and high-band maps, i.e. what the same move (to the central max-pain level)
+      and high-band maps, i.e. what the same move (to the central harvest level)
       liquidates under the low and high leverage spread (0 when there is no central level).
       Bands that bracket the central map bin by bin give low <= ``notional_usd`` <= high.
-    * ``level_low_usd`` / ``level_high_usd``: max pain recomputed with the same definition
+    * ``level_low_usd`` / ``level_high_usd``: the level recomputed with the same definition
       and parameters on the low-band and on the high-band map; the lowest and highest of
       those two levels and the central one (levels with no notional in range left out; nan
       when there is none). The span says how far the level moves with the leverage
@@ -345,19 +362,19 @@ def max_pain(
 
     Returns
     -------
-    MaxPain
+    HarvestLevel
         ``score_usd_per_pct2`` holds ``pain / d**2`` (d in percent).
 
     Examples
     --------
     >>> c = np.arange(90.0, 111.0)
     >>> m = LiqMap(0, 100.0, c, np.where(c == 98, 8.0, 0.0), np.where(c == 104, 20.0, 0.0))
-    >>> mp = max_pain(m)
+    >>> mp = harvest_level(m)
     >>> (mp.side, mp.price_usd, mp.notional_usd, mp.distance_pct)
     ('long', 98.0, 8.0, -2.0)
     >>> mb = replace(m, long_low_usd=m.long_usd / 4, long_high_usd=m.long_usd,
     ...              short_low_usd=m.short_usd, short_high_usd=m.short_usd * 2)
-    >>> mp = max_pain(mb)  # central: long 98 (8/4 > 20/16); low and high maps: short 104
+    >>> mp = harvest_level(mb)  # central: long 98 (8/4 > 20/16); low and high maps: short 104
     >>> (mp.notional_low_usd, mp.notional_usd, mp.notional_high_usd)
     (2.0, 8.0, 8.0)
     >>> (mp.level_low_usd, mp.level_high_usd)
@@ -379,13 +396,148 @@ def max_pain(
         band = _pain_band(m, None if best is None else best[0], min_distance_pct,
                           max_distance_pct)
     if best is None:
-        return MaxPain(math.nan, 0.0, math.nan, "none", 0.0, **band)
+        return HarvestLevel(math.nan, 0.0, math.nan, "none", 0.0, **band)
     i, score = best
-    return MaxPain(
+    return HarvestLevel(
         price_usd=float(eff[i]), notional_usd=float(pain[i]),
         distance_pct=float(pct_from(eff[i], p)),
         side="long" if eff[i] < p else "short", score_usd_per_pct2=score, **band,
     )
+
+
+#: Deprecated name of ``harvest_level`` (same function; see its docstring for why).
+max_pain = harvest_level
+
+
+def _check_reach(share: float, reach_pct: float) -> None:
+    if not (math.isfinite(share) and 0 < share <= 1):
+        raise ConfigError(f"share must be a fraction in (0, 1] (0.9 = 90 %), got {share!r}")
+    check_positive(reach_pct=reach_pct)
+
+
+def _reach_level(m: LiqMap, side: str, share: float, reach_pct: float
+                 ) -> tuple[float, float, float]:
+    """(level_usd, total_usd, liquidated_usd) of one side within reach; nan level if none."""
+    cum = cumulative(m)[0 if side == "long" else 1]
+    keep = side_mask(m, side, reach_pct)
+    total = float(cum[keep].max()) if keep.any() else 0.0
+    if not total > 0:
+        return math.nan, 0.0, 0.0
+    hit = np.flatnonzero(keep & (cum >= share * total * (1 - _SHARE_RTOL)))
+    i = int(hit[-1] if side == "long" else hit[0])  # the level nearest the price
+    return float(effective_usd(m)[i]), total, float(cum[i])
+
+
+def _reach_band(m: LiqMap, side: str, share: float, reach_pct: float,
+                level_usd: float) -> tuple[float | None, float | None]:
+    """Lowest and highest level of the low, central and high maps; None without band."""
+    band = side_band_values(m, side)
+    if band is None:
+        return None, None
+    levels = [level_usd] if math.isfinite(level_usd) else []
+    for values in band:
+        bm = replace(m, long_usd=values) if side == "long" else replace(m, short_usd=values)
+        x = _reach_level(bm, side, share, reach_pct)[0]
+        if math.isfinite(x):
+            levels.append(x)
+    return min(levels, default=math.nan), max(levels, default=math.nan)
+
+
+def squeeze_ceiling(m: LiqMap, *, share: float = 0.9, reach_pct: float = 50.0) -> Ceiling:
+    """The squeeze ceiling: how high a rally must go to liquidate most of the shorts in reach.
+
+    Definition: the shorts *in reach* are those whose effective position lies between the
+    price and ``price x (1 + reach_pct / 100)`` (edges inclusive; the bin holding the price
+    sits at the price), ``shorts_total_usd`` their sum. The ceiling is the lowest such
+    position ``x`` at or above the price where ``cumulative``'s short curve (the shorts a
+    rally from the price to ``x`` liquidates, ``shorts_liquidated_usd``) reaches
+    ``share x shorts_total_usd``. Shorts beyond the reach count nowhere. It answers the
+    posts' "max pain: the short-squeeze ceiling, the wall is stacked all the way up to it";
+    ``harvest_level`` answers another question. With no short in reach: nan price and
+    distance, zero notionals.
+
+    **Band.** When the map has both short band arrays, ``price_low_usd`` /
+    ``price_high_usd`` are the lowest and highest of the ceilings computed the same way on
+    the low-band map, the central map and the high-band map (levels without shorts in reach
+    left out; nan when there is none); None without band.
+
+    Parameters
+    ----------
+    m : LiqMap
+        The map.
+    share : float
+        Fraction of the shorts in reach the rally must liquidate, in (0, 1].
+    reach_pct : float
+        How far above the price shorts are counted, percent of price.
+
+    Returns
+    -------
+    Ceiling
+
+    Examples
+    --------
+    Shorts of 1 in each bin from 101 to 110 (10 in all): 9 are gone by the 109 bin.
+
+    >>> c = np.arange(90.0, 121.0)
+    >>> m = LiqMap(0, 100.0, c, np.zeros(31), np.where((c >= 101) & (c <= 110), 1.0, 0.0))
+    >>> k = squeeze_ceiling(m)
+    >>> (k.price_usd, k.distance_pct, k.shorts_total_usd, k.shorts_liquidated_usd)
+    (109.0, 9.0, 10.0, 9.0)
+    >>> squeeze_ceiling(m, share=1.0).price_usd
+    110.0
+    """
+    check_map(m)
+    _check_reach(share, reach_pct)
+    level, total, done = _reach_level(m, "short", share, reach_pct)
+    low, high = _reach_band(m, "short", share, reach_pct, level)
+    return Ceiling(price_usd=level, distance_pct=float(pct_from(level, m.price_usd)),
+                   shorts_total_usd=total, shorts_liquidated_usd=done, share=share,
+                   reach_pct=reach_pct, price_low_usd=low, price_high_usd=high)
+
+
+def flush_floor(m: LiqMap, *, share: float = 0.9, reach_pct: float = 50.0) -> Floor:
+    """The flush floor: how low a fall must go to liquidate most of the longs in reach.
+
+    The mirror of ``squeeze_ceiling``: the longs in reach lie between
+    ``price x (1 - reach_pct / 100)`` and the price (``longs_total_usd``); the floor is the
+    highest position ``x`` at or below the price where ``cumulative``'s long curve (the
+    longs a fall to ``x`` liquidates, ``longs_liquidated_usd``) reaches
+    ``share x longs_total_usd``. Band fields as in ``squeeze_ceiling``, from the long band
+    arrays.
+
+    Parameters
+    ----------
+    m : LiqMap
+        The map.
+    share : float
+        Fraction of the longs in reach the fall must liquidate, in (0, 1].
+    reach_pct : float
+        How far below the price longs are counted, percent of price (at most 100 counts
+        every long).
+
+    Returns
+    -------
+    Floor
+
+    Examples
+    --------
+    >>> c = np.arange(50.0, 111.0)
+    >>> m = LiqMap(0, 100.0, c, np.select([c == 95, c == 92, c == 60], [6.0, 3.0, 1.0]),
+    ...            np.zeros(61))
+    >>> f = flush_floor(m)
+    >>> (f.price_usd, f.distance_pct, f.longs_total_usd, f.longs_liquidated_usd)
+    (92.0, -8.0, 10.0, 9.0)
+    >>> f = flush_floor(m, reach_pct=20.0)  # the 60 bin is out of reach
+    >>> (f.price_usd, f.longs_total_usd)
+    (92.0, 9.0)
+    """
+    check_map(m)
+    _check_reach(share, reach_pct)
+    level, total, done = _reach_level(m, "long", share, reach_pct)
+    low, high = _reach_band(m, "long", share, reach_pct, level)
+    return Floor(price_usd=level, distance_pct=float(pct_from(level, m.price_usd)),
+                 longs_total_usd=total, longs_liquidated_usd=done, share=share,
+                 reach_pct=reach_pct, price_low_usd=low, price_high_usd=high)
 
 
 def jsonable(value: Any) -> Any:
@@ -411,11 +563,14 @@ def summary(m: LiqMap) -> dict[str, Any]:
     Keys: ``venue``, ``symbol``, ``ts_ms``, ``price_usd``, ``bin_usd``, ``total_long_usd``,
     ``total_short_usd``, ``imbalance`` (``"10pct"`` and ``"20pct"``: ``imbalance`` at
     +/-10 % and +/-20 %), ``clusters`` (top 5 per side, ``"long"``/``"short"``),
-    ``densest_zone`` (per side, default width), ``max_pain``. Non-finite numbers (an
-    infinite ratio, an empty zone) become ``None``. The low/high band rides along each
-    record: ``ratio_low``/``ratio_high`` (imbalance), ``notional_low_usd``/
-    ``notional_high_usd`` (clusters, zones, max pain), ``level_low_usd``/``level_high_usd``
-    (max pain); all ``None`` when the map has no band arrays.
+    ``densest_zone`` (per side, default width), ``harvest_level``, ``max_pain`` (the same
+    record as ``harvest_level``, under its deprecated name), ``squeeze_ceiling`` and
+    ``flush_floor`` (default share and reach). Non-finite numbers (an infinite ratio, an
+    empty zone) become ``None``. The low/high band rides along each record:
+    ``ratio_low``/``ratio_high`` (imbalance), ``notional_low_usd``/``notional_high_usd``
+    (clusters, zones, harvest level), ``level_low_usd``/``level_high_usd`` (harvest level),
+    ``price_low_usd``/``price_high_usd`` (ceiling, floor); all ``None`` when the map has no
+    band arrays.
 
     Examples
     --------
@@ -425,6 +580,7 @@ def summary(m: LiqMap) -> dict[str, Any]:
     2.0
     """
     check_map(m)
+    harvest = harvest_level(m)
     out = {
         "venue": m.venue, "symbol": m.symbol, "ts_ms": int(m.ts_ms),
         "price_usd": m.price_usd, "bin_usd": m.bin_usd,
@@ -435,7 +591,10 @@ def summary(m: LiqMap) -> dict[str, Any]:
         },
         "clusters": {sd: [asdict(k) for k in clusters(m, sd)] for sd in _SIDES},
         "densest_zone": {sd: asdict(densest_zone(m, sd)) for sd in _SIDES},
-        "max_pain": asdict(max_pain(m)),
+        "harvest_level": asdict(harvest),
+        "max_pain": asdict(harvest),  # deprecated key, kept by the API contract
+        "squeeze_ceiling": asdict(squeeze_ceiling(m)),
+        "flush_floor": asdict(flush_floor(m)),
     }
     result: dict[str, Any] = jsonable(out)
     return result

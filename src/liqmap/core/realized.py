@@ -106,12 +106,12 @@ class RealizedLiquidations:
         """Total notional of liquidated shorts, USD."""
         return float(np.sum(self.notional_usd[self.side == SHORT_LIQUIDATED]))
 
-    def take(self, idx: slice | np.ndarray) -> "RealizedLiquidations":
+    def take(self, idx: slice | np.ndarray) -> RealizedLiquidations:
         """A new record with the events selected by ``idx``."""
         kw = {name: getattr(self, name)[idx] for name in _ARRAYS}
         return RealizedLiquidations(**kw, venue=self.venue, symbol=self.symbol, source=self.source)
 
-    def window(self, start_ms: int | None = None, end_ms: int | None = None) -> "RealizedLiquidations":
+    def window(self, start_ms: int | None = None, end_ms: int | None = None) -> RealizedLiquidations:
         """Events with ``start_ms <= ts_ms < end_ms`` (either bound optional)."""
         keep = np.ones(len(self), dtype=bool)
         if start_ms is not None:

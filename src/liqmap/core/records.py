@@ -10,7 +10,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Cluster", "Heatmap", "Imbalance", "LiqMap", "MaxPain", "Zone"]
+__all__ = [
+    "Ceiling",
+    "Cluster",
+    "Floor",
+    "HarvestLevel",
+    "Heatmap",
+    "Imbalance",
+    "Layers",
+    "LiqMap",
+    "MaxPain",
+    "WatchLevels",
+    "Zone",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +152,17 @@ class Zone:
 
 
 @dataclass(frozen=True, slots=True)
-class MaxPain:
-    """Max-pain level: the price that, if reached, would liquidate the most notional.
+class HarvestLevel:
+    """Harvest level: the price that liquidates the most notional per unit of push.
 
-    The written definition and its parameters live in ``liqmap.core.mapstats.max_pain``,
-    and so does the definition of the band fields (None when the map has no band):
-    ``notional_low_usd`` / ``notional_high_usd`` (the notional at this level on the low and
-    high band maps) and ``level_low_usd`` / ``level_high_usd`` (the span of the max-pain
-    levels found on the low, central and high maps).
+    The score is ``notional / distance**2`` (the push a move needs grows like the square of
+    its distance). Not the posts' "max pain" (the level a squeeze is stacked up to): that
+    is ``Ceiling`` / ``Floor``. The written definition and its parameters live in
+    ``liqmap.core.mapstats.harvest_level``, and so does the definition of the band fields
+    (None when the map has no band): ``notional_low_usd`` / ``notional_high_usd`` (the
+    notional at this level on the low and high band maps) and ``level_low_usd`` /
+    ``level_high_usd`` (the span of the harvest levels found on the low, central and high
+    maps).
     """
 
     price_usd: float
@@ -159,3 +174,73 @@ class MaxPain:
     notional_high_usd: float | None = None
     level_low_usd: float | None = None
     level_high_usd: float | None = None
+
+
+#: Deprecated name of ``HarvestLevel`` (kept for callers of liqmap <= 0.1; same fields).
+MaxPain = HarvestLevel
+
+
+@dataclass(frozen=True, slots=True)
+class Ceiling:
+    """Squeeze ceiling: the lowest price by which a rally liquidates ``share`` of the shorts.
+
+    The shorts counted are those between the price and ``+reach_pct`` %; see
+    ``liqmap.core.mapstats.squeeze_ceiling``. ``price_usd`` and ``distance_pct`` are nan
+    (and both notionals zero) when no short stands within the reach. ``price_low_usd`` /
+    ``price_high_usd``: the lowest and highest of the ceilings found on the low, central and
+    high band maps (None when the map has no short band).
+    """
+
+    price_usd: float
+    distance_pct: float  # signed, (price_usd / reference price - 1) * 100, >= 0
+    shorts_total_usd: float  # shorts between the price and +reach_pct %
+    shorts_liquidated_usd: float  # shorts a rally to price_usd liquidates
+    share: float  # the fraction of shorts_total_usd the ceiling liquidates (at least)
+    reach_pct: float
+    price_low_usd: float | None = None
+    price_high_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """Flush floor: the highest price by which a fall liquidates ``share`` of the longs.
+
+    The mirror of ``Ceiling`` for the longs between ``-reach_pct`` % and the price; see
+    ``liqmap.core.mapstats.flush_floor``.
+    """
+
+    price_usd: float
+    distance_pct: float  # signed, <= 0
+    longs_total_usd: float  # longs between -reach_pct % and the price
+    longs_liquidated_usd: float  # longs a fall to price_usd liquidates
+    share: float
+    reach_pct: float
+    price_low_usd: float | None = None
+    price_high_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Layers:
+    """The clusters of one side within reach, ordered outward from the price.
+
+    ``staircase``: at least three layers and the notional rises strictly with distance.
+    ``staircase_score``: Spearman rank correlation of distance and notional over the layers,
+    in [-1, 1] (nan for fewer than three layers or equal notionals). See
+    ``liqmap.core.mapstats.layers``.
+    """
+
+    side: str
+    layers: tuple[Cluster, ...]
+    staircase: bool
+    staircase_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class WatchLevels:
+    """The next cluster levels each way, nearest first: ``(price_usd, notional_usd,
+    distance_pct)`` tuples; ``above`` holds short clusters, ``below`` long clusters.
+    See ``liqmap.core.mapstats.watch_levels``."""
+
+    above: tuple[tuple[float, float, float], ...]
+    below: tuple[tuple[float, float, float], ...]
+    reach_pct: float

@@ -29,10 +29,10 @@ import numpy as np
 
 from liqmap._exceptions import ConfigError
 from liqmap.core._typing import ArrayLike, Float64Array1D, Float64Array2D
+from liqmap.core.choices import SIDE_MODELS
 
 __all__ = ["SIDE_MODELS", "aggressive_long_share", "entry_prices"]
 
-SIDE_MODELS = ("neutral", "candle", "taker", "funding")
 _DELTA_SPAN_BARS = 288
 _FUNDING_NEUTRAL = 0.0001
 _FUNDING_SCALE = 0.0002

@@ -1,4 +1,4 @@
-"""Versioned maintenance-margin tier tables of the BTC perpetuals liqmap models.
+"""Versioned maintenance-margin tier tables of the perpetuals liqmap models (BTC, ETH, SOL).
 
 Every venue sizes its maintenance margin by the position's notional in tiers (Binance
 "brackets", Bybit "risk limits", OKX "position tiers", Hyperliquid "margin tiers").
@@ -7,8 +7,10 @@ maintenance margin ``notional * mmr - cum`` is continuous across tier boundaries
 
     cum_n = cum_{n-1} + floor_n * (mmr_n - mmr_{n-1}),   cum_1 = 0
 
-Tables ship offline as Python data, each with the date it was in force (``version``) and
-where its numbers come from (``source``, which also says what could not be verified).
+Tables ship offline as Python data, each with the date it was in force (``version``),
+where its numbers come from (``source``, which also says what could not be verified) and
+whether every tier is read from a recorded venue answer (``verified``). ETH and SOL tables
+exist only where such an answer was found (:data:`MISSING` lists the others).
 
 Venue answers become tiers through :func:`tiers_from_leverage_tiers` (ccxt ``LeverageTier``
 records, as ``fetch_market_leverage_tiers`` returns them) and :func:`tiers_from_margin_table`
@@ -33,14 +35,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from liqmap._exceptions import ConfigError
+from liqmap.core._tier_rows import MISSING, TABLE_ROWS
 
 __all__ = [
+    "MISSING",
     "VENUES",
     "MarginTier",
     "TierTable",
     "build_tiers",
     "get_tier_table",
     "list_tier_tables",
+    "max_leverage",
+    "tier_symbols",
     "tiers_from_leverage_tiers",
     "tiers_from_margin_table",
 ]
@@ -104,6 +110,10 @@ class TierTable:
         True for coin-margined (inverse) contracts: margin and PnL are in coin.
     notional_unit : {"usd", "coin"}
         Unit of the tier bounds and of ``cum_usd``.
+    verified : bool, default False
+        True when every tier comes from a recorded venue answer (the last tier's open end
+        apart, which is what a venue does beyond its last cap); False when any tier is
+        transcribed from secondary sources, extrapolated or stretched over other sizes.
     """
 
     venue: str
@@ -114,6 +124,7 @@ class TierTable:
     contract_size: float = 1.0
     inverse: bool = False
     notional_unit: str = "usd"
+    verified: bool = False
 
     def __post_init__(self) -> None:
         _check_tiers(self.tiers, f"{self.venue} {self.symbol} {self.version}")
@@ -396,6 +407,7 @@ _HYPERLIQUID = TierTable(
         "is verified in force in 2026 (it matches the 2026-02 whale positions check)."
     ),
     tiers=build_tiers(((0, 150e6, 40, 0.0125), (150e6, INF, 20, 0.025))),
+    verified=True,
 )
 
 _OKX_2026 = TierTable(
@@ -424,6 +436,8 @@ _TABLES: tuple[TierTable, ...] = (
     _OKX,
     _OKX_2026,
     _HYPERLIQUID,
+    *(TierTable(**{k: v for k, v in r.items() if k != "rows"}, tiers=build_tiers(r["rows"]))
+      for r in TABLE_ROWS),
 )
 
 _DEFAULT_SYMBOL = {
@@ -436,11 +450,10 @@ _DEFAULT_SYMBOL = {
 
 # ccxt unified symbols accepted as aliases of the venue-native ones
 _CCXT_ALIASES = {
-    ("binance", "BTC/USDT:USDT"): "BTCUSDT",
     ("binance-inverse", "BTC/USD:BTC"): "BTCUSD_PERP",
-    ("bybit", "BTC/USDT:USDT"): "BTCUSDT",
-    ("okx", "BTC/USDT:USDT"): "BTC-USDT-SWAP",
-    ("hyperliquid", "BTC/USDC:USDC"): "BTC",
+    **{(v, f"{c}/USDT:USDT"): f"{c}USDT" for v in ("binance", "bybit") for c in ("BTC", "ETH", "SOL")},
+    **{("okx", f"{c}/USDT:USDT"): f"{c}-USDT-SWAP" for c in ("BTC", "ETH", "SOL")},
+    **{("hyperliquid", f"{c}/USDC:USDC"): c for c in ("BTC", "ETH", "SOL")},
 }
 
 
@@ -451,9 +464,43 @@ def check_venue(venue: str) -> str:
     return venue
 
 
+def max_leverage(venue: str, notional: float | None = None, *,
+                 table: TierTable | None = None) -> float:
+    """Highest initial leverage ``venue`` allows: in its first tier, or for a position of
+    ``notional`` (in the table's ``notional_unit``) in the tier holding it.
+
+    Examples
+    --------
+    >>> max_leverage("binance"), max_leverage("binance", 1e6), max_leverage("hyperliquid")
+    (125.0, 75.0, 40.0)
+    """
+    tbl = _table_for(venue, table)
+    tier = tbl.tiers[0] if notional is None else tbl.tier_for(notional)
+    return float(tier.max_leverage)
+
+
+def _table_for(venue: str, table: TierTable | None) -> TierTable:
+    check_venue(venue)
+    if table is None:
+        return get_tier_table(venue)
+    if table.venue != venue:
+        raise ConfigError(f"tier table is for {table.venue!r}, not {venue!r}; pass a {venue} table")
+    return table
+
+
 def list_tier_tables() -> list[TierTable]:
     """All shipped tables, ordered by venue, symbol and version."""
     return sorted(_TABLES, key=lambda t: (VENUES.index(t.venue), t.symbol, t.version))
+
+
+def tier_symbols(venue: str) -> list[str]:
+    """Venue-native symbols with a shipped table on ``venue``.
+
+    >>> tier_symbols("hyperliquid")
+    ['BTC', 'ETH', 'SOL']
+    """
+    check_venue(venue)
+    return sorted({t.symbol for t in _TABLES if t.venue == venue})
 
 
 def get_tier_table(venue: str, symbol: str | None = None, version: str | None = None) -> TierTable:
@@ -481,11 +528,13 @@ def get_tier_table(venue: str, symbol: str | None = None, version: str | None = 
     """
     check_venue(venue)
     sym = symbol if symbol is not None else _DEFAULT_SYMBOL[venue]
-    sym = _CCXT_ALIASES.get((venue, sym), sym)
-    tables = [t for t in list_tier_tables() if t.venue == venue and t.symbol == sym]
+    sym = _CCXT_ALIASES.get((venue, sym), _CCXT_ALIASES.get((venue, sym.upper()), sym))
+    tables = [t for t in list_tier_tables() if t.venue == venue and t.symbol in (sym, sym.upper())]
     if not tables:
-        known = sorted({t.symbol for t in _TABLES if t.venue == venue})
-        raise ConfigError(f"no tier table for {venue} {sym!r}; shipped symbols: {', '.join(known)}")
+        known = ", ".join(tier_symbols(venue))
+        why = MISSING.get((venue, sym.upper()))
+        hint = f" (not shipped: no recorded venue answer; needs {why})" if why else ""
+        raise ConfigError(f"no tier table for {venue} {sym!r}{hint}; shipped symbols: {known}")
     if version is None:
         return tables[-1]
     _check_date(version)

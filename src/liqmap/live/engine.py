@@ -124,7 +124,7 @@ class IncrementalModel:
                              self.model.entry_points)
         self._ensure_grid(bar.low, bar.high)
         first = self.last_ts_ms is None
-        dt = 0.0 if first else float(bar.ts_ms - self.last_ts_ms)
+        dt = 0.0 if self.last_ts_ms is None else float(bar.ts_ms - self.last_ts_ms)
         opened = 0.0 if first else max(bar.open_interest - self._oi_prev, 0.0)
         outs = [self._step(st, ch, first, dt, bar, opened, share, px[0], w[0])
                 for st, ch in zip(self.states, self.channels)]

@@ -39,8 +39,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -262,8 +263,8 @@ class LiveRunner:
             raise RetryLaterError(f"the venues are at different bars ({bars}, Unix ms): the "
                                   "aggregate needs every venue's map after one bar; retry "
                                   "when the others have closed it")
-        maps = list(maps.values())
-        return maps[0] if len(maps) == 1 else mapstats.aggregate(maps)
+        each = list(maps.values())
+        return each[0] if len(each) == 1 else mapstats.aggregate(each)
 
     def stop(self) -> None:
         """Ask every venue loop to finish after its current message."""
@@ -304,7 +305,7 @@ class LiveRunner:
         while not st.done:
             try:
                 events = await asyncio.wait_for(conn.next_events(), self.stall_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise StreamClosed(f"{st.feed.venue}: no message for {self.stall_s:g} s "
                                    "(stall)") from None
             for ev in events:
@@ -372,9 +373,12 @@ class LiveRunner:
 
     async def _on_bar(self, st: _VenueState, client, bar: LiveBar) -> None:
         bar_ms = st.feed.rest.bar_ms
-        if bar.ts_ms <= st.last_ts_ms:
+        last = st.last_ts_ms
+        if last is None:
+            raise RuntimeError(f"live {st.feed.venue}: a streamed bar before the warm-up")
+        if bar.ts_ms <= last:
             return  # a resumed stream repeating a bar we have
-        if bar.ts_ms > st.last_ts_ms + bar_ms or st.pending is not None:
+        if bar.ts_ms > last + bar_ms or st.pending is not None:
             await self._fill_gap(st, client, bar.ts_ms - bar_ms, st.pending or "sequence")
         if st.done:
             return
@@ -434,11 +438,14 @@ class LiveRunner:
         return out
 
     def _feed(self, st: _VenueState, bar: LiveBar) -> None:
-        update: BarUpdate = st.model.update(bar)
+        model = st.model
+        if model is None:
+            raise RuntimeError(f"live {st.feed.venue}: a bar fed before the warm-up")
+        update: BarUpdate = model.update(bar)
         st.bars.append(bar)
         st.last_ts_ms = bar.ts_ms
         st.emitted += 1
-        self.sink.bar(update, bar, st.model)
+        self.sink.bar(update, bar, model)
         if self.max_bars is not None and st.emitted >= self.max_bars:
             st.done = True
 

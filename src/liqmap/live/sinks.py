@@ -14,7 +14,8 @@ A sink has four methods, called from the runner's event loop:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from liqmap.live.records import BarUpdate, GapEvent
 from liqmap.venues import LiveBar, LiveLiquidation, bars_from_live, realized_from_live
@@ -54,11 +55,14 @@ class RecordingSink:
 
 
 class StoreSink:
-    """Writes bars, realized liquidations and map snapshots through a ``liqmap.store.Store``.
+    """Writes bars, predictions, realized liquidations and map snapshots through a
+    ``liqmap.store.Store``.
 
-    Each bar is one ``write_bars`` transaction; liquidations are written with the next
-    bar of their venue (``RealizedLiquidations`` has no lower-bound flag: Binance events
-    are stored as received, and the run record says they are a lower bound); a map
+    Each bar is one ``write_bars`` transaction, followed by one ``write_predictions``
+    transaction with the bar's predicted liquidations per side (``BarUpdate``'s central
+    preset, with the model's parameters: the running scorecard's input); liquidations are
+    written with the next bar of their venue (``RealizedLiquidations`` has no lower-bound
+    flag: Binance events are stored with ``(lower bound)`` in their source); a map
     snapshot is written every ``snapshot_every`` bars and with the last one.
     """
 
@@ -69,13 +73,20 @@ class StoreSink:
         self.snapshot_every = max(int(snapshot_every), 1)
         self._pending: dict[str, list[LiveLiquidation]] = {}
         self._count: dict[str, int] = {}
+        self._bar_ms: dict[str, int] = {}
+        self._last_ts: dict[str, int] = {}
         self.snapshots = 0
 
     def warm(self, venue: str, bars: list[LiveBar]) -> None:
-        self.store.write_bars(bars_from_live(bars, source=f"live {venue} rest"))
+        warm = bars_from_live(bars, source=f"live {venue} rest")
+        self.store.write_bars(warm)
+        if len(warm) >= 2:
+            self._bar_ms[venue] = int(warm.bar_ms)
+            self._last_ts[venue] = int(warm.ts_ms[-1])
 
     def bar(self, update: BarUpdate, bar: LiveBar, model: Any) -> None:
         self.store.write_bars(bars_from_live([bar], source=f"live {bar.venue} {bar.source}"))
+        self._predict(update, bar, model)
         liq = self._pending.pop(bar.venue, [])
         if liq:
             self.store.write_realized(realized_from_live(
@@ -85,6 +96,21 @@ class StoreSink:
         n = self._count[bar.venue] = self._count.get(bar.venue, 0) + 1
         if n % self.snapshot_every == 0:
             self.snapshot(model)
+
+    def _predict(self, update: BarUpdate, bar: LiveBar, model: Any) -> None:
+        from liqmap.store import BarPrediction
+
+        last = self._last_ts.get(bar.venue)
+        self._last_ts[bar.venue] = int(bar.ts_ms)
+        bar_ms = self._bar_ms.get(bar.venue) or (None if last is None else int(bar.ts_ms) - last)
+        if not bar_ms:
+            return  # no warm-up and no bar before: the bar length is not known yet
+        self._bar_ms[bar.venue] = bar_ms
+        self.store.write_predictions([BarPrediction(
+            venue=update.venue, symbol=update.symbol, ts_ms=int(update.ts_ms), bar_ms=bar_ms,
+            predicted_long_usd=float(update.predicted_long_usd),
+            predicted_short_usd=float(update.predicted_short_usd),
+            params={**self.params, **model.model.to_dict()})])
 
     def snapshot(self, model: Any) -> None:
         from liqmap.store import MapSnapshot

@@ -1,8 +1,10 @@
 """Array preparation shared by the static and interactive charts (no drawing here).
 
 Choosing what to show is the same question for matplotlib and Plotly: which side's
-notional, which price window, how to scale the colours, how to shrink a large book for
-a browser, how to cumulate a map from the price outward.
+notional, which price window, how to scale the colours, how to shrink a large book to the
+size a screen shows (``downsample_heat``, the rule of ``liqmap.core.heatgrid`` that the
+API uses too) and a long price line to the points a chart shows, how to cumulate a map
+from the price outward.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from liqmap._exceptions import ConfigError, DataError
+from liqmap.core.heatgrid import downsample_heat  # one rule with the API
 from liqmap.core.records import Heatmap, LiqMap
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "heat_limits",
     "heat_y_range",
     "map_x_range",
+    "price_envelope",
     "realized_arrays",
 ]
 
@@ -79,7 +83,7 @@ def heat_y_range(hm: Heatmap, z: np.ndarray) -> tuple[float, float]:
     if mass.sum() > 0:
         cdf = np.cumsum(mass) / mass.sum()
         q_lo = float(bins[np.searchsorted(cdf, _Y_MASS_Q)])
-        q_hi = float(bins[min(np.searchsorted(cdf, 1 - _Y_MASS_Q), bins.size - 1)])
+        q_hi = float(bins[min(int(np.searchsorted(cdf, 1 - _Y_MASS_Q)), bins.size - 1)])
         lo = max(min(lo, q_lo), lo_px * (1 - _Y_MAX_BEYOND))
         hi = min(max(hi, q_hi), hi_px * (1 + _Y_MAX_BEYOND))
     pad = 0.03 * max(hi - lo, 1e-9 * max(abs(hi), 1.0))
@@ -99,37 +103,33 @@ def heat_limits(z_visible: np.ndarray, log_scale: bool) -> tuple[float, float]:
     return vmin, vmax
 
 
-def _block_reduce(a: np.ndarray, k: int, axis: int, how: str) -> np.ndarray:
-    """Reduce consecutive blocks of ``k`` along ``axis`` by mean or sum (last block partial)."""
-    if k <= 1:
-        return a
-    n = a.shape[axis]
-    starts = np.arange(0, n, k)
-    out = np.add.reduceat(a, starts, axis=axis)
-    if how == "mean":
-        counts = np.diff(np.append(starts, n)).astype(float)
-        shape = [1] * a.ndim
-        shape[axis] = counts.size
-        out = out / counts.reshape(shape)
-    return out
+def price_envelope(ts_ms: np.ndarray, price: np.ndarray, max_points: int,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a price line that a chart ``max_points / 4`` pixels wide can show.
 
-
-def downsample_heat(
-    ts_ms: np.ndarray, bins_usd: np.ndarray, layers: Sequence[np.ndarray], max_frames: int,
-    max_bins: int,
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Shrink (F, P) layers to at most ``max_frames`` x ``max_bins`` for a browser.
-
-    Frames are averaged in blocks (a frame is a snapshot, so the mean keeps the level of
-    notional); bins are summed in blocks (notional per wider bin, so totals are kept).
-    Returns the block times (first frame of each block), block centre prices and layers.
+    The line is cut into that many equal time buckets and each keeps its first, lowest,
+    highest and last point, in time order (the M4 rule: drawn at that width, the reduced
+    line covers the same pixels as the whole one). Lines short enough are kept whole.
     """
-    kf = max(1, int(np.ceil(len(ts_ms) / max(1, max_frames))))
-    kb = max(1, int(np.ceil(len(bins_usd) / max(1, max_bins))))
-    ts_out = np.asarray(ts_ms)[::kf]
-    bins_out = _block_reduce(np.asarray(bins_usd, dtype=float), kb, 0, "mean")
-    out = [_block_reduce(_block_reduce(z, kf, 0, "mean"), kb, 1, "sum") for z in layers]
-    return ts_out, bins_out, out
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    px = np.asarray(price, dtype=float)
+    n_buckets = max(1, max_points // 4)
+    if ts.size <= max(4 * n_buckets, 4):
+        return ts, px
+    edges = np.linspace(ts[0], ts[-1], n_buckets + 1)
+    starts = np.unique(np.searchsorted(ts, edges[:-1], side="left"))
+    ends = np.append(starts[1:], ts.size) - 1
+    finite = np.where(np.isfinite(px), px, np.nan)
+    lo = np.fmin.reduceat(finite, starts)
+    hi = np.fmax.reduceat(finite, starts)
+    keep = np.zeros(ts.size, dtype=bool)
+    keep[starts] = keep[ends] = True
+    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, ts.size)))
+    for extreme in (lo, hi):  # the first point of each bucket at its low / high
+        hit = np.flatnonzero(finite == extreme[seg])
+        first = np.unique(seg[hit], return_index=True)[1]
+        keep[hit[first]] = True
+    return ts[keep], px[keep]
 
 
 def realized_arrays(realized) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -203,7 +203,7 @@ def map_x_range(m: LiqMap, extra_usd: Sequence[float] = (), max_pct: float = 0.3
                 ) -> tuple[float, float]:
     """Price window of a map: 0.5 %..99.5 % of its level mass plus ``extra_usd`` marks.
 
-    Marks (imbalance band ends, clusters, zone, max pain) are included when they lie
+    Marks (imbalance band ends, clusters, zone, harvest level) are included when they lie
     within ``max_pct`` of the price; the window never exceeds that and is padded by 2 %.
     """
     b = np.asarray(m.price_bins_usd, dtype=float)
@@ -213,7 +213,7 @@ def map_x_range(m: LiqMap, extra_usd: Sequence[float] = (), max_pct: float = 0.3
     if mass.sum() > 0:
         cdf = np.cumsum(mass) / mass.sum()
         lo = min(lo, float(b[np.searchsorted(cdf, 0.005)]))
-        hi = max(hi, float(b[min(np.searchsorted(cdf, 0.995), b.size - 1)]))
+        hi = max(hi, float(b[min(int(np.searchsorted(cdf, 0.995)), b.size - 1)]))
     cap_lo, cap_hi = m.price_usd * (1 - max_pct), m.price_usd * (1 + max_pct)
     for x in extra_usd:
         if x is not None and np.isfinite(x) and cap_lo <= x <= cap_hi:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.colors import Colormap, LinearSegmentedColormap
 
 from liqmap.fmt import fmt_price, fmt_usd  # the one number formatter, read as st.fmt_*
-from liqmap.outputs import atomic_path
+from liqmap.outputs import atomic_path, atomic_write_bytes
 
 __all__ = [
     "BG",
@@ -33,7 +33,9 @@ __all__ = [
     "dark_layout",
     "heat_cmap",
     "mpl_text",
+    "plotly_js_name",
     "write_html",
+    "write_plotly_js",
 ]
 
 BG = "#0b0b12"  # figure background: near-black
@@ -46,7 +48,7 @@ LONG = "#ff4d5e"  # long liquidations (below price): red
 LONG_DIM = "#b8323f"
 SHORT = "#21c08b"  # short liquidations (above price): green
 SHORT_DIM = "#168a63"
-ZONE = "#ffb020"  # densest zone / max pain accents: amber
+ZONE = "#ffb020"  # densest zone / harvest level accents: amber
 MAXPAIN = "#ff7ad9"
 
 #: Heat colour stops (position 0..1, colour): empty is near-black purple, dense is bright
@@ -62,7 +64,7 @@ HEAT_STOPS: tuple[tuple[float, str], ...] = (
 )
 
 
-def heat_cmap() -> LinearSegmentedColormap:
+def heat_cmap() -> Colormap:
     """The heat colour map (see ``HEAT_STOPS``); values below the norm's floor are empty."""
     cmap = LinearSegmentedColormap.from_list("liqmap_heat", list(HEAT_STOPS), N=512)
     return cmap.with_extremes(under=HEAT_STOPS[0][1], bad=HEAT_STOPS[0][1])
@@ -86,11 +88,37 @@ def dark_layout(title: str) -> dict:
     )
 
 
-def write_html(fig, path) -> Path:
-    """Write a Plotly figure as one self-contained HTML file (plotly.js inlined, no CDN),
-    atomically (:func:`liqmap.outputs.atomic_path`)."""
+def plotly_js_name() -> str:
+    """File name of the shared plotly.js copy: ``plotly-<version>.min.js`` (the version in
+    the name, so a folder written by another plotly keeps a copy that matches each page)."""
+    from plotly.offline import get_plotlyjs_version
+
+    return f"plotly-{get_plotlyjs_version()}.min.js"
+
+
+def write_plotly_js(folder) -> Path:
+    """The shared plotly.js copy in ``folder``, written (atomically) when it is not there."""
+    path = Path(folder) / plotly_js_name()
+    if not path.is_file():
+        from plotly.offline import get_plotlyjs
+
+        atomic_write_bytes(path, get_plotlyjs().encode("utf-8"))
+    return path
+
+
+def write_html(fig, path, *, self_contained: bool = True) -> Path:
+    """Write a Plotly figure as an HTML file that opens offline (no CDN), atomically
+    (:func:`liqmap.outputs.atomic_path`).
+
+    ``self_contained=True``: one file, plotly.js (about 4.7 MB) inlined. False: the page
+    loads one shared copy of plotly.js from its own folder (:func:`write_plotly_js`, written
+    once per folder), so each page holds its data only; move the folder, not a lone page.
+    """
     path = Path(path)
+    js: bool | str = True
+    if not self_contained:
+        js = write_plotly_js(path.parent).name
     with atomic_path(path) as tmp:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True,
+        fig.write_html(tmp, include_plotlyjs=js, full_html=True,
                        config={"displaylogo": False, "scrollZoom": True})
     return path

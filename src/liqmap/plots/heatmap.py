@@ -12,7 +12,7 @@ linear from 0.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import matplotlib.dates as mdates
@@ -30,11 +30,12 @@ from liqmap.plots._prep import (
     heat_intensity,
     heat_limits,
     heat_y_range,
+    price_envelope,
     realized_arrays,
 )
 from liqmap.timeutil import utc_minute
 
-__all__ = ["heatmap_figure", "plot_heatmap_html", "plot_heatmap_png"]
+__all__ = ["heatmap_figure", "heatmap_title", "plot_heatmap_html", "plot_heatmap_png"]
 
 _SIDE_LABEL = {"both": "longs + shorts", "long": "longs", "short": "shorts"}
 
@@ -44,12 +45,19 @@ def _mpl_days(ts_ms: np.ndarray) -> np.ndarray:
     return mdates.date2num(np.asarray(ts_ms, dtype=np.int64).astype("datetime64[ms]"))
 
 
-def _default_title(hm: Heatmap, side: str) -> str:
-    """``BTC/USDT:USDT · binance · liquidation heatmap (longs + shorts) · start → end UTC``."""
+def heatmap_title(hm: Heatmap, side: str = "both", *, opened_since_ms: int | None = None) -> str:
+    """``BTC/USDT:USDT · binance · liquidation heatmap (longs + shorts) · start → end UTC``,
+    with ``· positions opened since T`` when the book was warmed up before the drawn span."""
     span = ""
     if len(hm.ts_ms):
         span = f" · {utc_minute(int(hm.ts_ms[0]))} → {utc_minute(int(hm.ts_ms[-1]))} UTC"
-    return f"{hm.symbol} · {hm.venue} · liquidation heatmap ({_SIDE_LABEL[side]}){span}"
+    since = "" if opened_since_ms is None else (
+        f" · positions opened since {utc_minute(int(opened_since_ms))}")
+    return f"{hm.symbol} · {hm.venue} · liquidation heatmap ({_SIDE_LABEL[side]}){span}{since}"
+
+
+def _default_title(hm: Heatmap, side: str) -> str:
+    return heatmap_title(hm, side)
 
 
 def _frame_edges(ts_ms: np.ndarray) -> tuple[float, float]:
@@ -59,16 +67,43 @@ def _frame_edges(ts_ms: np.ndarray) -> tuple[float, float]:
     return float(d[0] - step / 2), float(d[-1] + step / 2)
 
 
-def _prepare(hm: Heatmap, side: str, y_range_usd, log_scale: bool):
-    """Crop the book to the price window; return bins, z (F, P'), window and colour limits."""
+def _prepare(hm: Heatmap, side: str, y_range_usd, log_scale: bool, *, max_frames: int,
+             max_bins: int, sides: bool = False):
+    """Crop the book to the price window and bring it to display size (``downsample_heat``:
+    frames picked, bins split onto whole blocks of bins, notional per frame conserved).
+
+    Returns frame times (F'), bin centres (P'), the colour layer z (F', P') as float32, the
+    long and short layers (with ``sides``, else None), the window and the colour limits.
+    """
     z = heat_intensity(hm, side)
     lo, hi = y_range_usd if y_range_usd is not None else heat_y_range(hm, z)
     bins = np.asarray(hm.price_bins_usd, dtype=float)
     half = hm.bin_usd / 2
-    keep = (bins + half >= lo) & (bins - half <= hi)
-    bins, z = bins[keep], z[:, keep]
-    vmin, vmax = heat_limits(z, log_scale)
-    return bins, z, (float(lo), float(hi)), (vmin, vmax)
+    keep = np.flatnonzero((bins + half >= lo) & (bins - half <= hi))
+    cols = slice(keep[0], keep[-1] + 1) if keep.size else slice(0, 0)  # a view, not a copy
+    layers = [z[:, cols]]
+    if sides:
+        layers += [np.asarray(hm.long_usd)[:, cols], np.asarray(hm.short_usd)[:, cols]]
+    del z
+    ts, bins, out = downsample_heat(hm.ts_ms, bins[cols], layers, max_frames=max_frames,
+                                    max_bins=max_bins, dtype=np.float32)
+    vmin, vmax = heat_limits(out[0], log_scale)
+    long_, short_ = (out[1], out[2]) if sides else (None, None)
+    return ts, bins, out[0], long_, short_, (float(lo), float(hi)), (vmin, vmax)
+
+
+def _bin_width(bins: np.ndarray, hm: Heatmap) -> float:
+    """Width of the drawn bins (a whole number of the heatmap's bins)."""
+    return float(bins[1] - bins[0]) if bins.size > 1 else float(hm.bin_usd)
+
+
+def _evenly_spaced(d: np.ndarray) -> bool:
+    """True when every frame lies within half a step of an even grid (frames picked
+    evenly from bars: steps differ by one bar at most), so an image can draw them."""
+    if d.size < 3:
+        return True
+    even = np.linspace(d[0], d[-1], d.size)
+    return bool(np.max(np.abs(d - even)) <= 0.5 * (d[-1] - d[0]) / (d.size - 1))
 
 
 def _style_axes(ax, fig) -> None:
@@ -81,16 +116,17 @@ def _style_axes(ax, fig) -> None:
     ax.yaxis.label.set_color(st.FG)
 
 
-def _draw_heat(ax, hm: Heatmap, bins, z, limits, log_scale: bool):
-    """The heat layer as an image (frames are evenly spaced) or a mesh (if they are not)."""
+def _draw_heat(ax, hm: Heatmap, ts, bins, z, limits, log_scale: bool):
+    """The heat layer as an image (frames evenly spaced, to within half a step: the
+    frames picked from bars) or a mesh (if they are not)."""
     vmin, vmax = limits
     norm = LogNorm(vmin=vmin, vmax=vmax, clip=False) if log_scale else Normalize(0, vmax, clip=True)
     zm = np.ma.masked_less_equal(z.T, 0.0)
-    d = _mpl_days(hm.ts_ms)
+    d = _mpl_days(ts)
     steps = np.diff(d)
-    half = hm.bin_usd / 2 if bins.size > 1 else 0.5
-    if d.size < 2 or np.allclose(steps, steps[0], rtol=1e-3):
-        x0, x1 = _frame_edges(hm.ts_ms)
+    half = _bin_width(bins, hm) / 2 if bins.size > 1 else 0.5
+    if d.size < 2 or _evenly_spaced(d):
+        x0, x1 = _frame_edges(ts)
         return ax.imshow(zm, origin="lower", aspect="auto", cmap=st.heat_cmap(), norm=norm,
                          extent=(x0, x1, bins[0] - half, bins[-1] + half),
                          interpolation="antialiased")
@@ -99,15 +135,16 @@ def _draw_heat(ax, hm: Heatmap, bins, z, limits, log_scale: bool):
     return ax.pcolormesh(x_edges, y_edges, zm, cmap=st.heat_cmap(), norm=norm, rasterized=True)
 
 
-def _draw_price(ax, hm: Heatmap) -> None:
-    """The close-price line in the frame span, and a tag with the last close at the right."""
+def _draw_price(ax, hm: Heatmap, max_points: int) -> None:
+    """The close-price line in the frame span (reduced to the points ``max_points / 4``
+    pixel columns show: :func:`price_envelope`), and a tag with the last close at the right."""
     t = np.asarray(hm.price_ts_ms)
     ts = np.asarray(hm.ts_ms)
     m = (t >= ts.min()) & (t <= ts.max()) if ts.size else np.ones(t.shape, bool)
     if not m.any():
         return
-    close = np.asarray(hm.price_close_usd, dtype=float)[m]
-    ax.plot(_mpl_days(t[m]), close, color=st.PRICE, lw=1.3, label="price (close)", zorder=4)
+    t, close = price_envelope(t[m], np.asarray(hm.price_close_usd, dtype=float)[m], max_points)
+    ax.plot(_mpl_days(t), close, color=st.PRICE, lw=1.3, label="price (close)", zorder=4)
     ax.annotate(st.fmt_price(close[-1]), xy=(1.0, close[-1]), xycoords=("axes fraction", "data"),
                 xytext=(4, 0), textcoords="offset points", va="center", ha="left", fontsize=8,
                 color=st.BG, bbox=dict(boxstyle="square,pad=0.25", fc=st.PRICE, ec="none"),
@@ -131,7 +168,7 @@ def _draw_realized(ax, hm: Heatmap, realized, window) -> None:
                        linewidths=0.5, label=label, zorder=5)
 
 
-def _colorbar(fig, ax, mappable, hm: Heatmap) -> None:
+def _colorbar(fig, ax, mappable, bin_usd: float) -> None:
     """Colour bar labelled in USD (K/M/B) per price bin."""
     cb = fig.colorbar(mappable, ax=ax, pad=0.045, fraction=0.03, extend="max")
     if isinstance(mappable.norm, LogNorm):
@@ -140,7 +177,7 @@ def _colorbar(fig, ax, mappable, hm: Heatmap) -> None:
     cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: st.mpl_text(st.fmt_usd(v, 2))))
     cb.ax.tick_params(colors=st.FG_DIM, labelsize=8)
     cb.outline.set_edgecolor(st.GRID)
-    cb.set_label(st.mpl_text(f"liquidation notional per ${hm.bin_usd:,.0f} bin"), color=st.FG,
+    cb.set_label(st.mpl_text(f"liquidation notional per ${bin_usd:,.0f} bin"), color=st.FG,
                  fontsize=9)
 
 
@@ -152,31 +189,35 @@ def heatmap_figure(
     """Draw the liquidation heatmap on a new matplotlib ``Figure`` (Agg canvas attached).
 
     Parameters are those of :func:`plot_heatmap_png`; returns the figure, whose first
-    axes is the heat panel (for adding marks or reading its transforms).
+    axes is the heat panel (for adding marks or reading its transforms). The book is drawn
+    at most one frame and one bin per pixel (``downsample_heat``; the colour bar names the
+    drawn bin width), the price line at the points the pixel columns show.
     """
-    bins, z, window, limits = _prepare(hm, side, y_range_usd, log_scale)
+    px_w, px_h = int(figsize_in[0] * dpi), int(figsize_in[1] * dpi)
+    ts, bins, z, _, _, window, limits = _prepare(hm, side, y_range_usd, log_scale,
+                                                 max_frames=px_w, max_bins=px_h)
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor=st.BG, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     _style_axes(ax, fig)
-    mappable = _draw_heat(ax, hm, bins, z, limits, log_scale)
-    _draw_price(ax, hm)
+    mappable = _draw_heat(ax, hm, ts, bins, z, limits, log_scale)
+    _draw_price(ax, hm, 4 * px_w)
     if realized is not None:
         _draw_realized(ax, hm, realized, window)
-    ax.set_xlim(*_frame_edges(hm.ts_ms))
+    ax.set_xlim(*_frame_edges(ts))
     ax.set_ylim(*window)
-    ax.xaxis.set_major_locator(loc := mdates.AutoDateLocator(tz=timezone.utc, maxticks=10))
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, tz=timezone.utc))
+    ax.xaxis.set_major_locator(loc := mdates.AutoDateLocator(tz=UTC, maxticks=10))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, tz=UTC))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=10))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: st.fmt_price(v)))
     ax.set_xlabel("time (UTC)", fontsize=9)
     ax.set_ylabel("price (USD)", fontsize=9)
     ax.grid(color="white", alpha=0.06, lw=0.6)
-    _colorbar(fig, ax, mappable, hm)
+    _colorbar(fig, ax, mappable, _bin_width(bins, hm))
     leg = ax.legend(loc="upper left", fontsize=8, facecolor=st.BG, edgecolor=st.GRID,
                     labelcolor=st.FG, framealpha=0.8)
     for handle in leg.legend_handles:
-        if hasattr(handle, "set_sizes"):
+        if handle is not None and hasattr(handle, "set_sizes"):
             handle.set_sizes([40.0])
     fig.suptitle(st.mpl_text(title or _default_title(hm, side)), color=st.FG, fontsize=12,
                  x=0.01, ha="left")
@@ -236,27 +277,41 @@ def _plotly_colorscale() -> list[list]:
     return [[pos, colour] for pos, colour in st.HEAT_STOPS]
 
 
+#: Colour levels of the HTML heatmap: 0 is empty, 1..255 the colour scale (one byte a cell;
+#: 255 levels over 1.5 decades is finer than the eye or the PNG's 512-colour map tells).
+_LEVELS = 255
+
+
+def _colour_levels(zc: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Colour values (NaN: empty) as uint8 levels: 0 empty, 1..255 from ``lo`` to ``hi``."""
+    with np.errstate(invalid="ignore"):
+        q = 1 + np.rint((np.clip(zc, lo, hi) - lo) / ((hi - lo) or 1.0) * (_LEVELS - 1))
+    return np.where(np.isfinite(zc), q, 0).astype(np.uint8)
+
+
 def _heat_trace(go, ts, bins, z, long_, short_, limits, log_scale: bool, side: str):
-    """The Plotly heat trace: colour on a log10 (or linear) scale, USD ticks, per-side hover."""
+    """The Plotly heat trace: colour on a log10 (or linear) scale as one byte a cell (see
+    ``_colour_levels``), USD ticks, per-side hover (float32 USD)."""
     vmin, vmax = limits
     if log_scale:
         with np.errstate(divide="ignore", invalid="ignore"):
             zc = np.where(z >= vmin, np.log10(np.maximum(z, vmin)), np.nan)
         lo, hi = np.log10(vmin), np.log10(vmax)
         ticks = np.arange(np.ceil(lo * 2) / 2, hi + 1e-9, 0.5)
-        bar = dict(tickvals=ticks.tolist(), ticktext=[st.fmt_usd(10**t, 2) for t in ticks])
+        text = [st.fmt_usd(10**t, 2) for t in ticks]
     else:
-        ticks = MaxNLocator(nbins=6).tick_values(0.0, vmax)
+        ticks = np.asarray(MaxNLocator(nbins=6).tick_values(0.0, vmax))
         ticks = ticks[(ticks >= 0) & (ticks <= vmax)]
-        zc, lo, hi = z, 0.0, vmax
-        bar = dict(tickvals=ticks.tolist(),
-                   ticktext=[st.fmt_usd(t, 2) if t else "$0" for t in ticks])
+        zc, lo, hi = np.where(z > 0, z, np.nan), 0.0, vmax
+        text = [st.fmt_usd(t, 2) if t else "$0" for t in ticks]
+    levels = 1 + (ticks - lo) / ((hi - lo) or 1.0) * (_LEVELS - 1)
+    bar = dict(tickvals=levels.tolist(), ticktext=text)
     bar.update(title=dict(text=f"per ${np.diff(bins[:2]).sum():,.0f} bin", side="right"),
                tickfont=dict(color=st.FG_DIM), outlinecolor=st.GRID)
     custom = np.stack([long_.T, short_.T], axis=-1).astype(np.float32)
     return go.Heatmap(
         x=np.asarray(ts, dtype=np.int64).astype("datetime64[ms]"), y=bins,
-        z=zc.T.astype(np.float32), zmin=lo, zmax=hi, colorscale=_plotly_colorscale(),
+        z=_colour_levels(zc.T, lo, hi), zmin=0, zmax=_LEVELS, colorscale=_plotly_colorscale(),
         colorbar=bar, customdata=custom, name=_SIDE_LABEL[side],
         hovertemplate=("%{x|%Y-%m-%d %H:%M} UTC<br>price %{y:,.0f}<br>"
                        "longs %{customdata[0]:$,.0f}<br>shorts %{customdata[1]:$,.0f}"
@@ -264,11 +319,12 @@ def _heat_trace(go, ts, bins, z, long_, short_, limits, log_scale: bool, side: s
     )
 
 
-def _price_trace(go, hm: Heatmap):
-    """The close-price line in the frame span."""
+def _price_trace(go, hm: Heatmap, max_points: int):
+    """The close-price line in the frame span, at most ``max_points`` (:func:`price_envelope`)."""
     t = np.asarray(hm.price_ts_ms)
     m = (t >= np.min(hm.ts_ms)) & (t <= np.max(hm.ts_ms))
-    return go.Scatter(x=t[m].astype("datetime64[ms]"), y=np.asarray(hm.price_close_usd)[m],
+    t, close = price_envelope(t[m], np.asarray(hm.price_close_usd, dtype=float)[m], max_points)
+    return go.Scatter(x=t.astype("datetime64[ms]"), y=close,
                       mode="lines", line=dict(color=st.PRICE, width=1.3), name="price (close)",
                       hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>close %{y:,.1f}<extra></extra>")
 
@@ -297,14 +353,16 @@ def _realized_traces(go, hm: Heatmap, realized) -> list:
 def plot_heatmap_html(
     hm: Heatmap, path, *, side: str = "both", title: str | None = None, realized=None,
     log_scale: bool = True, y_range_usd: tuple[float, float] | None = None,
-    max_frames: int = 600, max_bins: int = 320,
+    max_frames: int = 400, max_bins: int = 200, self_contained: bool = True,
 ) -> Path:
-    """Write the heatmap as a self-contained interactive Plotly HTML (plotly.js inlined).
+    """Write the heatmap as an interactive Plotly HTML that opens offline.
 
     Parameters are those of :func:`plot_heatmap_png`, plus ``max_frames`` and
-    ``max_bins``: the cropped book is reduced to at most that many frames (block means)
-    and bins (block sums) to keep the file small. Hovering a cell shows its UTC time,
-    price and the long and short notional in USD.
+    ``max_bins``: the cropped book is drawn at about the resolution a screen shows, at
+    most that many frames (picked evenly) and bins (whole blocks of bins, the notional of
+    each frame conserved: ``downsample_heat``, the API's rule), and ``self_contained``
+    (see :func:`liqmap.plots.write_html`: plotly.js inlined, or one shared copy beside the
+    file). Hovering a cell shows its UTC time, price and the long and short notional in USD.
 
     Returns
     -------
@@ -313,17 +371,13 @@ def plot_heatmap_html(
     """
     import plotly.graph_objects as go
 
-    bins, z, window, limits = _prepare(hm, side, y_range_usd, log_scale)
-    keep = np.isin(np.asarray(hm.price_bins_usd, dtype=float), bins)
-    layers = [np.asarray(hm.long_usd, float)[:, keep], np.asarray(hm.short_usd, float)[:, keep], z]
-    ts, bins_d, (long_, short_, zd) = downsample_heat(hm.ts_ms, bins, layers, max_frames, max_bins)
-    limits = heat_limits(zd, log_scale)
-    fig = go.Figure([_heat_trace(go, ts, bins_d, zd, long_, short_, limits, log_scale, side),
-                     _price_trace(go, hm)])
+    ts, bins, zd, long_, short_, window, limits = _prepare(
+        hm, side, y_range_usd, log_scale, max_frames=max_frames, max_bins=max_bins, sides=True)
+    fig = go.Figure([_heat_trace(go, ts, bins, zd, long_, short_, limits, log_scale, side),
+                     _price_trace(go, hm, 4 * max_frames)])
     if realized is not None:
         fig.add_traces(_realized_traces(go, hm, realized))
     fig.update_layout(**st.dark_layout(title or _default_title(hm, side)))
     fig.update_yaxes(range=list(window), tickformat=",.0f", title="price (USD)")
     fig.update_xaxes(title="time (UTC)")
-    return st.write_html(fig, path)
-
+    return st.write_html(fig, path, self_contained=self_contained)

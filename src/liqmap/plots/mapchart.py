@@ -3,7 +3,10 @@
 Bars: notional per bin (longs, below the price, red; shorts, above it, green). Curves
 (right axis): longs cumulated from the price downward, shorts from the price upward, i.e.
 what would be liquidated if price moved there. Optional marks: leverage band (shaded),
-clusters, the densest zone, max pain and the up/down imbalance. The analytics records are
+clusters, the densest zone, the harvest level (``max_pain=``: the most notional per unit of
+push), the squeeze ceiling and flush floor, the layers of each side (tagged S1, S2, .. and
+L1, .., outward; the legend says when a side is a staircase) and the up/down imbalance.
+The analytics records are
 taken as given (``liqmap.core.mapstats`` computes them); nothing here recomputes them.
 """
 
@@ -18,15 +21,26 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from liqmap.core.records import Cluster, Imbalance, LiqMap, MaxPain, Zone
+from liqmap.core.records import (
+    Ceiling,
+    Cluster,
+    Floor,
+    HarvestLevel,
+    Imbalance,
+    Layers,
+    LiqMap,
+    Zone,
+)
 from liqmap.outputs import atomic_path
 from liqmap.plots import _style as st
 from liqmap.plots._prep import cumulative_from_price, map_x_range
 
-__all__ = ["cluster_label", "imbalance_text", "map_figure", "plot_map_html", "plot_map_png",
-           "usd_band"]
+__all__ = ["cluster_label", "imbalance_text", "layer_tags", "level_label", "map_figure",
+           "map_title", "plot_map_html", "plot_map_png", "usd_band"]
 
 _ROWS = (0.90, 0.83, 0.76, 0.69, 0.62, 0.55)  # label rows for clusters, axes fraction
+#: What the harvest level is, in the legend and the interactive chart's label.
+HARVEST_LABEL = "harvest level (most notional per unit of push)"
 
 
 def _pct(x_usd: float, price_usd: float, signed: bool) -> str:
@@ -90,16 +104,54 @@ def cluster_label(c: Cluster, *, band: bool = False) -> str:
     return f"{usd} {side} @ {st.fmt_price(c.price_usd)}"
 
 
+def map_title(m: LiqMap) -> str:
+    """``BTC/USDT:USDT · binance · liquidation map · 2025-12-31 11:30 UTC · price 88,911``."""
+    return _default_title(m)
+
+
 def _default_title(m: LiqMap) -> str:
     when = np.datetime64(int(m.ts_ms), "ms").astype("datetime64[s]").item()
     return (f"{m.symbol} · {m.venue} · liquidation map · {when:%Y-%m-%d %H:%M} UTC · "
             f"price {st.fmt_price(m.price_usd)}")
 
 
-def _window(m: LiqMap, imbalance, clusters, zone, max_pain, x_range_usd):
+def level_label(level: Ceiling | Floor) -> str:
+    """``"squeeze ceiling 98,400 (+7.8 %)"`` or ``"flush floor 80,100 (−9.9 %)"``.
+
+    Examples
+    --------
+    >>> level_label(Ceiling(98_400.0, 7.8, 1e9, 9e8, 0.9, 50.0))
+    'squeeze ceiling 98,400 (+7.8 %)'
+    """
+    name = "squeeze ceiling" if isinstance(level, Ceiling) else "flush floor"
+    dist = f"{level.distance_pct:+.1f} %".replace("-", "−")
+    return f"{name} {st.fmt_price(level.price_usd)} ({dist})"
+
+
+def _levels(ceiling, floor) -> list:
+    """The ceiling and floor that stand (a finite price), in that order."""
+    return [x for x in (ceiling, floor)
+            if x is not None and x.price_usd is not None and math.isfinite(x.price_usd)]
+
+
+def layer_tags(layers) -> list[tuple[str, Cluster]]:
+    """``("S1", cluster), ("S2", ...), ("L1", ...)``: each side's layers numbered outward."""
+    return [(f"{'S' if lay.side == 'short' else 'L'}{k}", c)
+            for lay in layers for k, c in enumerate(lay.layers, start=1)]
+
+
+def _layers_legend(lay: Layers) -> str:
+    """``"short layers S1–S3 (staircase)"``: the legend entry of one side's layers."""
+    tag = "S" if lay.side == "short" else "L"
+    n = len(lay.layers)
+    text = f"{lay.side} layers {tag}1" + (f"–{tag}{n}" if n > 1 else "")
+    return text + (" (staircase)" if lay.staircase else "")
+
+
+def _window(m: LiqMap, imbalance, clusters, zone, max_pain, x_range_usd, extra=()):
     """Price window and the mask of bins inside it."""
     if x_range_usd is None:
-        marks = [c.price_usd for c in clusters]
+        marks = [c.price_usd for c in clusters] + list(extra)
         if imbalance is not None:
             marks += [imbalance.short_to_usd, imbalance.long_from_usd]
         if zone is not None:
@@ -121,7 +173,7 @@ def _side_arrays(m: LiqMap, keep) -> dict:
     b = np.asarray(m.price_bins_usd, dtype=float)[keep]
     out = {"bins": b, "edges": np.append(b - m.bin_usd / 2, b[-1] + m.bin_usd / 2)}
     for side, direction in (("long", "down"), ("short", "up")):
-        v = _arr(getattr(m, f"{side}_usd"), keep)
+        v = np.nan_to_num(np.asarray(getattr(m, f"{side}_usd"), dtype=float))[keep]
         lo = _arr(getattr(m, f"{side}_low_usd"), keep)
         hi = _arr(getattr(m, f"{side}_high_usd"), keep)
         out[side] = v
@@ -142,15 +194,24 @@ def _style(ax) -> None:
     ax.xaxis.label.set_color(st.FG)
 
 
+def _step_fill(ax, values, edges, baseline, **kw):
+    """Per-bin values as filled steps from ``baseline`` (a number or one value per bin), one
+    polygon (a PolyCollection: its data limits are one array operation, where ``ax.stairs``
+    walks the step path segment by segment in Python)."""
+    y = np.append(values, values[-1:])
+    base = np.append(baseline, baseline[-1:]) if np.ndim(baseline) else baseline
+    return ax.fill_between(edges, base, y, step="post", **kw)
+
+
 def _draw_bars(ax, d: dict) -> None:
     """Per-bin notional as filled steps, band shaded behind."""
     for side, colour, band_colour, label in (("long", st.LONG_DIM, st.LONG, "longs per bin"),
                                              ("short", st.SHORT_DIM, st.SHORT, "shorts per bin")):
         if d[f"{side}_band"] is not None:
             lo, hi = d[f"{side}_band"]
-            ax.stairs(hi, d["edges"], baseline=lo, fill=True, color=band_colour, alpha=0.22, lw=0,
-                      label=f"{side}s leverage band")
-        ax.stairs(d[side], d["edges"], fill=True, color=colour, alpha=0.9, lw=0, label=label)
+            _step_fill(ax, hi, d["edges"], lo, color=band_colour, alpha=0.22, lw=0,
+                       label=f"{side}s leverage band")
+        _step_fill(ax, d[side], d["edges"], 0.0, color=colour, alpha=0.9, lw=0, label=label)
     top = max(float(np.max(d["long"], initial=0)), float(np.max(d["short"], initial=0)))
     bands = [float(np.max(d[f"{s}_band"][1], initial=0))
              for s in ("long", "short") if d[f"{s}_band"] is not None]
@@ -237,8 +298,8 @@ def _zone_usd(zone: Zone) -> str:
     return usd_band(zone.notional_usd, zone.notional_low_usd, zone.notional_high_usd)
 
 
-def _pain_usd(mp: MaxPain) -> str:
-    """Notional with its band, plus the span of max-pain levels when it is not one level."""
+def _pain_usd(mp: HarvestLevel) -> str:
+    """Notional with its band, plus the span of harvest levels when it is not one level."""
     text = usd_band(mp.notional_usd, mp.notional_low_usd, mp.notional_high_usd)
     lo, hi = mp.level_low_usd, mp.level_high_usd
     if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi) and lo < hi:
@@ -246,8 +307,9 @@ def _pain_usd(mp: MaxPain) -> str:
     return text
 
 
-def _draw_zone_and_pain(ax, m: LiqMap, zone: Zone | None, max_pain: MaxPain | None, window) -> None:
-    """Densest zone as a shaded span, max pain as a dotted line, each with a bottom label."""
+def _draw_zone_and_pain(ax, m: LiqMap, zone: Zone | None, max_pain: HarvestLevel | None,
+                        window) -> None:
+    """Densest zone as a shaded span, harvest level as a dotted line, each with a label."""
     span = window[1] - window[0]
 
     def label(x_usd, y_frac, text, colour):
@@ -263,10 +325,91 @@ def _draw_zone_and_pain(ax, m: LiqMap, zone: Zone | None, max_pain: MaxPain | No
         label((zone.from_usd + zone.to_usd) / 2, 0.03,
               f"densest {zone.side} zone {span_text}: {_zone_usd(zone)}", st.ZONE)
     if max_pain is not None:
-        ax.axvline(max_pain.price_usd, color=st.MAXPAIN, lw=1.3, ls=":", zorder=5, label="max pain")
+        ax.axvline(max_pain.price_usd, color=st.MAXPAIN, lw=1.3, ls=":", zorder=5,
+                   label=HARVEST_LABEL)
         dist = f"{max_pain.distance_pct:+.1f}%".replace("-", "−")
-        label(max_pain.price_usd, 0.11, f"max pain {st.fmt_price(max_pain.price_usd)} ({dist}): "
-              f"{_pain_usd(max_pain)}", st.MAXPAIN)
+        label(max_pain.price_usd, 0.11, f"harvest level {st.fmt_price(max_pain.price_usd)} "
+              f"({dist}): {_pain_usd(max_pain)}", st.MAXPAIN)
+
+
+def _text_boxes(fig, renderer) -> list:
+    """Window extents of every text already on the figure's axes (boxes where boxed)."""
+    return [(t.get_bbox_patch() or t).get_window_extent(renderer)
+            for a in fig.axes for t in a.texts if t.get_text()]
+
+
+def _draw_levels(ax, levels, window) -> None:
+    """Squeeze ceiling and flush floor as dash-dot lines, each labelled in the top row on
+    its outer side, else along its line at the first height and side where the label covers
+    no other label (at the window's edge, with an arrow, when it lies outside the window)."""
+    span = window[1] - window[0]
+    renderer = ax.figure.canvas.get_renderer()
+    for lv in levels:
+        colour = st.SHORT if isinstance(lv, Ceiling) else st.LONG
+        text = level_label(lv)
+        name = "squeeze ceiling" if isinstance(lv, Ceiling) else "flush floor"
+        ax.axvline(lv.price_usd, color=colour, lw=1.3, ls="-.", zorder=5, label=name)
+        xf = (lv.price_usd - window[0]) / span
+        style = dict(fontsize=8, color=colour, bbox=_text_box(colour), zorder=8)
+        if 0.0 <= xf <= 1.0:
+            up = isinstance(lv, Ceiling)
+            out = "left" if (up and xf < 0.75) or (not up and xf < 0.25) else "right"
+            tr = ax.get_xaxis_transform()
+            tries = [(lv.price_usd, 0.985, out, "top", tr, text, 0)]  # the top row, outward
+            tries += [(lv.price_usd, y, ha, "bottom", tr, text, 90)
+                      for y in (0.17, 0.27, 0.37, 0.07) for ha in ("right", "left")]
+        else:
+            right = xf > 1.0
+            tries = [(0.995 if right else 0.005, y, "right" if right else "left", "bottom",
+                      ax.transAxes, f"{text} →" if right else f"← {text}", 0)
+                     for y in (0.17, 0.24, 0.31)]
+        others = _text_boxes(ax.figure, renderer)
+        for k, (x, y, ha, va, tr, words, rot) in enumerate(tries):
+            t = ax.text(x, y, st.mpl_text(words), transform=tr, rotation=rot, ha=ha, va=va,
+                        **style)
+            t.draw(renderer)  # lays the box out
+            box = t.get_bbox_patch().get_window_extent(renderer)
+            if k == len(tries) - 1 or not any(box.overlaps(o) for o in others):
+                break
+            t.remove()
+
+
+def _peak(d: dict, c: Cluster) -> float:
+    """The highest bar of the cluster's extent (where its tag sits)."""
+    inside = (d["bins"] >= c.from_usd) & (d["bins"] <= c.to_usd)
+    if not inside.any():
+        return float(d[c.side][int(np.argmin(np.abs(d["bins"] - c.price_usd)))])
+    return float(np.max(d[c.side][inside]))
+
+
+def _draw_layers(ax, layers, window, d: dict) -> None:
+    """Small numbered tags on each side's layers (S1, S2, .. outward above the price; L1,
+    .. below), just above the layer's peak, or just under it where the space above is
+    taken by another label; one legend entry per side (marked when it is a staircase)."""
+    from matplotlib.lines import Line2D
+
+    renderer = ax.figure.canvas.get_renderer()
+    others = _text_boxes(ax.figure, renderer)
+    for lay in layers:
+        colour = st.SHORT if lay.side == "short" else st.LONG
+        if lay.layers:
+            ax.add_line(Line2D([], [], ls="none", marker="s", ms=7, color=colour,
+                               label=_layers_legend(lay)))  # legend only: no data
+        for tag, c in layer_tags([lay]):
+            if not window[0] <= c.price_usd <= window[1]:
+                continue
+            y = _peak(d, c)
+            for dy, va in ((3, "bottom"), (-3, "top")):
+                t = ax.annotate(tag, xy=(c.price_usd, y), xytext=(0, dy),
+                                textcoords="offset points", ha="center", va=va, fontsize=7.5,
+                                fontweight="bold", color=st.BG, zorder=9,
+                                bbox=dict(boxstyle="round,pad=0.2", fc=colour, ec="none"))
+                t.draw(renderer)  # lays the box out
+                box = t.get_bbox_patch().get_window_extent(renderer)
+                if va == "top" or not any(box.overlaps(o) for o in others):
+                    others.append(box)
+                    break
+                t.remove()
 
 
 def _axes_format(ax, ax2, m: LiqMap, window) -> None:
@@ -289,16 +432,19 @@ def _axes_format(ax, ax2, m: LiqMap, window) -> None:
 
 def map_figure(
     m: LiqMap, *, imbalance: Imbalance | None = None, clusters: tuple[Cluster, ...] = (),
-    zone: Zone | None = None, max_pain: MaxPain | None = None, title: str | None = None,
+    zone: Zone | None = None, max_pain: HarvestLevel | None = None, title: str | None = None,
     x_range_usd: tuple[float, float] | None = None, max_clusters: int = 6,
     figsize_in: tuple[float, float] = (14.0, 7.0), dpi: int = 130,
+    ceiling: Ceiling | None = None, floor: Floor | None = None, layers: tuple[Layers, ...] = (),
 ) -> Figure:
     """Draw the liquidation map on a new matplotlib ``Figure`` (Agg canvas attached).
 
     Parameters are those of :func:`plot_map_png`. The figure's first axes holds the
     per-bin bars, the second (twin) the cumulative curves.
     """
-    window, keep = _window(m, imbalance, clusters, zone, max_pain, x_range_usd)
+    levels = _levels(ceiling, floor)
+    window, keep = _window(m, imbalance, clusters, zone, max_pain, x_range_usd,
+                           [lv.price_usd for lv in levels])
     d = _side_arrays(m, keep)
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor=st.BG, layout="constrained")
     FigureCanvasAgg(fig)
@@ -313,8 +459,12 @@ def map_figure(
     fig.canvas.draw()  # fixes the layout so label widths can be estimated
     _draw_price(ax, m)
     _draw_clusters(ax, ax2, m, clusters, window, d, max_clusters)
+    _draw_layers(ax, layers, window, d)
+    _draw_levels(ax, levels, window)
     handles = [h for a in (ax, ax2) for h in a.get_legend_handles_labels()[0]]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8), fontsize=8,
+    rows = math.ceil(len(handles) / 8)  # at most 8 a row, the rows evenly filled
+    fig.legend(handles=handles, loc="outside lower center",
+               ncols=max(1, math.ceil(len(handles) / max(rows, 1))), fontsize=8,
                facecolor=st.BG, edgecolor=st.GRID, labelcolor=st.FG)
     fig.suptitle(st.mpl_text(title or _default_title(m)), color=st.FG, fontsize=12, x=0.01,
                  ha="left")
@@ -326,9 +476,10 @@ def map_figure(
 
 def plot_map_png(
     m: LiqMap, path, *, imbalance: Imbalance | None = None, clusters: tuple[Cluster, ...] = (),
-    zone: Zone | None = None, max_pain: MaxPain | None = None, title: str | None = None,
+    zone: Zone | None = None, max_pain: HarvestLevel | None = None, title: str | None = None,
     x_range_usd: tuple[float, float] | None = None, max_clusters: int = 6,
     figsize_in: tuple[float, float] = (14.0, 7.0), dpi: int = 130,
+    ceiling: Ceiling | None = None, floor: Floor | None = None, layers: tuple[Layers, ...] = (),
 ) -> Path:
     """Write the cumulative liquidation map as a PNG (dark theme, as the heatmap).
 
@@ -344,8 +495,9 @@ def plot_map_png(
         The largest ``max_clusters`` inside the window are labelled ("$1.0B shorts @ 94,000").
     zone : Zone, optional
         The densest zone, shaded amber.
-    max_pain : MaxPain, optional
-        Marked with a dotted magenta line.
+    max_pain : HarvestLevel, optional
+        The harvest level (``mapstats.harvest_level``; the keyword keeps its old name),
+        marked with a dotted magenta line.
     title : str, optional
         Defaults to symbol, venue, UTC time and price.
     x_range_usd : (float, float), optional
@@ -355,6 +507,13 @@ def plot_map_png(
     figsize_in : (float, float)
         Figure size in inches; the PNG is ``figsize_in * dpi`` pixels.
     dpi : int, default 130
+    ceiling, floor : Ceiling, Floor, optional
+        The squeeze ceiling and flush floor (``mapstats.squeeze_ceiling`` / ``flush_floor``),
+        dash-dot lines labelled "squeeze ceiling 98,400 (+7.8 %)" (at the window's edge,
+        with an arrow, when they lie outside it).
+    layers : sequence of Layers
+        Each side's layers (``mapstats.layers``), tagged S1, S2, .. (shorts) and L1, ..
+        (longs) outward from the price; the legend says when a side is a staircase.
 
     Returns
     -------
@@ -367,7 +526,8 @@ def plot_map_png(
     """
     fig = map_figure(m, imbalance=imbalance, clusters=clusters, zone=zone, max_pain=max_pain,
                      title=title, x_range_usd=x_range_usd, max_clusters=max_clusters,
-                     figsize_in=figsize_in, dpi=dpi)
+                     figsize_in=figsize_in, dpi=dpi, ceiling=ceiling, floor=floor,
+                     layers=layers)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, facecolor=st.BG)
@@ -393,7 +553,7 @@ def _html_traces(go, d: dict) -> list:
 
 
 def _html_marks(m: LiqMap, clusters, zone, max_pain, window, d: dict, max_clusters: int):
-    """Shapes (price, zone, max pain) and annotations (price, clusters) for Plotly."""
+    """Shapes (price, zone, harvest level) and annotations (price, clusters) for Plotly."""
     shapes = [dict(type="line", x0=m.price_usd, x1=m.price_usd, y0=0, y1=1, yref="paper",
                    line=dict(color=st.PRICE, dash="dash", width=1.5))]
     notes = [dict(x=m.price_usd, y=1, yref="paper", text=f"price {st.fmt_price(m.price_usd)}",
@@ -409,7 +569,7 @@ def _html_marks(m: LiqMap, clusters, zone, max_pain, window, d: dict, max_cluste
         shapes.append(dict(type="line", x0=max_pain.price_usd, x1=max_pain.price_usd, y0=0, y1=1,
                            yref="paper", line=dict(color=st.MAXPAIN, dash="dot", width=1.5)))
         notes.append(dict(x=max_pain.price_usd, y=0.1, yref="paper", showarrow=False, bgcolor=st.BG,
-                          text=f"max pain: {_pain_usd(max_pain)}",
+                          text=f"{HARVEST_LABEL}: {_pain_usd(max_pain)}",
                           font=dict(color=st.MAXPAIN)))
     shown = sorted((c for c in clusters if window[0] <= c.price_usd <= window[1]),
                    key=lambda c: -c.notional_usd)[:max_clusters]
@@ -422,21 +582,60 @@ def _html_marks(m: LiqMap, clusters, zone, max_pain, window, d: dict, max_cluste
     return shapes, notes
 
 
+def _html_levels_and_layers(go, levels, layers, window, d: dict):
+    """Plotly shapes, annotations and legend-only traces for the squeeze ceiling, the flush
+    floor and the layer tags (as on the PNG)."""
+    shapes, notes, legend = [], [], []
+    for lv in levels:
+        colour = st.SHORT if isinstance(lv, Ceiling) else st.LONG
+        text = level_label(lv)
+        inside = window[0] <= lv.price_usd <= window[1]
+        shapes.append(dict(type="line", x0=lv.price_usd, x1=lv.price_usd, y0=0, y1=1,
+                           yref="paper", line=dict(color=colour, dash="dashdot", width=1.5)))
+        if inside:
+            notes.append(dict(x=lv.price_usd, y=0.17, yref="paper", text=text, showarrow=False,
+                              textangle=-90, yanchor="bottom", xanchor="right", bgcolor=st.BG,
+                              bordercolor=colour, font=dict(color=colour, size=11)))
+        else:
+            right = lv.price_usd > window[1]
+            notes.append(dict(x=1 if right else 0, xref="paper", y=0.17, yref="paper",
+                              xanchor="right" if right else "left", showarrow=False,
+                              text=f"{text} →" if right else f"← {text}", bgcolor=st.BG,
+                              bordercolor=colour, font=dict(color=colour, size=11)))
+        legend.append(go.Scatter(x=[None], y=[None], mode="lines", name=text,
+                                 line=dict(color=colour, dash="dashdot")))
+    for lay in layers:
+        colour = st.SHORT if lay.side == "short" else st.LONG
+        if lay.layers:
+            legend.append(go.Scatter(x=[None], y=[None], mode="markers", name=_layers_legend(lay),
+                                     marker=dict(color=colour, symbol="square", size=9)))
+        for tag, c in layer_tags([lay]):
+            if window[0] <= c.price_usd <= window[1]:
+                notes.append(dict(x=c.price_usd, y=_peak(d, c), text=f"<b>{tag}</b>",
+                                  showarrow=False, yanchor="bottom", yshift=3, bgcolor=colour,
+                                  font=dict(color=st.BG, size=10)))
+    return shapes, notes, legend
+
+
 def _usd_ticks(top_usd: float) -> dict:
     """Plotly tick values and K/M/B labels from 0 to ``top_usd``."""
-    ticks = MaxNLocator(nbins=6).tick_values(0.0, max(float(top_usd), 1.0))
+    ticks = np.asarray(MaxNLocator(nbins=6).tick_values(0.0, max(float(top_usd), 1.0)))
     ticks = ticks[ticks >= 0]
     return dict(tickvals=ticks.tolist(), ticktext=[st.fmt_usd(t, 2) if t else "0" for t in ticks])
 
 
 def plot_map_html(
     m: LiqMap, path, *, imbalance: Imbalance | None = None, clusters: tuple[Cluster, ...] = (),
-    zone: Zone | None = None, max_pain: MaxPain | None = None, title: str | None = None,
+    zone: Zone | None = None, max_pain: HarvestLevel | None = None, title: str | None = None,
     x_range_usd: tuple[float, float] | None = None, max_clusters: int = 6,
+    ceiling: Ceiling | None = None, floor: Floor | None = None, layers: tuple[Layers, ...] = (),
+    self_contained: bool = True,
 ) -> Path:
-    """Write the liquidation map as a self-contained interactive Plotly HTML (no CDN).
+    """Write the liquidation map as an interactive Plotly HTML that opens offline (no CDN).
 
-    Parameters are those of :func:`plot_map_png`. Hovering shows, at a price, the
+    Parameters are those of :func:`plot_map_png`, plus ``self_contained`` (see
+    :func:`liqmap.plots.write_html`: plotly.js inlined, or one shared copy beside the
+    file). Hovering shows, at a price, the
     per-bin and cumulative long and short notional in USD.
 
     Returns
@@ -446,9 +645,13 @@ def plot_map_html(
     """
     import plotly.graph_objects as go
 
-    window, keep = _window(m, imbalance, clusters, zone, max_pain, x_range_usd)
+    levels = _levels(ceiling, floor)
+    window, keep = _window(m, imbalance, clusters, zone, max_pain, x_range_usd,
+                           [lv.price_usd for lv in levels])
     d = _side_arrays(m, keep)
     shapes, notes = _html_marks(m, clusters, zone, max_pain, window, d, max_clusters)
+    more_shapes, more_notes, legend = _html_levels_and_layers(go, levels, layers, window, d)
+    shapes, notes = shapes + more_shapes, notes + more_notes
     text = title or _default_title(m)
     if imbalance is not None:
         line = imbalance_text(imbalance, m.price_usd)
@@ -464,5 +667,5 @@ def plot_map_html(
                             side="right", showgrid=False, rangemode="tozero", **_usd_ticks(cum_top))
     layout["xaxis"] = dict(layout["xaxis"], title="price (USD)", range=list(window),
                            tickformat=",.0f")
-    fig = go.Figure(_html_traces(go, d), layout=layout)
-    return st.write_html(fig, path)
+    fig = go.Figure(_html_traces(go, d) + legend, layout=layout)
+    return st.write_html(fig, path, self_contained=self_contained)

@@ -40,8 +40,9 @@ def _save(plt, fig, path) -> Path:
     return path
 
 
-def plot_timeseries(df, window: str, path) -> Path:
-    """Daily sums of predicted and realized USD per side; calibration span shaded."""
+def plot_timeseries(df, window: str, path, *, realized_label: str | None = None) -> Path:
+    """Daily sums of predicted and realized USD per side; calibration span shaded.
+    ``realized_label`` names the realized series (default: the research windows')."""
     import matplotlib.dates as mdates
 
     plt, fig, ax = _fig(2, 1, (10, 6))
@@ -52,7 +53,7 @@ def plot_timeseries(df, window: str, path) -> Path:
     for i, sd in enumerate(SIDES):
         a = ax[i, 0]
         a.plot(x, g[f"realized_{sd}_usd"].sum().to_numpy() / 1e6, color="black", lw=1.2,
-               label="realized (Binance+Bybit+OKX)")
+               label=realized_label or "realized (Binance+Bybit+OKX)")
         a.plot(x, g[f"predicted_{sd}_usd"].sum().to_numpy() / 1e6, color="#d62728", lw=1.0,
                label="predicted (model)")
         if len(cal):
@@ -121,10 +122,13 @@ def plot_calibration_curve(df, window: str, path, span: str = "scoring") -> Path
     return _save(plt, fig, path)
 
 
-def window_plots(df, window: str, folder) -> dict:
-    """All three figures of one window into ``folder``; ``{kind: path}``."""
+def window_plots(df, window: str, folder, *, realized_label: str | None = None) -> dict:
+    """All three figures of one window into ``folder``; ``{kind: path}``. The calibration
+    curve is drawn on the scoring span, or on the calibration span when nothing is scored."""
     folder = Path(folder)
-    return {"timeseries": plot_timeseries(df, window, folder / f"{window}-timeseries.png"),
+    span = "scoring" if (df["span"] == "scoring").any() else "calibration"
+    return {"timeseries": plot_timeseries(df, window, folder / f"{window}-timeseries.png",
+                                          realized_label=realized_label),
             "scatter": plot_scatter(df, window, folder / f"{window}-scatter.png"),
-            "calibration_curve": plot_calibration_curve(df, window,
-                                                        folder / f"{window}-calibration.png")}
+            "calibration_curve": plot_calibration_curve(
+                df, window, folder / f"{window}-calibration.png", span=span)}

@@ -3,7 +3,9 @@
 - :mod:`liqmap.scaleout._cluster`: :func:`map_tasks` (serial, ``"local"`` LocalCluster, or a
   scheduler address) and :func:`cluster` to keep one cluster for several maps;
 - :mod:`liqmap.scaleout.tasks`: the task records (:class:`BacktestTask`, :class:`ModelTask`),
-  their runners, :func:`grid_tasks` and :func:`sweep`.
+  their runners, :func:`grid_tasks` and :func:`sweep`;
+- :mod:`liqmap.scaleout.scan`: :func:`scan`, the market at once (one row per symbol and
+  venue), and :func:`store_sources`; :mod:`liqmap.scaleout.market`: :func:`generated_market`.
 
 Results are the same, bit for bit, whichever scheduler runs them: each task loads its own
 data and runs the same compiled kernels; every result carries a digest of its arrays.
@@ -31,6 +33,8 @@ from liqmap.scaleout._cluster import (
                                       default_n_workers,
                                       map_tasks,
 )
+from liqmap.scaleout.market import GeneratedSeries, generated_market
+from liqmap.scaleout.scan import SORTS, ScanResult, scan, store_sources
 from liqmap.scaleout.tasks import (
                                       BacktestTask,
                                       ModelTask,
@@ -49,7 +53,10 @@ from liqmap.scaleout.tasks import (
 __all__ = [
     "BacktestTask",
     "DEFAULT_CONNECT_TIMEOUT_S",
+    "GeneratedSeries",
     "ModelTask",
+    "SORTS",
+    "ScanResult",
     "TaskError",
     "TaskInputError",
     "TaskRetryLaterError",
@@ -57,6 +64,7 @@ __all__ = [
     "cluster",
     "default_n_workers",
     "digest_arrays",
+    "generated_market",
     "grid_tasks",
     "map_tasks",
     "model_grid_tasks",
@@ -64,7 +72,9 @@ __all__ = [
     "run_backtest_task",
     "run_model_task",
     "run_task",
+    "scan",
     "select_on_calibration",
+    "store_sources",
     "sweep",
     "task_from_dict",
 ]

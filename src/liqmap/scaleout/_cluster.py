@@ -31,7 +31,8 @@ import contextlib
 import logging
 import os
 import re
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from liqmap._exceptions import ConfigError, InputError, LiqmapError, RetryLaterError
 

@@ -27,9 +27,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ MODEL_FIELDS = tuple(f.name for f in fields(LiquidationModel))
 SIDES = ("long", "short")
 SPANS = ("calibration", "scoring")
 SCORE_NAMES = ("spearman", "pearson_log", "r2_log", "top_decile_share", "total_ratio")
-_TIMING_KEYS = ("engine_seconds", "engine_seconds_central")
+_TIMING_KEYS = ("engine_seconds", "engine_seconds_central", "load_seconds")
 
 
 def _check_names(params: Mapping, forbid: tuple[str, ...] = ()) -> None:
@@ -183,7 +184,7 @@ class ModelTask:
             object.__setattr__(self, "bars_path", str(self.bars_path))
         self.model()
         if not self.label:
-            src = self.sample or Path(self.bars_path).name
+            src = self.sample or Path(self.bars_path or "").name  # exactly one is given
             head = f"{src}|{self.venue}|{self.lookback or 'all'}"
             object.__setattr__(self, "label", _label_of(head, params))
 
@@ -248,6 +249,8 @@ def _load_task_bars(task: ModelTask):
             raise ConfigError(f"sample {task.sample!r} holds {bars.symbol}, not {task.symbol}; "
                               "drop symbol or pick another sample")
         return bars
+    if task.bars_path is None:  # ModelTask holds exactly one of sample and bars_path
+        raise ConfigError("give exactly one of bars_path (a bar file) or sample")
     bars = load_bars(task.bars_path, oi_unit=task.oi_unit, venue=task.venue,
                      symbol=task.symbol or "BTC/USDT:USDT")
     return replace(bars, source=str(task.bars_path))
@@ -404,7 +407,7 @@ def select_on_calibration(rows: Sequence[Mapping], metric: str = "spearman") -> 
         vals = [r.get(f"calibration_{sd}_{metric}") for sd in SIDES]
         if r.get("kind") != "backtest" or any(v is None for v in vals):
             continue
-        v = float(np.mean(vals))
+        v = float(np.mean([x for x in vals if x is not None]))  # none is None here
         if v > best_v:
             best, best_v = r, v
     return None if best is None else {"label": best["label"], "metric": metric,

@@ -52,7 +52,7 @@ def _clean(v):
 
 def targets(metrics_scoring: dict) -> dict:
     """The issue's targets checked on ``{side: {predictor: SideMetrics}}`` (scoring span)."""
-    out = {}
+    out: dict = {}
     for sd in SIDES:
         m, exc = metrics_scoring[sd]["model"], metrics_scoring[sd]["excursion"]
         margin = m.spearman - exc.spearman
@@ -169,6 +169,8 @@ class BacktestResult:
             "gaps": [iso_minute(t) for t in d.gaps_ms],
             "oi_rel_diff_median": _clean(d.oi_rel_diff_median),
             "calibration_end": iso_minute(d.spec.calibration_end_ms),
+            "score_from": iso_minute(d.spec.scoring_start_ms),
+            "venue": d.bars.venue, "symbol": d.bars.symbol, "bars_source": d.bars.source,
             "r2_log_fitted_on": "scoring span, in sample (no calibration span)" if no_cal
             else "calibration span",
             "spans": self._spans(), "notes": list(d.notes), "metrics": metrics,
@@ -248,7 +250,7 @@ def run_backtest(window: str = "A", model: LiquidationModel | None = None, data_
     frame = score_frame(data, warmup_hours)
     book = book_series(model, data, frame)
     pred = book if preset is None else preset.combine(frame.inputs(book))
-    k = frame.scored
+    k = frame.scored & (frame.is_scoring | frame.calibration_mask)  # none between the spans
     sel = lambda d: {sd: np.asarray(d[sd])[k] for sd in SIDES}  # noqa: E731
     base = {b: sel(v) for b, v in baselines_of(frame).items()}
     preds = {"model": sel(pred), **({"book": sel(book)} if preset is not None else {}), **base}

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 
 import numpy as np
@@ -158,8 +158,9 @@ def book_series(model: LiquidationModel, data: WindowData, frame: ScoreFrame) ->
 def _fold_scores(pred_fn, real: np.ndarray, rows: np.ndarray,
                  n_folds: int) -> tuple[float, float]:
     """Mean out-of-fold ``(r2_log, spearman)``; ``pred_fn(train, idx)`` fits on rows
-    ``train`` and returns the prediction of rows ``idx`` (train then test); each fold scored by :func:`score_predictor` (scale and line fitted on the fold's training
-    rows, as the backtest fits them on the calibration span)."""
+    ``train`` and returns the prediction of rows ``idx`` (train then test); each fold
+    scored by :func:`score_predictor` (scale and line fitted on the fold's training rows,
+    as the backtest fits them on the calibration span)."""
     blocks = np.array_split(rows, n_folds)
     r2s, rhos = [], []
     for k in range(1, n_folds):
@@ -187,7 +188,7 @@ def baseline_cv(frame: ScoreFrame, n_folds: int = 4) -> dict:
     spearman}}}`` (the bar the combined predictor is compared with)."""
     base = baselines(frame.open_usd, frame.high_usd, frame.low_usd, frame.oi_open_coin)
     rows = np.flatnonzero(frame.scored)
-    out = {}
+    out: dict[str, dict[str, dict[str, float]]] = {}
     for i, sd in enumerate(SIDES):
         out[sd] = {}
         for name, v in base.items():
@@ -202,7 +203,7 @@ def evaluate_point(point: GridPoint, data: WindowData, frame: ScoreFrame,
     """Blocked forward-chaining CV of one grid point on ``frame.scored`` bars."""
     inputs = frame.inputs(book_series(point.model(), data, frame))
     rows = np.flatnonzero(frame.scored)
-    best = None
+    best: PointScore | None = None
     for off in OFFSETS:
         res = {sd: _cv_side(inputs[sd], frame.realized[sd], rows, n_folds, off)
                for sd in SIDES}
@@ -211,6 +212,8 @@ def evaluate_point(point: GridPoint, data: WindowData, frame: ScoreFrame,
                         r2_log=r2s, spearman={sd: res[sd][1] for sd in SIDES})
         if best is None or sc.cv_r2_log > best.cv_r2_log:
             best = sc
+    if best is None:
+        raise ValueError("OFFSETS is empty: no offset to evaluate")
     return best
 
 
@@ -300,7 +303,8 @@ def fit_calibration(data: WindowData, *, calibration_end_ms: int | None = None, 
                  "best": best.to_dict(), "baselines_cv": baseline_cv(frame, n_folds),
                  "grid": "liqmap.scorecard.calibrate.default_grid" if grid is None
                  else "custom"}
-    preset = FittedPreset(name=name, model=model, sides=sides, fit_span=_span(frame, end, warm),
+    span = {**_span(frame, end, warm), "venue": past.bars.venue, "symbol": past.bars.symbol}
+    preset = FittedPreset(name=name, model=model, sides=sides, fit_span=span,
                           window=data.spec.name, sources=(past.bars.source,) + past.notes,
                           selection=selection, code_version=__version__)
     return Calibration(preset=preset, scores=tuple(scores))
@@ -321,11 +325,11 @@ class WalkForward:
 
 def month_starts(first_ms: int, last_ms: int) -> list[int]:
     """UTC month starts from ``first_ms`` (itself included) up to ``last_ms``."""
-    d = datetime.fromtimestamp(first_ms / 1000, tz=timezone.utc)
+    d = datetime.fromtimestamp(first_ms / 1000, tz=UTC)
     out = [int(first_ms)]
     while True:
         y, m = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
-        d = datetime(y, m, 1, tzinfo=timezone.utc)
+        d = datetime(y, m, 1, tzinfo=UTC)
         ms = int(d.timestamp() * 1000)
         if ms > last_ms:
             return out

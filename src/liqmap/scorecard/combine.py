@@ -161,7 +161,7 @@ class SideFit:
                 "smear": self.smear, "n_bars": self.n_bars}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SideFit":
+    def from_dict(cls, d: dict) -> SideFit:
         """Inverse of :meth:`to_dict`."""
         return cls(intercept=float(d["intercept"]),
                    coef=tuple(float(d[f"c_{f}"]) for f in FEATURES),

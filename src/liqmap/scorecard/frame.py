@@ -47,6 +47,9 @@ class ScoreFrame:
         Opening at or after the window's calibration end (out of sample).
     bar_bucket : (T,) int64
         Scoring bar of each engine bar (-1: none).
+    is_calibration : (S,) bool, optional
+        Opening before the calibration end (default: not ``is_scoring``); a dataset whose
+        scoring span starts after its fit span leaves the bars between in neither.
     """
 
     ts_ms: np.ndarray
@@ -58,6 +61,12 @@ class ScoreFrame:
     scored: np.ndarray
     is_scoring: np.ndarray
     bar_bucket: np.ndarray
+    is_calibration: np.ndarray | None = None
+
+    @property
+    def calibration_mask(self) -> np.ndarray:
+        """Bars of the calibration span."""
+        return ~self.is_scoring if self.is_calibration is None else self.is_calibration
 
     def to_score(self, per_bar) -> np.ndarray:
         """Sum a per-engine-bar series into the scoring bars."""
@@ -138,5 +147,5 @@ def score_frame(data: WindowData, warmup_hours: float | None = None) -> ScoreFra
                       oi_open_coin=oi,
                       realized={"long": np.asarray(data.realized_long_usd, float),
                                 "short": np.asarray(data.realized_short_usd, float)},
-                      scored=scored, is_scoring=score_ts >= spec.calibration_end_ms,
-                      bar_bucket=bucket)
+                      scored=scored, is_scoring=score_ts >= spec.scoring_start_ms,
+                      bar_bucket=bucket, is_calibration=score_ts < spec.calibration_end_ms)

@@ -176,7 +176,7 @@ class LevelRows:
     def __len__(self) -> int:
         return int(self.cols["ts_ms"].size)
 
-    def select(self, mask) -> "LevelRows":
+    def select(self, mask) -> LevelRows:
         """The rows where ``mask`` is true."""
         return LevelRows({k: v[mask] for k, v in self.cols.items()}, self.dropped)
 
@@ -192,13 +192,14 @@ def _path(bars: Bars, h: int) -> tuple[np.ndarray, np.ndarray]:
             sliding_window_view(bars.high[1:], h).max(axis=1))
 
 
-def _horizon_rows(data: WindowData, maps, vendor, h: int, warm_ms: int, cut_ms: int):
+def _horizon_rows(data: WindowData, maps, vendor, h: int, warm_ms: int, cut_ms: int,
+                  from_ms: int | None = None):
     bars, bar_ms = data.bars, int(data.spec.bar_ms)
     ts = bars.ts_ms.astype(np.int64)
     i = np.arange(len(bars) - h)
     t = ts[i] + bar_ms
     ok = (ts[i + h] - ts[i] == h * bar_ms) & (ts[i] >= ts[0] + warm_ms)
-    cal, sco = t + h * bar_ms <= cut_ms, t >= cut_ms
+    cal, sco = t + h * bar_ms <= cut_ms, t >= (cut_ms if from_ms is None else from_ms)
     dropped = {"gap": int((~ok & (ts[i] >= ts[0] + warm_ms)).sum()),
                "straddle": int((ok & ~cal & ~sco).sum())}
     keep = ok & (cal | sco)
@@ -219,13 +220,19 @@ def level_rows(data: WindowData, maps: StandingMaps, vendor: StandingMaps, *,
     ``kernel_scale`` (NaN when None)."""
     if data.score_ts_ms is not None or data.spec.score_ms != data.spec.bar_ms:
         raise ConfigError(f"the level test needs realized liquidations per engine bar; "
-                          f"window {data.spec.name} scores coarser bars: use window A")
+                          f"{data.spec.name} scores coarser bars: give hourly realized "
+                          "totals for hourly bars (or use window A)")
+    if data.spec.bar_ms != 3_600_000:
+        raise ConfigError(f"the level test's horizons (1, 4, 24, 168 h) count hourly bars; "
+                          f"{data.spec.name} has {data.spec.bar_ms // 60_000}-minute bars: "
+                          "give hourly bars and hourly realized totals")
     warm = data.spec.warmup_hours if warmup_hours is None else float(warmup_hours)
     parts, dropped = [], {}
     for h in horizons:
         if len(data.bars) > h:
             cols, dropped[h] = _horizon_rows(data, maps, vendor, int(h), int(warm * 3.6e6),
-                                             int(data.spec.calibration_end_ms))
+                                             int(data.spec.calibration_end_ms),
+                                             int(data.spec.scoring_start_ms))
             parts.append(cols)
     if not parts or not sum(p["ts_ms"].size for p in parts):
         raise ConfigError("no (hour, horizon) row to score: widen the window or lower the "

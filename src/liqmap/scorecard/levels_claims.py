@@ -36,8 +36,7 @@ from liqmap.core import mapstats
 from liqmap.core.records import LiqMap
 from liqmap.scorecard.levels import LevelRows, StandingMaps
 from liqmap.studies.level_study import densest_wall, largest_cluster, wall_study
-from liqmap.studies.reaction import (ReactionParams, block_bootstrap_ci,
-                                     bootstrap_spearman)
+from liqmap.studies.reaction import ReactionParams, block_bootstrap_ci, bootstrap_spearman
 from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["CLAIM_HORIZONS_H", "IMBALANCE_BANDS", "imbalance_claims", "wall_claims"]

@@ -108,8 +108,9 @@ def zeros_report(rows: LevelRows) -> dict:
                 continue
             for sd in SIDES:
                 y = rows.cols[f"realized_{sd}_usd"][m]
-                rec = {"rows": int(m.sum()), "realized_zero": int((y == 0).sum()),
-                       "realized_under_1k": int((y < SMALL_USD).sum())}
+                rec: dict[str, float | None] = {"rows": int(m.sum()),
+                                                "realized_zero": int((y == 0).sum()),
+                                                "realized_under_1k": int((y < SMALL_USD).sum())}
                 for name, stem in PREDICTORS.items():
                     zero = rows.cols[f"{stem}_{sd}_usd"][m] == 0
                     rec[f"{name}_zero"] = int(zero.sum())

@@ -30,11 +30,24 @@ from liqmap.core.vendor import VENDOR_LEVERAGE, VENDOR_STYLE
 from liqmap.model import LiquidationModel
 from liqmap.outputs import atomic_path, atomic_write_text
 from liqmap.scorecard.data import WindowData, load_window
-from liqmap.scorecard.levels import (CSV_HEAD_LEVELS, HORIZONS_H, LevelFit, LevelRows,
-                                     fit_levels, level_rows, standing_maps, vendor_maps)
+from liqmap.scorecard.levels import (
+    CSV_HEAD_LEVELS,
+    HORIZONS_H,
+    LevelFit,
+    LevelRows,
+    fit_levels,
+    level_rows,
+    standing_maps,
+    vendor_maps,
+)
 from liqmap.scorecard.levels_claims import imbalance_claims, wall_claims
-from liqmap.scorecard.levels_metrics import (no_book_comparison, score_levels, vendor_report,
-                                             verdicts, zeros_report)
+from liqmap.scorecard.levels_metrics import (
+    no_book_comparison,
+    score_levels,
+    vendor_report,
+    verdicts,
+    zeros_report,
+)
 from liqmap.scorecard.preset import FittedPreset, load_preset
 from liqmap.timeutil import iso_minute
 
@@ -181,7 +194,7 @@ def run_levels(window: str = "A", data_dir=None, *, preset: FittedPreset | str |
     metrics = score_levels(rows, fit)
     ver = verdicts(rows, metrics)
     t_score = time.perf_counter()
-    cl = {"imbalance": [], "walls": {}}
+    cl: dict = {"imbalance": [], "walls": {}}
     if claims:
         cl = {"imbalance": imbalance_claims(rows, maps, vendor, data.bars.close),
               "walls": wall_claims(rows, maps, data.bars, data.realized_long_usd,

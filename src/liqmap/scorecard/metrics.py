@@ -189,7 +189,8 @@ def score_predictor(pred, realized_usd, calib_mask, score_mask, *,
 
 def compare(model: SideMetrics, baseline: SideMetrics) -> Comparison:
     """Which metrics of ``METRIC_NAMES`` the model wins (strictly) against a baseline."""
-    wins, losses = [], []
+    wins: list[str] = []
+    losses: list[str] = []
     for name in METRIC_NAMES:
         a, b = getattr(model, name), getattr(baseline, name)
         ok = not math.isnan(a) and (math.isnan(b) or a > b)

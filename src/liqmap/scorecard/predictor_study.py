@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from liqmap._exceptions import ConfigError
+from liqmap._exceptions import ConfigError, DataError
 from liqmap.scorecard.calibrate import SIDES, _fold_scores, book_series, slice_before
 from liqmap.scorecard.combine import FEATURES
 from liqmap.scorecard.data import WindowData, default_data_dir, one_file, read_oi_5m
@@ -137,6 +137,9 @@ def _extras(data: WindowData, frame: ScoreFrame, root) -> dict:
     scoring bars; the open-interest flush sums the engine bars' drops.
     """
     b, last = data.bars, _last_engine_bar(frame)
+    if b.funding_rate is None:
+        raise DataError("the extra regressors need the window's funding rates", source=b.source)
+    funding = b.funding_rate
     o, h, lo = frame.open_usd, frame.high_usd, frame.low_usd
     c, oi, oi_prev = b.close[last], b.open_interest[last], frame.oi_open_coin
     n = max(int(round(24 * MS_PER_HOUR / data.spec.score_ms)), 1)
@@ -150,7 +153,7 @@ def _extras(data: WindowData, frame: ScoreFrame, root) -> dict:
         "excursion_over_vol": ((o - lo) / o / vol, (h - o) / o / vol),
         "vol24": (vol, vol),
         "return_pct": ((o - c) / o * 100, (c - o) / o * 100),
-        "funding_bp": (b.funding_rate[last] * 1e4,) * 2,
+        "funding_bp": (funding[last] * 1e4,) * 2,
         "oi_build24_pct": ((oi_prev / oi_n - 1) * 100,) * 2,
         "oi_change_pct": ((oi - oi_prev) / oi_prev * 100,) * 2,
     }
@@ -167,6 +170,8 @@ def _shape_cols(z: np.ndarray, shape: str, knots: np.ndarray | None) -> list[np.
     if shape in ("interactions", "quadratic+interactions"):
         cols += [z[:, i] * z[:, j] for i in range(k) for j in range(i + 1, k)]
     if shape == "hinges":
+        if knots is None:
+            raise ValueError("the hinges shape needs knots")
         cols += [np.clip(z[:, j] - q, 0, None) for j in range(k) for q in knots[j]]
     return cols
 
@@ -243,7 +248,7 @@ def small_bar_error_share(pred_fn, real: np.ndarray, rows: np.ndarray, n_folds: 
 
 
 def _variant_specs() -> list[tuple[str, tuple[str, ...], str]]:
-    specs = [("shipped", (), "linear")]
+    specs: list[tuple[str, tuple[str, ...], str]] = [("shipped", (), "linear")]
     specs += [(f"+ {n}", (n,), "linear") for n in LOG_EXTRAS + LINEAR_EXTRAS]
     specs += [(f"shape: {s}", (), s) for s in SHAPES]
     return specs

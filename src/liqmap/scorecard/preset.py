@@ -87,7 +87,7 @@ class FittedPreset:
                 "code_version": self.code_version}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FittedPreset":
+    def from_dict(cls, d: dict) -> FittedPreset:
         """Inverse of :meth:`to_dict`."""
         try:
             return cls(name=d["name"], model=model_from_dict(d["model"]),
@@ -105,7 +105,7 @@ class FittedPreset:
         return atomic_write_text(path, text)
 
     @classmethod
-    def from_json(cls, path) -> "FittedPreset":
+    def from_json(cls, path) -> FittedPreset:
         """Read a preset file."""
         return cls.from_dict(read_preset_file(path))
 

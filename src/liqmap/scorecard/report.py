@@ -329,23 +329,31 @@ def write_report(folder="scorecard") -> dict:
     folder = Path(folder)
     pairs = [(m, folder / f"window-{m.stem.split('-', 1)[1]}.csv")
              for m in sorted(folder.glob("metrics-*.json"))]
-    pairs = [(m, c) for m, c in pairs if c.exists()]
+    pairs.append((folder / "metrics.json", folder / "backtest.csv"))  # your own data
+    pairs = [(m, c) for m, c in pairs if m.exists() and c.exists()]
     if not pairs:
-        raise DataError("no metrics-<W>.json with its window-<W>.csv here; run `liqmap "
-                        "backtest --window A --out DIR` first", source=str(folder))
+        raise DataError("no metrics-<W>.json with its window-<W>.csv (or metrics.json with "
+                        "backtest.csv) here; run `liqmap backtest --out DIR` first",
+                        source=str(folder))
     sections, plots, windows, preset = [], [], [], None
     for mpath, cpath in pairs:
         summary = json.loads(mpath.read_text())
-        figs = window_plots(pd.read_csv(cpath), summary["window"], folder / "plots")
+        label = None if summary["window"] in ("A", "C") else "realized (" + next(
+            (n.split(": ", 1)[1] for n in summary.get("notes", []) if n.startswith("realized:")),
+            "as given") + ")"
+        figs = window_plots(pd.read_csv(cpath), summary["window"], folder / "plots",
+                            realized_label=label)
         sections.append(_window_section(summary, figs))
         plots += [str(p) for p in figs.values()]
         windows.append(summary["window"])
         preset = preset or summary.get("preset")
     body = "\n".join([
         "<h1>liqmap scorecard</h1>",
-        "<p>Predicted liquidations per bar against realized liquidations (Coinglass, "
-        "Binance+Bybit+OKX, a lower bound), with naive baselines computed in the same run. "
-        "Calibration uses bars before 2026-02-01 only; everything after is out of sample. "
+        "<p>Predicted liquidations per bar against realized liquidations (the research "
+        "windows: Coinglass, Binance+Bybit+OKX, a lower bound; other data: as its notes "
+        "say), with naive baselines computed in the same run. "
+        "Calibration uses bars before each dataset's fit-until instant only (2026-02-01 for "
+        "the research windows); everything from its score-from instant on is out of sample. "
         "‘beats’ means better on all four of spearman, pearson_log, r2_log and "
         "top_decile_share.</p>",
         *sections, _preset_section(preset), _walk_forward_section(folder),

@@ -52,6 +52,9 @@ class WindowSpec:
         Scoring bar length: the realized series' resolution (multiple of ``bar_ms``).
     warmup_hours : float
         Default leading hours left out of scoring while the book fills.
+    score_from_ms : int, optional
+        First instant of the scoring span (default ``calibration_end_ms``; a user dataset
+        may leave a gap between the two, never an overlap).
     """
 
     name: str
@@ -61,6 +64,12 @@ class WindowSpec:
     bar_ms: int = MS_PER_HOUR
     score_ms: int = MS_PER_HOUR
     warmup_hours: float = 168.0
+    score_from_ms: int | None = None
+
+    @property
+    def scoring_start_ms(self) -> int:
+        """First instant scored out of sample."""
+        return self.calibration_end_ms if self.score_from_ms is None else self.score_from_ms
 
 
 WINDOWS = {

@@ -27,22 +27,26 @@ import contextlib
 import hmac
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fastapi import FastAPI, Header, Request
+import numpy as np
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from liqmap._exceptions import InputError, RetryLaterError
+from liqmap._exceptions import ConfigError, InputError, RetryLaterError
+from liqmap.model import check_at_ms
+from liqmap.params import parse_param, parse_run_param
+from liqmap.scorecard.running import running_scorecard, stored_prediction_series
 from liqmap.service import schemas as sc
 from liqmap.service._problems import HTTPProblem
 from liqmap.service.routes import data_routes
 from liqmap.service.runtime import LRU, CatalogGuard, Runtime, Unavailable
-from liqmap.service.sources import BundledSource, SharedBars
+from liqmap.service.sources import BundledSource, DataSource, SharedBars
 from liqmap.service.stream import stream_routes
-from liqmap.service.views import AGGREGATE, LOOKBACKS_MS, ViewKey, compute_view
+from liqmap.service.views import AGGREGATE, LOOKBACKS_MS, ViewKey, compute_view, venues_of
 
 __all__ = ["ADMIN_TOKEN_ENV", "Service", "create_app"]
 
@@ -56,7 +60,7 @@ DEFAULT_LOOKBACK = "7d"
 class Service:
     """Everything one app instance shares between requests."""
 
-    source: object
+    source: DataSource
     runtime: Runtime
     guard: CatalogGuard
     scorecard_dir: Path
@@ -77,8 +81,10 @@ class Service:
         self.guard.invalidate()
 
     # ----------------------------------------------------------------- parameters
-    async def key(self, venue: str | None, symbol: str | None, lookback: str):
-        """Validate venue/symbol/lookback against the catalog; return (catalog, ViewKey)."""
+    async def key(self, venue: str | None, symbol: str | None, lookback: str,
+                  warmup: str | None = None, convention: str | None = None):
+        """Validate venue/symbol/lookback (and warm-up, convention) against the catalog;
+        return (catalog, ViewKey)."""
         cat = await self.guard.get()
         if not cat.series:
             raise Unavailable("the data source holds no bars yet; load some and retry")
@@ -92,15 +98,42 @@ class Service:
         if lookback not in LOOKBACKS_MS:
             raise HTTPProblem(422, f"unknown lookback {lookback!r}: use one of "
                               f"{list(LOOKBACKS_MS)}")
-        return cat, ViewKey(venue, symbol, lookback)
+        try:  # the library's parsers (the CLI's --warmup and --convention too)
+            parse_run_param("warmup", warmup, "warmup")
+            convention = parse_param("convention", convention or "liqmap", "convention")
+        except ConfigError as exc:
+            raise HTTPProblem(422, str(exc)) from None
+        return cat, ViewKey(venue, symbol, lookback, warmup, convention)
 
-    async def view(self, venue, symbol, lookback):
+    async def at_bar(self, key, at_ms: int | None) -> int | None:
+        """``at_ms`` as the open of the bar the map stands after (None: the last bar, also
+        when ``at_ms`` falls in it); 422 outside the data (``liqmap.model.check_at_ms``)."""
+        if at_ms is None:
+            return None
+        cat = await self.guard.get()
+        venues = venues_of(cat, key)
+        bars = await self.runtime.read("reading the bars",
+                                       lambda: [self.reads.bars(v, key.symbol) for v in venues])
+        try:
+            for b in bars:
+                check_at_ms(b, at_ms)
+        except ConfigError as exc:
+            raise HTTPProblem(422, str(exc)) from None
+        ts = bars[0].ts_ms
+        at = int(ts[np.searchsorted(ts, at_ms, side="right") - 1])
+        return None if all(at >= int(b.ts_ms[-1]) for b in bars) else at
+
+    async def view(self, venue, symbol, lookback, warmup: str | None = None,
+                   convention: str | None = None, at_ms: int | None = None):
         """The cached view for the current data version (computed once, single-flight).
 
         Cached under ``(ViewKey, data version)``: the key holds every parameter of a view,
-        and new data get a new version, hence a new computation.
+        and new data get a new version, hence a new computation. ``at_ms`` ends the view
+        at an earlier bar (a replay; the heatmap's window then ends there).
         """
-        cat, key = await self.key(venue, symbol, lookback)
+        cat, key = await self.key(venue, symbol, lookback, warmup, convention)
+        if at_ms is not None:
+            key = replace(key, at_ms=await self.at_bar(key, at_ms))
 
         def compute():
             v = compute_view(self.reads, key)
@@ -187,12 +220,27 @@ def _meta_routes(app: FastAPI, svc: Service) -> None:
                 "data_from_ms": min((s.first_ts_ms for s in cat.series), default=0),
                 "data_to_ms": max((s.last_ts_ms for s in cat.series), default=0),
                 "data_version": cat.version, "lookbacks": list(LOOKBACKS_MS),
-                "admin_enabled": bool(svc.admin_token)}
+                "admin_enabled": bool(svc.admin_token),
+                "level_watch": bool(getattr(svc.source, "keeps_level_watch", bool)())}
 
     @app.get(f"{API}/scorecard", response_model=sc.ScorecardOut, tags=["meta"],
              responses={404: {"model": sc.ErrorOut}})
-    async def scorecard():
-        """The metrics written by ``liqmap backtest --out DIR`` (``metrics-<W>.json``)."""
+    async def scorecard(
+            venue: str | None = Query(None, description="venue of the stored predictions "
+                                      "(default: the only one stored)"),
+            symbol: str | None = Query(None, description="symbol of the stored predictions"),
+            since_ms: int | None = Query(None, description="score predictions from this "
+                                         "Unix ms on"),
+            until_ms: int | None = Query(None, description="score predictions before this "
+                                         "Unix ms")):
+        """The running scorecard (``running``) when the source is a store holding the live
+        map's predictions (``liqmap live --db``, ``liqmap serve --live --db``): the last
+        24 h, 7 d, 30 d and all of ``[since_ms, until_ms)``, as ``liqmap scorecard`` prints
+        them. Otherwise the metrics written by ``liqmap backtest --out DIR``
+        (``metrics-<W>.json``)."""
+        running = await _running(svc, venue, symbol, since_ms, until_ms)
+        if running:
+            return {"running": running}
         files = sorted(svc.scorecard_dir.glob("metrics-*.json"))
         if not files:
             raise HTTPProblem(404, f"no scorecard in {svc.scorecard_dir}: run `make scorecard` "
@@ -215,6 +263,31 @@ def _meta_routes(app: FastAPI, svc: Service) -> None:
         svc.clear()
         cat = await svc.guard.get()
         return {"status": "refreshed", "data_version": cat.version}
+
+
+async def _running(svc: Service, venue, symbol, since_ms, until_ms) -> dict | None:
+    """The running scorecard of the source's store (cached per data version), or None when
+    the source has no store, or a store without predictions and none was asked for."""
+    store = await svc.runtime.read("opening the store", svc.source.scorecard_store)
+    if store is None:
+        return None
+    asked = any(v is not None for v in (venue, symbol, since_ms, until_ms))
+    cat = await svc.guard.get()
+
+    def compute() -> dict:
+        if not asked and not stored_prediction_series(store):
+            return {}  # an ingested store, never written by live: the files answer
+        try:
+            return running_scorecard(store, venue, symbol, since_ms=since_ms,
+                                     until_ms=until_ms)
+        except ConfigError:
+            raise
+        except InputError as exc:  # nothing stored for that series or span
+            raise HTTPProblem(404, str(exc)) from None
+
+    key = (("scorecard", venue, symbol, since_ms, until_ms), cat.version)
+    return await svc.runtime.cached(svc.bodies, key, "computing the running scorecard",
+                                    compute) or None
 
 
 def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = None,

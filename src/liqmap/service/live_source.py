@@ -32,10 +32,12 @@ buffer), so a published ``Bars`` never changes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +109,7 @@ class _Columns:
     def view(self, source: str) -> Bars:
         """The held rows as a read-only ``Bars`` (never written again)."""
         sl = slice(self.start, self.n)
-        kw = {c: _frozen(a[sl]) for c, a in self.cols.items()}
+        kw: dict[str, Any] = {c: _frozen(a[sl]) for c, a in self.cols.items()}
         for c in _OPTIONAL_COLS:
             if self.missing[c]:
                 kw[c] = None  # like bars_from_live: a column is given only when complete
@@ -176,6 +178,7 @@ class LiveSource(DataSource):
         self.name = name
         self.keep_bars, self.keep_liquidations = keep_bars, keep_liquidations
         self.gaps: list[GapEvent] = []
+        self.store: Any = None  # the store a StoreSink beside this source writes (serve --db)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._columns: dict[tuple[str, str], _Columns] = {}
@@ -189,6 +192,16 @@ class LiveSource(DataSource):
             raise RetryLaterError(f"the live feed stopped before any bar arrived: "
                                   f"{snap.failure}")
         return snap.catalog
+
+    def scorecard_store(self):
+        return self.store
+
+    def level_approaches(self, venue=None, symbol=None, start_ms=None):
+        reader = getattr(self.store, "read_level_approaches", None)  # serve --live --db
+        return None if reader is None else reader(venue, symbol, start_ms)
+
+    def keeps_level_watch(self) -> bool:
+        return hasattr(self.store, "read_level_approaches")
 
     def bars(self, venue: str, symbol: str) -> Bars:
         snap = self._snap
@@ -241,7 +254,7 @@ class LiveSource(DataSource):
                                    timeout_s)
             return bool(self._snap.catalog.series)
 
-    def sink(self) -> "LiveSink":
+    def sink(self) -> LiveSink:
         """A runner sink appending to this source."""
         return LiveSink(self)
 
@@ -338,10 +351,8 @@ class LiveFeed:
         self._ready.wait(timeout_s)
         loop, task = self._loop, self._task
         if loop is not None and task is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
                 loop.call_soon_threadsafe(task.cancel)
-            except RuntimeError:  # the loop already closed
-                pass
         self._thread.join(timeout_s)
 
     def _run(self) -> None:

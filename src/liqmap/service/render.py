@@ -21,11 +21,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from liqmap.core import mapstats
+from liqmap.core.heatgrid import pick_frames
 from liqmap.core.mapstats import jsonable
 from liqmap.core.records import LiqMap
+from liqmap.timeutil import iso_minute
 
 __all__ = ["Encoded", "accepts_gzip", "cascade_body", "dumps", "floats", "heatmap_body",
-           "map_body", "realized_body", "realized_events"]
+           "map_body", "map_csv", "map_csv_name", "realized_body", "realized_events"]
 
 MAX_HEATMAP_EVENTS = 2000
 MAX_EVENTS = 10_000
@@ -42,7 +44,7 @@ class Encoded:
     gzip: bytes | None
 
     @classmethod
-    def of(cls, raw: bytes) -> "Encoded":
+    def of(cls, raw: bytes) -> Encoded:
         small = len(raw) < GZIP_MIN_BYTES
         return cls(raw, None if small else gzip.compress(raw, GZIP_LEVEL, mtime=0))
 
@@ -89,15 +91,9 @@ def realized_events(liq, limit: int) -> tuple[list[dict], bool]:
              "notional_usd": u} for t, p, s, u in zip(ts, px, side, usd)], truncated
 
 
-def _pick_frames(n: int, resolution: int) -> np.ndarray:
-    if n <= resolution:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, resolution).round().astype(np.int64))
-
-
 def heatmap_body(view, resolution: int) -> bytes:
     """The heatmap answer: at most ``resolution`` frames (evenly picked), whole USD values."""
-    idx = _pick_frames(view.hm_ts_ms.size, resolution)
+    idx = pick_frames(view.hm_ts_ms.size, resolution)  # the charts' rule too
     b = view.price_bars
     events, _ = realized_events(view.realized, MAX_HEATMAP_EVENTS)
     return dumps({
@@ -109,6 +105,7 @@ def heatmap_body(view, resolution: int) -> bytes:
         "price": {"ts_ms": b.ts_ms.tolist(), "close_usd": floats(b.close),
                   "high_usd": floats(b.high), "low_usd": floats(b.low)},
         "realized": events, "lookback_clamped": view.lookback_clamped,
+        "warmup_bars": dict(view.warmup_bars), "convention": view.key.convention,
     })
 
 
@@ -132,7 +129,37 @@ def map_body(view, m: LiqMap) -> bytes:
         "price_bins_usd": floats(m.price_bins_usd[s]), "long_usd": floats(m.long_usd[s]),
         "short_usd": floats(m.short_usd[s]), "cumulative_long_usd": floats(cum_long[s]),
         "cumulative_short_usd": floats(cum_short[s]), "summary": mapstats.summary(m),
+        "convention": view.key.convention,
     })
+
+
+#: Columns of the map's CSV (``/api/v1/map?format=csv``), one row per price bin.
+MAP_CSV_COLUMNS = ("price_usd", "long_usd", "short_usd", "cumulative_long_usd",
+                   "cumulative_short_usd", "long_low_usd", "long_high_usd", "short_low_usd",
+                   "short_high_usd")
+
+
+def map_csv(view, m: LiqMap) -> str:
+    """The map as CSV: the bins of :func:`map_body` (trimmed to where there is notional),
+    the notional per bin, the cumulative curves from the price and the band (the low and
+    high band maps per bin; empty cells without band)."""
+    cum_long, cum_short = mapstats.cumulative(m)
+    s = _trim(m)
+    cols = [m.price_bins_usd, m.long_usd, m.short_usd, cum_long, cum_short, m.long_low_usd,
+            m.long_high_usd, m.short_low_usd, m.short_high_usd]
+    cols = [None if c is None else np.asarray(c, float)[s] for c in cols]
+    lines = [",".join(MAP_CSV_COLUMNS)]
+    for i in range(s.stop - s.start):
+        lines.append(",".join("" if c is None or not math.isfinite(c[i]) else f"{c[i]:.2f}"
+                              for c in cols))
+    return "\n".join(lines) + "\n"
+
+
+def map_csv_name(view, m: LiqMap) -> str:
+    """The CSV's file name: venue, symbol, time and convention."""
+    sym = "".join(ch if ch.isalnum() else "-" for ch in view.key.symbol).strip("-")
+    return (f"liqmap-{view.key.venue}-{sym}-{iso_minute(int(m.ts_ms)).replace(':', '')}"
+            f"-{view.key.convention}.csv")
 
 
 def head(view, m: LiqMap) -> dict:
@@ -172,5 +199,5 @@ def realized_body(venue, symbol, start_ms, end_ms, liq, bars) -> dict:
 
 
 def record(obj) -> dict:
-    """A core record (``Cluster``, ``MaxPain``, ``Imbalance``) as a clean dict."""
+    """A core record (``Cluster``, ``HarvestLevel``, ``Imbalance``) as a clean dict."""
     return jsonable(asdict(obj))

@@ -1,5 +1,5 @@
 """The data endpoints of ``/api/v1``: heatmap, map, imbalance, clusters, max pain, cascade,
-realized liquidations and market state.
+realized liquidations, market state and the stored level watch.
 
 Each answer is built from one immutable view (one data version). The heatmap and map bodies
 are rendered to bytes (and gzipped) once per view and parameters and then served from the
@@ -9,7 +9,7 @@ cache, which is what keeps them fast under load.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
@@ -17,16 +17,17 @@ from fastapi.responses import Response
 
 from liqmap._exceptions import ConfigError
 from liqmap.core import mapstats
+from liqmap.model import LOOKBACKS_MS as MODEL_LOOKBACKS
 from liqmap.model import check_at_ms
 from liqmap.service import render
 from liqmap.service import schemas as sc
 from liqmap.service._problems import HTTPProblem
-from liqmap.service.views import LOOKBACKS_MS, compute_map, venues_of, window_bars
+from liqmap.service.views import LOOKBACKS_MS, compute_brief, compute_map, venues_of, window_bars
 from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["data_routes", "market_state_body"]
 
-_ERRORS = {422: {"model": sc.ErrorOut}, 503: {"model": sc.ErrorOut}}
+_ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": sc.ErrorOut}, 503: {"model": sc.ErrorOut}}
 
 
 def _q_venue():
@@ -47,6 +48,12 @@ def _q_at():
     return Query(None, description="map time, Unix ms (default: the last bar)")
 
 
+def _q_convention():
+    return Query(None, description="how positions are counted: liqmap (default) or vendor "
+                 "(the way popular tools appear to count: openings never removed, one side "
+                 "per candle, high leverage)", json_schema_extra={"enum": ["liqmap", "vendor"]})
+
+
 def _json(body: render.Encoded, request: Request) -> Response:
     """The cached body, gzipped when the client accepts it."""
     if body.gzip is not None and render.accepts_gzip(request.headers.get("accept-encoding")):
@@ -56,9 +63,9 @@ def _json(body: render.Encoded, request: Request) -> Response:
                     headers={"Vary": "Accept-Encoding"})
 
 
-async def _map(svc, venue, symbol, lookback, at_ms):
+async def _map(svc, venue, symbol, lookback, at_ms, convention=None):
     """(view, per-venue maps, combined map) at ``at_ms`` (default: the view's last bar)."""
-    view = await svc.view(venue, symbol, lookback)
+    view = await svc.view(venue, symbol, lookback, convention=convention)
     if at_ms is None:
         return view, view.maps, view.final_map
     try:  # the library's rule (CLI --at too): inside every venue's data, else named span
@@ -85,22 +92,38 @@ async def _cached(svc, key, build, what: str | None = None):
 def _heatmap_routes(app: FastAPI, svc) -> None:
     @app.get("/api/v1/heatmap", response_model=sc.HeatmapOut, responses=_ERRORS,
              tags=["maps"])
-    async def heatmap(request: Request, venue: Optional[str] = _q_venue(),
-                      symbol: Optional[str] = _q_symbol(), lookback: str = _q_lookback(),
+    async def heatmap(request: Request, venue: str | None = _q_venue(),
+                      symbol: str | None = _q_symbol(), lookback: str = _q_lookback(),
                       resolution: int = Query(300, ge=50, le=1000,
-                                              description="max time columns")):
+                                              description="max time columns"),
+                      warmup: str | None = Query(None, description="history run before the "
+                                                 "lookback (90d, 36h; 0: none; default: up "
+                                                 "to 90d), so the first column shows the "
+                                                 "standing levels"),
+                      at_ms: int | None = Query(None, description="end the window at this "
+                                                "time, Unix ms (a replay; default: the last "
+                                                "bar)"),
+                      convention: str | None = _q_convention()):
         """The liquidation book over time (at most ``resolution`` x 200 cells)."""
-        view = await svc.view(venue, symbol, lookback)
+        view = await svc.view(venue, symbol, lookback, warmup, convention, at_ms)
         key = ("heatmap", view.key, view.version, resolution)
         return _json(await _cached(svc, key, lambda: render.Encoded.of(
             render.heatmap_body(view, resolution))), request)
 
     @app.get("/api/v1/map", response_model=sc.MapOut, responses=_ERRORS, tags=["maps"])
-    async def liq_map(request: Request, venue: Optional[str] = _q_venue(),
-                      symbol: Optional[str] = _q_symbol(), lookback: str = _q_lookback(),
-                      at_ms: Optional[int] = _q_at()):
+    async def liq_map(request: Request, venue: str | None = _q_venue(),
+                      symbol: str | None = _q_symbol(), lookback: str = _q_lookback(),
+                      at_ms: int | None = _q_at(), convention: str | None = _q_convention(),
+                      fmt: str = Query("json", alias="format", pattern="^(json|csv)$",
+                                       description="json, or csv: one row per price bin "
+                                       "(longs, shorts, cumulative, band) to download")):
         """The liquidation map at one time, cumulative curves and its summary."""
-        view, _, m = await _map(svc, venue, symbol, lookback, at_ms)
+        view, _, m = await _map(svc, venue, symbol, lookback, at_ms, convention)
+        if fmt == "csv":
+            text = await _cached(svc, ("map.csv", view.key, view.version, int(m.ts_ms)),
+                                 lambda: render.map_csv(view, m))
+            return Response(text, media_type="text/csv", headers={
+                "Content-Disposition": f'attachment; filename="{render.map_csv_name(view, m)}"'})
         key = ("map", view.key, view.version, int(m.ts_ms))
         return _json(await _cached(svc, key, lambda: render.Encoded.of(
             render.map_body(view, m))), request)
@@ -126,11 +149,11 @@ def _band(m, lo_usd, hi_usd, band_pct) -> tuple[float, float]:
 def _analytics_routes(app: FastAPI, svc) -> None:
     @app.get("/api/v1/imbalance", response_model=sc.ImbalanceOut, responses=_ERRORS,
              tags=["analytics"])
-    async def imbalance(venue: Optional[str] = _q_venue(), symbol: Optional[str] = _q_symbol(),
-                        lookback: str = _q_lookback(), at_ms: Optional[int] = _q_at(),
-                        lo_usd: Optional[float] = Query(None, description="band low, USD"),
-                        hi_usd: Optional[float] = Query(None, description="band high, USD"),
-                        band_pct: Optional[float] = Query(
+    async def imbalance(venue: str | None = _q_venue(), symbol: str | None = _q_symbol(),
+                        lookback: str = _q_lookback(), at_ms: int | None = _q_at(),
+                        lo_usd: float | None = Query(None, description="band low, USD"),
+                        hi_usd: float | None = Query(None, description="band high, USD"),
+                        band_pct: float | None = Query(
                             None, gt=0, le=100, description="+/- band, percent (default 10)")):
         """Shorts between the price and ``hi_usd`` over longs between ``lo_usd`` and it."""
         view, _, m = await _map(svc, venue, symbol, lookback, at_ms)
@@ -139,8 +162,8 @@ def _analytics_routes(app: FastAPI, svc) -> None:
 
     @app.get("/api/v1/clusters", response_model=sc.ClustersOut, responses=_ERRORS,
              tags=["analytics"])
-    async def clusters(venue: Optional[str] = _q_venue(), symbol: Optional[str] = _q_symbol(),
-                       lookback: str = _q_lookback(), at_ms: Optional[int] = _q_at(),
+    async def clusters(venue: str | None = _q_venue(), symbol: str | None = _q_symbol(),
+                       lookback: str = _q_lookback(), at_ms: int | None = _q_at(),
                        top: int = Query(5, ge=1, le=50),
                        side: str = Query("both", pattern="^(both|long|short)$")):
         """The largest peaks of the map (``liqmap.core.mapstats.clusters``)."""
@@ -150,21 +173,26 @@ def _analytics_routes(app: FastAPI, svc) -> None:
 
     @app.get("/api/v1/max-pain", response_model=sc.MaxPainOut, responses=_ERRORS,
              tags=["analytics"])
-    async def max_pain(venue: Optional[str] = _q_venue(), symbol: Optional[str] = _q_symbol(),
-                       lookback: str = _q_lookback(), at_ms: Optional[int] = _q_at()):
-        """The level a move would liquidate the most at per unit of push."""
+    async def max_pain(venue: str | None = _q_venue(), symbol: str | None = _q_symbol(),
+                       lookback: str = _q_lookback(), at_ms: int | None = _q_at()):
+        """The harvest level (the most notional liquidated per unit of push; ``max_pain`` is
+        its deprecated name), the squeeze ceiling and the flush floor."""
         view, _, m = await _map(svc, venue, symbol, lookback, at_ms)
-        return {**render.head(view, m), "max_pain": render.record(mapstats.max_pain(m))}
+        harvest = render.record(mapstats.harvest_level(m))
+        return {**render.head(view, m), "max_pain": harvest, "harvest_level": harvest,
+                "squeeze_ceiling": render.record(mapstats.squeeze_ceiling(m)),
+                "flush_floor": render.record(mapstats.flush_floor(m))}
 
     @app.get("/api/v1/cascade", response_model=sc.CascadeOut, responses=_ERRORS,
              tags=["analytics"])
-    async def cascade(venue: Optional[str] = _q_venue(), symbol: Optional[str] = _q_symbol(),
-                      lookback: str = _q_lookback(), at_ms: Optional[int] = _q_at(),
+    async def cascade(venue: str | None = _q_venue(), symbol: str | None = _q_symbol(),
+                      lookback: str = _q_lookback(), at_ms: int | None = _q_at(),
                       shock_pct: float = Query(5.0, ge=-50, le=50,
-                                               description="instant move, percent")):
+                                               description="instant move, percent"),
+                      convention: str | None = _q_convention()):
         """Cascade after an instant shock (``liqmap.cascade.run.cascade_for``: the shipped
         impact scaled to the traded volume of the bars the map was built from, as the CLI)."""
-        view, maps, m = await _map(svc, venue, symbol, lookback, at_ms)
+        view, maps, m = await _map(svc, venue, symbol, lookback, at_ms, convention)
         key = ("cascade", view.key, view.version, int(m.ts_ms), float(shock_pct))
 
         def build():
@@ -180,9 +208,9 @@ def _analytics_routes(app: FastAPI, svc) -> None:
 def _realized_routes(app: FastAPI, svc) -> None:
     @app.get("/api/v1/realized", response_model=sc.RealizedOut, responses=_ERRORS,
              tags=["analytics"])
-    async def realized(venue: Optional[str] = _q_venue(), symbol: Optional[str] = _q_symbol(),
-                       start_ms: Optional[int] = Query(None, description="default end - 24h"),
-                       end_ms: Optional[int] = Query(None, description="default: data end")):
+    async def realized(venue: str | None = _q_venue(), symbol: str | None = _q_symbol(),
+                       start_ms: int | None = Query(None, description="default end - 24h"),
+                       end_ms: int | None = Query(None, description="default: data end")):
         """Realized liquidations in ``[start_ms, end_ms)`` and their totals per bar."""
         from liqmap.service.views import _realized
 
@@ -203,8 +231,8 @@ def _realized_routes(app: FastAPI, svc) -> None:
 
     @app.get("/api/v1/market-state", response_model=sc.MarketStateOut, responses=_ERRORS,
              tags=["analytics"])
-    async def market_state(venue: Optional[str] = _q_venue(),
-                           symbol: Optional[str] = _q_symbol(),
+    async def market_state(venue: str | None = _q_venue(),
+                           symbol: str | None = _q_symbol(),
                            lookback: str = _q_lookback()):
         """Open-interest flush, funding now vs mean, realized per day, imbalance trend."""
         view = await svc.view(venue, symbol, lookback)
@@ -250,9 +278,74 @@ def market_state_body(view) -> dict:
         "sentences": st.sentences(), "state": d})
 
 
+_NO_LEVELS = ("the level watch is kept in a liqmap store and this source is not one: serve a "
+              "store (liqmap serve --db FILE) filled by `liqmap watch --db FILE --record` or "
+              "`liqmap live --db FILE`")
+
+
+def _level_routes(app: FastAPI, svc) -> None:
+    @app.get("/api/v1/levels/approaches", response_model=sc.LevelApproachesOut,
+             responses={**_ERRORS, 404: {"model": sc.ErrorOut}}, tags=["analytics"])
+    async def level_approaches(
+            venue: str | None = Query(None, description="binance|bybit|okx|hyperliquid "
+                                      "(default: every venue stored; aggregate = every)"),
+            symbol: str | None = Query(None, description="unified symbol (default: every)"),
+            since_ms: int | None = Query(None, description="approaches from this time, Unix ms"),
+            limit: int = Query(200, ge=1, le=5000, description="list at most the newest N")):
+        """The stored level watch: every approach of a map cluster and what followed
+        (through or rejected, realized liquidations in the next hour), with a summary per
+        side. 404 when the source is not a store."""
+        from liqmap.watch.approaches import summarize_approaches
+
+        v = None if venue in (None, "aggregate") else venue
+        items = await svc.runtime.read(
+            "reading level approaches",
+            lambda: getattr(svc.source, "level_approaches", lambda *a: None)(v, symbol, since_ms),
+            key=("level-approaches", v, symbol, since_ms))
+        if items is None:
+            raise HTTPProblem(404, _NO_LEVELS)
+        return render.jsonable({
+            "venue": v, "symbol": symbol, "since_ms": since_ms,
+            "approaches": [a.to_dict() for a in items[-limit:]],
+            "approaches_truncated": len(items) > limit,
+            "summary": summarize_approaches(items)})
+
+
+def _brief_routes(app: FastAPI, svc) -> None:
+    @app.get("/api/v1/brief", response_model=sc.BriefOut, responses=_ERRORS, tags=["analytics"])
+    async def brief(request: Request, venue: str | None = _q_venue(),
+                    symbol: str | None = _q_symbol(),
+                    lookback: str | None = Query(None, description="count only the positions "
+                                                 "opened within this window before at_ms "
+                                                 "(default: all the history up to it, as "
+                                                 "`liqmap brief`)",
+                                                 json_schema_extra={"enum": list(MODEL_LOOKBACKS)}),
+                    at_ms: int | None = _q_at(), convention: str | None = _q_convention()):
+        """The map read as traders read one (``liqmap brief``, the same numbers): shorts vs
+        longs within 5/10/20/50 % (N:1), the layers and their staircase, the densest zone,
+        the squeeze ceiling and flush floor, the levels to watch, the caveat and a paragraph."""
+        if lookback is not None and lookback not in MODEL_LOOKBACKS:
+            raise HTTPProblem(422, f"unknown lookback {lookback!r}: use one of "
+                              f"{list(MODEL_LOOKBACKS)} or none (all the history)")
+        cat, key = await svc.key(venue, symbol, "7d", None, convention)
+        await svc.at_bar(key, at_ms)  # 422 outside the data; the CLI's --at is passed as given
+        at = at_ms  # (a lookback is counted back from it, as `liqmap brief --at` does)
+
+        def build():
+            store = svc.source.scorecard_store()
+            version, body = compute_brief(svc.reads, key, lookback, at, svc.scorecard_dir,
+                                          store)
+            return render.Encoded.of(render.dumps({**body, "data_version": version}))
+
+        return _json(await _cached(svc, ("brief", key, cat.version, lookback, at), build,
+                                   "reading the brief"), request)
+
+
 def data_routes(app: FastAPI, svc) -> None:
     """Register the data endpoints on ``app``."""
     _heatmap_routes(app, svc)
+    _brief_routes(app, svc)
     _analytics_routes(app, svc)
     _realized_routes(app, svc)
+    _level_routes(app, svc)
 

@@ -32,6 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 from liqmap._exceptions import InputError, RetryLaterError
 
@@ -112,7 +113,7 @@ class SingleFlight:
                                   "retry in a moment", retry_after_s=1.0)
             fut = self._executor.submit(fn)
             self._inflight[key] = fut
-        fut.add_done_callback(lambda f, k=key: self._forget(k, f))
+        fut.add_done_callback(partial(self._forget, key))
         return fut
 
     def pending(self) -> int:
@@ -164,7 +165,7 @@ class Runtime:
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)),
                                           self.deadline_s)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             raise Unavailable(f"{what} did not finish within {self.deadline_s:g} s (the data "
                               "source is slow or the computation is large); it continues in "
                               "the background, retry shortly",

@@ -11,13 +11,14 @@ Unix milliseconds, ``*_pct`` percent). Non-finite numbers (an infinite ratio) ar
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 __all__ = [
-    "CascadeOut", "ClustersOut", "ErrorOut", "Health", "HeatmapOut", "ImbalanceOut", "MapOut",
-    "MarketStateOut", "MaxPainOut", "RealizedOut", "RefreshOut", "ScorecardOut",
+    "BriefOut", "CascadeOut", "ClustersOut", "ErrorOut", "Health", "HeatmapOut", "ImbalanceOut",
+    "LevelApproachOut", "LevelApproachesOut", "MapOut", "MarketStateOut", "MaxPainOut",
+    "RealizedOut", "RefreshOut", "ScorecardOut",
 ]
 
 
@@ -25,7 +26,7 @@ class ErrorOut(BaseModel):
     """An error: what went wrong and what to do (422, 403, 404, 503)."""
 
     detail: str
-    retry_after_s: Optional[float] = Field(None, description="503 only: when to retry")
+    retry_after_s: float | None = Field(None, description="503 only: when to retry")
 
 
 class Health(BaseModel):
@@ -40,6 +41,8 @@ class Health(BaseModel):
     data_version: str
     lookbacks: list[str] = []
     admin_enabled: bool = False
+    level_watch: bool = Field(False, description="the source keeps the level watch "
+                              "(/api/v1/levels/approaches answers: a store)")
 
 
 class PriceLine(BaseModel):
@@ -54,6 +57,10 @@ class RealizedEvent(BaseModel):
     price_usd: float
     side: Literal["long", "short"] = Field(description="the side that was liquidated")
     notional_usd: float
+
+
+_CONVENTION = ("how the map counts positions: liqmap, or vendor (the way popular tools appear "
+               "to count: openings never removed, one side per candle, high leverage)")
 
 
 class HeatmapOut(BaseModel):
@@ -72,6 +79,10 @@ class HeatmapOut(BaseModel):
     realized: list[RealizedEvent] = Field(description="largest realized liquidations in "
                                           "the window (at most 2000), time order")
     lookback_clamped: bool = Field(description="the data start after lookback's start")
+    warmup_bars: dict[str, int] = Field(default_factory=dict, description="bars each "
+                                        "venue's engine ran before the lookback (its levels "
+                                        "stand in the first column)")
+    convention: Literal["liqmap", "vendor"] = Field("liqmap", description=_CONVENTION)
 
 
 class MapOut(BaseModel):
@@ -89,7 +100,11 @@ class MapOut(BaseModel):
     cumulative_long_usd: list[float]
     cumulative_short_usd: list[float]
     summary: dict = Field(description="liqmap.core.mapstats.summary: total_long_usd, "
-                          "total_short_usd, imbalance, clusters, densest_zone, max_pain")
+                          "total_short_usd, imbalance, clusters, densest_zone, harvest_level "
+                          "(most notional per unit of push), squeeze_ceiling, flush_floor, "
+                          "max_pain (deprecated name of harvest_level: not the posts' 'max "
+                          "pain' (see squeeze_ceiling))")
+    convention: Literal["liqmap", "vendor"] = Field("liqmap", description=_CONVENTION)
 
 
 class ImbalanceOut(BaseModel):
@@ -101,13 +116,13 @@ class ImbalanceOut(BaseModel):
     price_usd: float
     short_usd: float
     long_usd: float
-    ratio: Optional[float]
+    ratio: float | None
     short_from_usd: float
     short_to_usd: float
     long_from_usd: float
     long_to_usd: float
-    ratio_low: Optional[float] = None
-    ratio_high: Optional[float] = None
+    ratio_low: float | None = None
+    ratio_high: float | None = None
 
 
 class ClusterOut(BaseModel):
@@ -117,9 +132,9 @@ class ClusterOut(BaseModel):
     from_usd: float
     to_usd: float
     distance_pct: float
-    notional_low_usd: Optional[float] = Field(
+    notional_low_usd: float | None = Field(
         None, description="the same extent on the low band map (null without band)")
-    notional_high_usd: Optional[float] = Field(
+    notional_high_usd: float | None = Field(
         None, description="the same extent on the high band map (null without band)")
 
 
@@ -132,19 +147,55 @@ class ClustersOut(BaseModel):
 
 
 class MaxPainLevel(BaseModel):
-    price_usd: Optional[float]
+    """A harvest level (``liqmap.core.mapstats.harvest_level``; the model keeps its first name)."""
+
+    price_usd: float | None
     notional_usd: float
-    distance_pct: Optional[float]
+    distance_pct: float | None
     side: Literal["long", "short", "none"]
-    score_usd_per_pct2: Optional[float]
-    notional_low_usd: Optional[float] = Field(
+    score_usd_per_pct2: float | None
+    notional_low_usd: float | None = Field(
         None, description="a move to price_usd on the low band map (null without band)")
-    notional_high_usd: Optional[float] = Field(
+    notional_high_usd: float | None = Field(
         None, description="a move to price_usd on the high band map (null without band)")
-    level_low_usd: Optional[float] = Field(
-        None, description="lowest max-pain level of the low, central and high maps")
-    level_high_usd: Optional[float] = Field(
-        None, description="highest max-pain level of the low, central and high maps")
+    level_low_usd: float | None = Field(
+        None, description="lowest harvest level of the low, central and high maps")
+    level_high_usd: float | None = Field(
+        None, description="highest harvest level of the low, central and high maps")
+
+
+_BAND_MAPS = "of the levels found on the low, central and high band maps (null without band)"
+_LEVEL_LOW, _LEVEL_HIGH = f"lowest {_BAND_MAPS}", f"highest {_BAND_MAPS}"
+
+
+class SqueezeCeilingLevel(BaseModel):
+    """``liqmap.core.mapstats.squeeze_ceiling``: the posts' "max pain" for the shorts."""
+
+    price_usd: float | None = Field(description="the lowest price at or above the current one by "
+                                    "which a rally has liquidated `share` of the shorts between "
+                                    "the price and +reach_pct %; null when none stand in reach")
+    distance_pct: float | None
+    shorts_total_usd: float = Field(description="shorts between the price and +reach_pct %")
+    shorts_liquidated_usd: float = Field(description="shorts a rally to price_usd liquidates")
+    share: float
+    reach_pct: float
+    price_low_usd: float | None = Field(None, description=_LEVEL_LOW)
+    price_high_usd: float | None = Field(None, description=_LEVEL_HIGH)
+
+
+class FlushFloorLevel(BaseModel):
+    """``liqmap.core.mapstats.flush_floor``: the mirror of the squeeze ceiling for the longs."""
+
+    price_usd: float | None = Field(description="the highest price at or below the current one "
+                                    "by which a fall has liquidated `share` of the longs between "
+                                    "-reach_pct % and the price; null when none stand in reach")
+    distance_pct: float | None
+    longs_total_usd: float = Field(description="longs between -reach_pct % and the price")
+    longs_liquidated_usd: float = Field(description="longs a fall to price_usd liquidates")
+    share: float
+    reach_pct: float
+    price_low_usd: float | None = Field(None, description=_LEVEL_LOW)
+    price_high_usd: float | None = Field(None, description=_LEVEL_HIGH)
 
 
 class MaxPainOut(BaseModel):
@@ -152,7 +203,17 @@ class MaxPainOut(BaseModel):
     symbol: str
     ts_ms: int
     price_usd: float
-    max_pain: MaxPainLevel
+    max_pain: MaxPainLevel = Field(description="deprecated name of harvest_level: not the "
+                                   "posts' 'max pain' (see squeeze_ceiling)")
+    harvest_level: MaxPainLevel | None = Field(
+        None, description="the level that liquidates the most notional per unit of push "
+        "(notional / distance**2, 0.5..15 % from the price)")
+    squeeze_ceiling: SqueezeCeilingLevel | None = Field(
+        None, description="what the posts call max pain: the price a short squeeze must reach "
+        "to liquidate 90 % of the shorts within +50 %")
+    flush_floor: FlushFloorLevel | None = Field(
+        None, description="the mirror for longs: the price a fall must reach to liquidate "
+        "90 % of the longs within -50 %")
 
 
 class CascadeStep(BaseModel):
@@ -174,7 +235,7 @@ class CascadeOut(BaseModel):
     shock_pct: float
     final_move_pct: float
     peak_move_pct: float
-    amplification: Optional[float] = Field(description="final move / shock; null at 0")
+    amplification: float | None = Field(description="final move / shock; null at 0")
     liquidated_long_usd: float
     liquidated_short_usd: float
     truncated: bool
@@ -209,20 +270,103 @@ class MarketStateOut(BaseModel):
     end_ms: int
     oi_change_pct: float = Field(description="open interest (coin) change over the window")
     max_oi_drawdown_pct: float = Field(description="largest peak-to-trough OI (USD) drop")
-    funding_now: Optional[float] = Field(description="last funding rate per 8 h, fraction")
-    funding_mean: Optional[float] = Field(description="window mean funding per 8 h")
+    funding_now: float | None = Field(description="last funding rate per 8 h, fraction")
+    funding_mean: float | None = Field(description="window mean funding per 8 h")
     realized_per_day: list[dict] = Field(
         description="per UTC day: long_usd, short_usd (empty without realized data)")
     imbalance_trend: list[dict] = Field(
         description="ts_ms, price_usd, short_usd, long_usd, ratio, short_share within +/-10 %")
-    imbalance_trend_pp: Optional[float] = Field(description="last minus first short_share, pp")
+    imbalance_trend_pp: float | None = Field(description="last minus first short_share, pp")
     sentences: list[str]
     state: dict = Field(description="the full MarketState record")
 
 
+class LevelApproachOut(BaseModel):
+    """One approach of a map cluster and what followed (``liqmap.store.LevelApproach``)."""
+
+    venue: str
+    symbol: str
+    ts_ms: int = Field(description="open time of the bar whose close came within the distance")
+    side: Literal["long", "short"]
+    cluster_price_usd: float
+    notional_usd: float
+    price_usd: float = Field(description="close of the approach bar")
+    distance_pct: float
+    horizon_start_ms: int
+    horizon_ms: int
+    outcome: Literal["through", "rejected", "pending"]
+    crossed_ts_ms: int | None
+    max_beyond_pct: float
+    move_pct: float
+    realized_long_usd: float
+    realized_short_usd: float
+    map_ts_ms: int | None = None
+
+
+class LevelApproachesOut(BaseModel):
+    """The stored level watch (``liqmap watch --db --record``, or live) and its summary."""
+
+    venue: str | None
+    symbol: str | None
+    since_ms: int | None
+    approaches: list[LevelApproachOut]
+    approaches_truncated: bool = Field(description="true when only the newest `limit` are "
+                                       "listed (the summary counts them all)")
+    summary: dict = Field(description="per side: approaches, through, rejected, pending, "
+                          "through_share, median_realized_usd_through / _rejected")
+
+
+class BriefBand(BaseModel):
+    """Shorts in +0..+within_pct % against longs in -within_pct..0 % (null: the whole map,
+    within +/-50 %)."""
+
+    within_pct: float | None
+    shorts_usd: float
+    longs_usd: float
+    shorts_to_usd: float
+    longs_to_usd: float
+    ratio: float | None = Field(description="shorts / longs (null when infinite)")
+    ratio_low: float | None = None
+    ratio_high: float | None = None
+
+
+class BriefOut(BaseModel):
+    """The map read as traders read one (``liqmap.studies.brief.brief_for``; ``liqmap brief
+    --json`` gives the same numbers)."""
+
+    venue: str
+    symbol: str
+    ts_ms: int
+    time: str = Field(description="ts_ms as ISO text, UTC")
+    price_usd: float
+    bands: list[BriefBand] = Field(description="within 5, 10, 20 % and the whole map")
+    layers: dict = Field(description="per side (short, long): layers (clusters ordered "
+                         "outward), staircase (notional rising with distance), staircase_score")
+    densest_zone: dict
+    squeeze_ceiling: dict = Field(description="liqmap.core.mapstats.squeeze_ceiling")
+    squeeze_ceiling_usd: float | None
+    flush_floor: dict = Field(description="liqmap.core.mapstats.flush_floor")
+    flush_floor_usd: float | None
+    max_pain: dict = Field(description="the posts' meaning: the squeeze ceiling or the flush "
+                           "floor, whichever side stands heavier")
+    harvest_level: dict = Field(description="the most notional liquidated per unit of push")
+    watch_levels: dict = Field(description="the next levels to watch above and below")
+    caveat: dict = Field(description="measured (from a scorecard or the level watch) or generic")
+    convention: dict = Field(description="the counting convention, what it means and, when "
+                             "the level test exists, how far it stood from realized")
+    model: dict = Field(description="the model's parameters")
+    lookback: str | None = Field(description="positions counted: opened within it (null: all)")
+    text: str = Field(description="the paragraph (ratios written N:1)")
+    data_version: str = ""
+
+
 class ScorecardOut(BaseModel):
-    dir: str
-    windows: dict = Field(description="window name -> metrics-<W>.json of liqmap backtest")
+    dir: str | None = Field(None, description="the folder of the metrics files")
+    windows: dict | None = Field(
+        None, description="window name -> metrics-<W>.json of liqmap backtest")
+    running: dict | None = Field(
+        None, description="the running scorecard of a store's live predictions "
+        "(liqmap.scorecard.running.running_scorecard): spans, metrics, verdicts, series")
 
 
 class RefreshOut(BaseModel):

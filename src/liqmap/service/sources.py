@@ -105,7 +105,22 @@ class DataSource(ABC):
         """Realized liquidations in ``[start_ms, end_ms)``, or None when the source has none."""
         return None
 
-    def close(self) -> None:
+    def scorecard_store(self):
+        """The store whose stored predictions the running scorecard reads (``liqmap live
+        --db``), or None when the source has none (default)."""
+        return None
+
+    def level_approaches(self, venue: str | None = None, symbol: str | None = None,
+                         start_ms: int | None = None) -> list | None:
+        """Stored level approaches (``liqmap.store.LevelApproach``), oldest first, or None
+        when the source keeps none (default: it is not a store)."""
+        return None
+
+    def keeps_level_watch(self) -> bool:
+        """Whether :meth:`level_approaches` answers (a store); cheap, no read."""
+        return False
+
+    def close(self) -> None:  # noqa: B027 - an optional hook, deliberately not abstract
         """Release resources (default: nothing)."""
 
 
@@ -189,7 +204,7 @@ class StoreSource(DataSource):
         self.name = name or ("store" if store is None else f"store:{type(store).__name__}")
 
     @classmethod
-    def from_path(cls, path, *, read_only: bool = True) -> "StoreSource":
+    def from_path(cls, path, *, read_only: bool = True) -> StoreSource:
         """A source over the DuckDB file ``path``, opened lazily (read-only by default).
 
         The catalog is read through a second connection to the same database, so it
@@ -244,6 +259,25 @@ class StoreSource(DataSource):
         liq = self._call(f"realized liquidations of {venue} {symbol}",
                          "read_realized", venue, symbol, start_ms, end_ms)
         return liq if len(liq) else None
+
+    def level_approaches(self, venue: str | None = None, symbol: str | None = None,
+                         start_ms: int | None = None) -> list | None:
+        if self.store is not None and not hasattr(self.store, "read_level_approaches"):
+            return None  # a store without the level watch
+        return self._call("level approaches", "read_level_approaches", venue, symbol,
+                          start_ms)
+
+    def keeps_level_watch(self) -> bool:
+        return self.store is None or hasattr(self.store, "read_level_approaches")
+
+    def scorecard_store(self):
+        try:
+            return self._handle(for_catalog=False)
+        except (InputError, RetryLaterError):
+            raise
+        except Exception as exc:  # as in _call: the store's own driver errors are temporary
+            raise RetryLaterError(f"store failed to open: {type(exc).__name__}: {exc}"
+                                  ) from exc
 
     def close(self) -> None:
         for handle in (self._catalog_store, self.store):

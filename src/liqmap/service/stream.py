@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Optional
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
@@ -73,8 +72,8 @@ def stream_routes(app: FastAPI, svc) -> None:
     @app.get("/api/v1/stream", tags=["live"], response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}},
                               "description": "update events (JSON data) and heartbeats"}})
-    async def stream(request: Request, venue: Optional[str] = Query(None),
-                     symbol: Optional[str] = Query(None), lookback: str = Query("7d")):
+    async def stream(request: Request, venue: str | None = Query(None),
+                     symbol: str | None = Query(None), lookback: str = Query("7d")):
         """Server-sent events: ``update`` on connect and whenever the data version changes."""
         await svc.key(venue, symbol, lookback)  # bad parameters: 422 before streaming
         return StreamingResponse(_events(request, svc, venue, symbol, lookback),

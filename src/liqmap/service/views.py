@@ -1,9 +1,15 @@
-"""Model runs behind the API: one immutable :class:`View` per (venue, symbol, lookback, data).
+"""Model runs behind the API: one immutable :class:`View` per (venue, symbol, lookback, warm-up,
+data).
 
 A view is computed once from one consistent read of the source (the catalog version is read
 before and after the bars; a change in between means the read is retried), then never
 modified: the service swaps whole views in and out of its cache, so a response is always
 built from one view and never mixes two versions of the data.
+
+Every run is the library's ``LiquidationModel.run(bars, lookback=, at_ms=, warmup=)``, as
+the CLI's ``heatmap`` and ``map``: the engine runs over the warm-up before the lookback
+(default ``liqmap.params.DEFAULT_WARMUP_MS``), the heatmap covers the lookback only, and
+its first column holds the levels standing then.
 
 The heatmap is kept at display size only: at most :data:`MAX_FRAMES` time columns and
 :data:`MAX_PRICE_BINS` price rows on a common grid (venues are summed onto it for
@@ -18,13 +24,14 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from liqmap._exceptions import ConfigError, RetryLaterError
 from liqmap.core import mapstats
 from liqmap.core.bars import Bars
+from liqmap.core.heatgrid import downsample_heat
 from liqmap.core.realized import RealizedLiquidations
 from liqmap.core.records import LiqMap
 from liqmap.model import LOOKBACKS_MS as _MODEL_LOOKBACKS_MS
@@ -32,7 +39,7 @@ from liqmap.model import LiquidationModel, common_at_ms
 from liqmap.timeutil import MS_PER_DAY
 
 __all__ = ["AGGREGATE", "LOOKBACKS_MS", "MAX_FRAMES", "MAX_PRICE_BINS", "View", "ViewKey",
-           "compute_map", "compute_view", "window_bars"]
+           "compute_brief", "compute_map", "compute_view", "window_bars"]
 
 AGGREGATE = "aggregate"
 MAX_FRAMES = 1000
@@ -45,11 +52,16 @@ _CONSISTENT_READ_TRIES = 3
 
 @dataclass(frozen=True, slots=True)
 class ViewKey:
-    """What a view is computed for (``venue`` may be ``"aggregate"``)."""
+    """What a view is computed for (``venue`` may be ``"aggregate"``; ``warmup`` as the
+    query gave it, None for the library's default; ``convention`` the model's counting,
+    ``"liqmap"`` or ``"vendor"``; ``at_ms`` the bar open the view ends at, None: the last)."""
 
     venue: str
     symbol: str
     lookback: str
+    warmup: str | None = None
+    convention: str = "liqmap"
+    at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +76,7 @@ class View:
     venues : tuple of str
         Venues that were run (one, or every venue holding the symbol for ``"aggregate"``).
     bars : dict of str to Bars
-        Windowed bars per venue.
+        Drawn bars per venue (the lookback; ``Estimate.drawn_bars``).
     full_bars : dict of str to Bars
         All bars per venue as read (maps at an earlier time are run from these).
     maps : dict of str to LiqMap
@@ -79,6 +91,8 @@ class View:
         True when the data start later than the lookback asked for.
     realized : RealizedLiquidations or None
         Realized liquidations inside the window (all venues), if the source has any.
+    warmup_bars : dict of str to int
+        Bars each venue's engine ran before the drawn window (``Estimate.warmup_bars``).
     """
 
     key: ViewKey
@@ -94,6 +108,7 @@ class View:
     hm_short_usd: np.ndarray
     lookback_clamped: bool
     realized: RealizedLiquidations | None
+    warmup_bars: dict = field(default_factory=dict)
 
     @property
     def price_bars(self) -> Bars:
@@ -135,27 +150,34 @@ def _read_consistent(source, key: ViewKey):
                           "written very fast, retry in a moment")
 
 
-def _model(venue: str) -> LiquidationModel:
-    return LiquidationModel(venue=venue, frames=MAX_FRAMES)
+def _model(venue: str, convention: str = "liqmap") -> LiquidationModel:
+    return LiquidationModel(venue=venue, frames=MAX_FRAMES, convention=convention)
 
 
 def compute_view(source, key: ViewKey) -> View:
     """Run the model for ``key`` on the source's current data (blocking)."""
     catalog, venues, all_bars = _read_consistent(source, key)
-    at = _common_at(key, all_bars, None)
+    at = _common_at(key, all_bars, key.at_ms)
     bars, ests, clamped = {}, {}, False
     for v in venues:
-        bars[v], c = window_bars(all_bars[v], key.lookback, at)
-        clamped |= c
-        ests[v] = _model(v).run(bars[v])
-    maps = _stamped({v: e.final_map for v, e in ests.items()}, at)
+        clamped |= window_bars(all_bars[v], key.lookback, at)[1]
+        ests[v] = _run(v, all_bars[v], key, at)
+        bars[v] = ests[v].drawn_bars
+    maps = _stamped({v: e.final_map for v, e in ests.items()},
+                    at if key.venue == AGGREGATE and len(venues) > 1 else None)
     final = maps[venues[0]] if key.venue != AGGREGATE else mapstats.aggregate(list(maps.values()))
     ts, grid, long_usd, short_usd = _display_heatmap([ests[v].heatmap for v in venues])
     first = bars[venues[0]]
     realized = _realized(source, venues, key.symbol, int(first.ts_ms[0]),
                          int(first.ts_ms[-1]) + max(first.bar_ms, 1))
     return View(key, catalog.version, tuple(venues), bars, all_bars, maps, final, ts, grid, long_usd,
-                short_usd, clamped, realized)
+                short_usd, clamped, realized, {v: e.warmup_bars for v, e in ests.items()})
+
+
+def _run(venue: str, bars: Bars, key: ViewKey, at_ms: int | None):
+    """The library's run for ``key``: its lookback drawn, warmed up on the bars before."""
+    return _model(venue, key.convention).run(bars, lookback=LOOKBACKS_MS[key.lookback],
+                                             at_ms=at_ms, warmup=key.warmup)
 
 
 def compute_map(view: View, at_ms: int) -> tuple[dict, LiqMap]:
@@ -163,22 +185,51 @@ def compute_map(view: View, at_ms: int) -> tuple[dict, LiqMap]:
 
     Runs on the view's own bars, so the result belongs to the same data version as
     ``view``: each venue's map is the library's map at a time, the final map of
-    ``LiquidationModel.run(bars, at_ms=at_ms)`` over the key's lookback (the CLI's
-    ``map --at`` and ``Estimate.map_at`` take the same route). Returns the map per venue
+    ``LiquidationModel.run(bars, lookback=, at_ms=at_ms, warmup=)`` for the key's lookback
+    and warm-up (the CLI's ``map --at`` takes the same route). Returns the map per venue
     and the combined map (their sum for ``"aggregate"``).
     """
     maps = {}
-    at_ms = _common_at(view.key, view.full_bars, at_ms)
+    at = _common_at(view.key, view.full_bars, at_ms)
     for v in view.venues:
-        win, _ = window_bars(view.full_bars[v], view.key.lookback, at_ms)
+        win, _ = window_bars(view.full_bars[v], view.key.lookback, at)
         if len(win) < 2:
-            raise ConfigError(f"at_ms {at_ms} leaves fewer than 2 bars of {v}; pick a later "
+            raise ConfigError(f"at_ms {at} leaves fewer than 2 bars of {v}; pick a later "
                               "time")
-        maps[v] = _model(v).run(win, at_ms=at_ms).final_map
-    maps = _stamped(maps, at_ms if view.key.venue == AGGREGATE and len(maps) > 1 else None)
+        maps[v] = _run(v, view.full_bars[v], view.key, at).final_map
+    maps = _stamped(maps, at if view.key.venue == AGGREGATE and len(maps) > 1 else None)
     combined = (maps[view.venues[0]] if view.key.venue != AGGREGATE
                 else mapstats.aggregate(list(maps.values())))
     return maps, combined
+
+
+def compute_brief(source, key: ViewKey, lookback: str | None, at_ms: int | None,
+                  scorecard_dir=None, store=None) -> tuple[str, dict]:
+    """The brief of ``key``'s series (blocking): ``liqmap.studies.brief.brief_for`` on the
+    source's bars, the CLI's ``liqmap brief`` (the same numbers). ``lookback`` counts only
+    the positions opened within it before ``at_ms`` (None: all the history up to it, as
+    the CLI); ``key.convention`` picks the model's counting. For ``"aggregate"`` over
+    several venues, each venue's map is run to one common instant and their sum is read
+    (``brief_of_map``). Returns the data version read and the brief."""
+    from liqmap.studies.brief import brief_for, brief_of_map
+
+    catalog, venues, all_bars = _read_consistent(source, key)
+    run = {"lookback": lookback, "scorecard_dir": scorecard_dir, "store": store}
+    if len(venues) == 1:
+        v = venues[0]
+        return catalog.version, brief_for(all_bars[v], model=_brief_model(v, key), at_ms=at_ms,
+                                          **run)
+    at = common_at_ms(list(all_bars.values()), at_ms)  # one instant for every venue
+    maps = [_brief_model(v, key).run(all_bars[v], lookback=lookback, at_ms=at,
+                                     warmup=None if lookback is None else "0").final_map
+            for v in venues]
+    combined = mapstats.aggregate([replace(m, ts_ms=at) for m in maps])
+    return catalog.version, brief_of_map(combined, model=_brief_model(venues[0], key), **run)
+
+
+def _brief_model(venue: str, key: ViewKey) -> LiquidationModel:
+    """The brief's model: the product's default map (``liqmap brief``'s) for ``venue``."""
+    return LiquidationModel(venue=venue, convention=key.convention)
 
 
 def _common_at(key: ViewKey, all_bars: dict, at_ms: int | None) -> int | None:
@@ -240,36 +291,19 @@ def display_grid(heatmaps) -> np.ndarray:
     return lo + step * np.arange(min(m, MAX_PRICE_BINS))
 
 
-def split_matrix(src_usd: np.ndarray, dst_usd: np.ndarray) -> np.ndarray:
-    """(P, B) weights that move values at ``src_usd`` onto ``dst_usd``.
-
-    Same rule as :func:`liqmap.core.mapstats.rebin` (linear split between the two nearest
-    destination centres) inside the grid; values more than half a step beyond either end
-    of ``dst_usd`` are left out (weight 0) instead of piling up in the edge bins.
-    """
-    w = np.zeros((src_usd.size, dst_usd.size))
-    rows = np.arange(src_usd.size)
-    if dst_usd.size == 1:
-        w[:, 0] = 1.0
-        return w
-    j = np.clip(np.searchsorted(dst_usd, src_usd, side="right") - 1, 0, dst_usd.size - 2)
-    frac = np.clip((src_usd - dst_usd[j]) / (dst_usd[j + 1] - dst_usd[j]), 0.0, 1.0)
-    np.add.at(w, (rows, j), 1.0 - frac)
-    np.add.at(w, (rows, j + 1), frac)
-    half = 0.5 * (dst_usd[1] - dst_usd[0])
-    w[(src_usd < dst_usd[0] - half) | (src_usd > dst_usd[-1] + half)] = 0.0
-    return w
-
-
 def _display_heatmap(heatmaps):
+    """Each venue's frames (the one at or before each frame time of the first venue) split
+    onto the common display grid by the charts' rule (:func:`liqmap.core.heatgrid.
+    downsample_heat`: notional per frame conserved inside the grid), summed over venues."""
     grid = display_grid(heatmaps)
     ts = np.asarray(heatmaps[0].ts_ms, dtype=np.int64)
     long_usd = np.zeros((ts.size, grid.size))
     short_usd = np.zeros((ts.size, grid.size))
     for h in heatmaps:
-        w = split_matrix(np.asarray(h.price_bins_usd, float), grid)
         idx = np.searchsorted(h.ts_ms, ts, side="right") - 1
         ok = idx >= 0
-        long_usd[ok] += h.long_usd[idx[ok]] @ w
-        short_usd[ok] += h.short_usd[idx[ok]] @ w
+        _, _, (lo, sh) = downsample_heat(h.ts_ms, h.price_bins_usd, [h.long_usd, h.short_usd],
+                                         frames=idx[ok], grid=grid)
+        long_usd[ok] += lo
+        short_usd[ok] += sh
     return ts, grid, long_usd, short_usd

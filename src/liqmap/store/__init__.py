@@ -14,6 +14,10 @@
                                symbols (venue ids converted by the venue's folder)
 ``classify_store_error``       a DuckDB open/write error as liqmap's: lock held -> retry
                                later; permission, directory, damaged file -> fix your input
+``BarPrediction``              the map's predicted liquidations of one closed bar (the
+                               ``predictions`` table; the running scorecard reads it)
+``LevelApproach``              one approach of a map cluster and what followed (the
+                               ``level_approaches`` table, ``liqmap.watch.approaches``)
 ``SuspectRows``                rows an older liqmap stored that today's checks refuse
                                (``DuckDBStore.suspect_rows()``; ``show-store`` lists them)
 =============================  ============================================================
@@ -30,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+from liqmap.store._approaches import LevelApproach
 from liqmap.store._base import MapSnapshot, SeriesInfo, Store, SuspectRows
 from liqmap.store._duckdb import (
     DEFAULT_DB,
@@ -46,11 +51,14 @@ from liqmap.store._parquet import (
     import_parquet,
     read_parquet_export,
 )
+from liqmap.store._predictions import BarPrediction
 from liqmap.store._records import normalise_liquidation_side
 
 __all__ = [
+    "BarPrediction",
     "DEFAULT_DB",
     "DuckDBStore",
+    "LevelApproach",
     "MapSnapshot",
     "ParquetExport",
     "SCHEMA_VERSION",

@@ -7,9 +7,9 @@ SQL stays behind this interface. Records in and out are liqmap's own domain reco
 Rules every implementation keeps:
 
 - Each ``write_*`` call is one transaction: all of its rows are committed, or none is.
-- Writes are idempotent upserts on the natural key (``venue, symbol, ts_ms`` for bars and
-  snapshots; ``venue, symbol, ts_ms, side, price, qty_coin`` for realized liquidations, so
-  Binance snapshot files that repeat every row are stored once).
+- Writes are idempotent upserts on the natural key (``venue, symbol, ts_ms`` for bars,
+  snapshots and per-bar predictions; ``venue, symbol, ts_ms, side, price, qty_coin`` for
+  realized liquidations, so Binance snapshot files that repeat every row are stored once).
 - Reads return rows sorted by ``ts_ms``; an empty selection returns an empty record, not None.
 - Venue and symbol are checked and stored canonically (:func:`liqmap.store.canonical_series`:
   a known venue id, ccxt ids as aliases; a ccxt symbol, venue ids converted).
@@ -115,8 +115,17 @@ class Store(Protocol):
                        end_ms: int | None = None) -> list[MapSnapshot]:
         """Snapshots with ``start_ms <= ts_ms < end_ms``, oldest first."""
 
-    def record_run(self, kind: str, params: dict, summary: dict) -> str:
-        """Record a model/backtest run; return its id."""
+    def write_predictions(self, rows) -> int:
+        """Upsert per-bar predictions (``BarPrediction`` records); return rows written."""
+
+    def read_predictions(self, venue: str, symbol: str, start_ms: int | None = None,
+                         end_ms: int | None = None) -> list:
+        """Predictions (``BarPrediction``) with ``start_ms <= ts_ms < end_ms``, oldest first."""
+
+    def record_run(self, kind: str, params: dict, summary: dict, *, run_id: str | None = None,
+                   ts_ms: int | None = None) -> str:
+        """Record a model/backtest run; return its id (``run_id``, ``ts_ms``: new id, now,
+        unless given, as a Parquet import restores them)."""
 
     def list_runs(self, kind: str | None = None) -> list[dict]:
         """Recorded runs, newest first: ``{"run_id", "kind", "ts_ms", "params", "summary"}``."""

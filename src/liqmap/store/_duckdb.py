@@ -10,6 +10,12 @@ any error) and an idempotent upsert on the natural key:
   (repeats within a batch and rows already stored are skipped).
 - ``snapshots``: ``(venue, symbol, ts_ms)``; the last write wins.
 - ``runs``: ``run_id``.
+- ``level_approaches``: ``(venue, symbol, ts_ms, side, cluster_price_usd)``; the last write
+  wins (a pending approach becomes resolved). Created on older store files when they are
+  opened writable; read-only, such a file simply has none.
+- ``predictions``: ``(venue, symbol, ts_ms)``; the last write wins. The map's predicted
+  liquidations per closed bar (``liqmap live --db``), read by the running scorecard; created
+  on older store files like ``level_approaches``.
 
 A process killed during a write loses nothing committed before and leaves no half batch:
 DuckDB replays its write-ahead log on the next open and drops the uncommitted transaction.
@@ -23,16 +29,29 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from liqmap._exceptions import InputError, LiqmapError, RetryLaterError
 from liqmap.core.bars import Bars
 from liqmap.core.realized import MAX_EVENT_NOTIONAL_USD, RealizedLiquidations
 from liqmap.store import _records as rec
+from liqmap.store._approaches import (
+    APPROACH_COLUMNS,
+    LevelApproach,
+    approach_from_row,
+    approach_row,
+)
 from liqmap.store._base import MapSnapshot, SeriesInfo, SuspectRows
+from liqmap.store._predictions import (
+    PREDICTION_COLUMNS,
+    BarPrediction,
+    prediction_from_row,
+    prediction_row,
+)
 
 __all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "DuckDBStore", "classify_store_error",
            "open_store"]
@@ -60,6 +79,26 @@ _DDL = (
     "seq BIGINT NOT NULL DEFAULT nextval('runs_seq'), kind VARCHAR NOT NULL, "
     "ts_ms BIGINT NOT NULL, params VARCHAR NOT NULL, summary VARCHAR NOT NULL)",
 )
+#: Level watch (liqmap.watch.approaches): created on older store files when opened writable.
+_APPROACH_DDL = (
+    f"CREATE TABLE IF NOT EXISTS level_approaches ({_KEY}, side VARCHAR NOT NULL, "
+    "cluster_price_usd DOUBLE NOT NULL, notional_usd DOUBLE NOT NULL, price_usd DOUBLE NOT NULL, "
+    "distance_pct DOUBLE NOT NULL, horizon_start_ms BIGINT NOT NULL, horizon_ms BIGINT NOT NULL, "
+    "outcome VARCHAR NOT NULL, crossed_ts_ms BIGINT, max_beyond_pct DOUBLE NOT NULL, "
+    "move_pct DOUBLE NOT NULL, realized_long_usd DOUBLE NOT NULL, "
+    "realized_short_usd DOUBLE NOT NULL, map_ts_ms BIGINT, "
+    "PRIMARY KEY (venue, symbol, ts_ms, side, cluster_price_usd))"
+)
+_APPROACH_COLS = ", ".join(APPROACH_COLUMNS)
+_APPROACH_SET = ", ".join(f"{c} = excluded.{c}" for c in APPROACH_COLUMNS
+                          if c not in ("venue", "symbol", "ts_ms", "side", "cluster_price_usd"))
+#: The running scorecard's per-bar predictions: created on older store files like the above.
+_PREDICTION_DDL = (
+    f"CREATE TABLE IF NOT EXISTS predictions ({_KEY}, bar_ms BIGINT NOT NULL, "
+    "predicted_long_usd DOUBLE NOT NULL, predicted_short_usd DOUBLE NOT NULL, "
+    "params VARCHAR NOT NULL, PRIMARY KEY (venue, symbol, ts_ms))"
+)
+_PREDICTION_COLS = ", ".join(PREDICTION_COLUMNS)
 _BAR_COLS = ("ts_ms",) + rec.BAR_REQUIRED + rec.BAR_OPTIONAL
 _BAR_SET = ", ".join([f"{c} = excluded.{c}" for c in rec.BAR_REQUIRED]
                      + [f"{c} = COALESCE(excluded.{c}, bars.{c})" for c in rec.BAR_OPTIONAL])
@@ -202,6 +241,12 @@ class DuckDBStore:
         if version is None or version > SCHEMA_VERSION:
             raise InputError(f"{self._path} has schema version {version}; this liqmap reads "
                              f"version {SCHEMA_VERSION}; upgrade liqmap")
+        if "level_approaches" not in have and not self._read_only:
+            with self._transaction() as tx:  # a store made before the level watch
+                tx.execute(_APPROACH_DDL)
+        if "predictions" not in have and not self._read_only:
+            with self._transaction() as tx:  # a store made before the running scorecard
+                tx.execute(_PREDICTION_DDL)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -241,10 +286,8 @@ class DuckDBStore:
                 yield con
                 con.execute("COMMIT")
             except BaseException as exc:
-                try:
+                with suppress(duckdb.Error):  # a failed COMMIT has already rolled back
                     con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass  # a failed COMMIT has already rolled back
                 if isinstance(exc, duckdb.TransactionException):
                     raise RetryLaterError(f"store {self._path}: write failed, nothing of this "
                                           f"batch was stored ({exc}); retry") from exc
@@ -380,6 +423,113 @@ class DuckDBStore:
             rows = con.execute(sql + " ORDER BY ts_ms", params).fetchall()
         return [rec.snapshot_from_row(r) for r in rows]
 
+    # -- level watch ------------------------------------------------------------------
+
+    def write_level_approaches(self, approaches) -> int:
+        """Upsert level approaches (:class:`~liqmap.store.LevelApproach`) in one
+        transaction; return rows written.
+
+        The key is ``(venue, symbol, ts_ms, side, cluster_price_usd)``; the last write wins,
+        so a ``pending`` record is replaced by its resolved one. Every record is checked
+        (canonical names, finite numbers, a known outcome) before the transaction begins.
+        """
+        self._writable()
+        rows = [approach_row(a) for a in approaches]
+        if not rows:
+            return 0
+        marks = ", ".join("?" * len(APPROACH_COLUMNS))
+        with self._transaction() as con:
+            con.executemany(f"INSERT INTO level_approaches ({_APPROACH_COLS}) VALUES ({marks}) "
+                            f"ON CONFLICT DO UPDATE SET {_APPROACH_SET}", rows)
+        return len(rows)
+
+    def read_level_approaches(self, venue: str | None = None, symbol: str | None = None,
+                              start_ms: int | None = None, end_ms: int | None = None,
+                              outcome: str | None = None) -> list[LevelApproach]:
+        """Stored approaches with ``start_ms <= ts_ms < end_ms``, oldest first.
+
+        ``venue`` / ``symbol`` / ``outcome`` narrow the selection when given (venue and
+        symbol in any spelling :func:`~liqmap.store.canonical_series` accepts). A store
+        made before the level watch, opened read-only, has none: an empty list.
+        """
+        where: list[str] = []
+        params: list = []
+        if venue is not None:
+            venue = rec.check_names(venue, symbol or "BTC/USDT:USDT", "level approaches")[0]
+            where.append("venue = ?")
+            params.append(venue)
+        if symbol is not None:
+            symbol = rec.check_names(venue or "binance", symbol, "level approaches")[1]
+            where.append("symbol = ?")
+            params.append(symbol)
+        for bound, op in ((start_ms, ">="), (end_ms, "<")):
+            if bound is not None:
+                where.append(f"ts_ms {op} ?")
+                params.append(int(bound))
+        if outcome is not None:
+            where.append("outcome = ?")
+            params.append(outcome)
+        sql = f"SELECT {_APPROACH_COLS} FROM level_approaches"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._reading() as con:
+            if not con.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                               "table_name = 'level_approaches'").fetchall()[0][0]:
+                return []
+            rows = con.execute(sql + " ORDER BY ts_ms, venue, symbol, side, cluster_price_usd",
+                               params).fetchall()
+        return [approach_from_row(r) for r in rows]
+
+    # -- predictions (the running scorecard) -----------------------------------------
+
+    def write_predictions(self, rows) -> int:
+        """Upsert per-bar predictions (:class:`~liqmap.store.BarPrediction`) in one
+        transaction; return rows written.
+
+        The key is ``(venue, symbol, ts_ms)``; the last write wins. Every record is checked
+        (canonical names, whole ms, finite USD >= 0, bar_ms > 0, JSON params) before the
+        transaction begins.
+        """
+        self._writable()
+        last = {r[:3]: r for r in (prediction_row(p) for p in rows)}  # a repeat: last wins
+        if not last:
+            return 0
+        batch = pa.table(dict(zip(PREDICTION_COLUMNS, zip(*last.values(), strict=True),
+                                  strict=True)))
+        sql = (f"INSERT INTO predictions ({_PREDICTION_COLS}) SELECT {_PREDICTION_COLS} FROM "
+               "{batch} ON CONFLICT DO UPDATE SET bar_ms = excluded.bar_ms, "
+               "predicted_long_usd = excluded.predicted_long_usd, "
+               "predicted_short_usd = excluded.predicted_short_usd, params = excluded.params")
+        with self._transaction() as con:
+            self._insert(con, batch, sql, [])
+        return batch.num_rows
+
+    def read_predictions(self, venue: str, symbol: str, start_ms: int | None = None,
+                         end_ms: int | None = None) -> list[BarPrediction]:
+        """Predictions with ``start_ms <= ts_ms < end_ms``, oldest first (may be empty).
+
+        ``venue`` / ``symbol`` in any spelling :func:`~liqmap.store.canonical_series`
+        accepts. A store made before the running scorecard, opened read-only, has none.
+        """
+        venue, symbol = rec.check_names(venue, symbol, "predictions")
+        sql = f"SELECT {_PREDICTION_COLS} FROM predictions WHERE venue = ? AND symbol = ?"
+        params: list = [venue, symbol]
+        for bound, op in ((start_ms, ">="), (end_ms, "<")):
+            if bound is not None:
+                sql += f" AND ts_ms {op} ?"
+                params.append(int(bound))
+        with self._reading() as con:
+            if not self._table_exists(con, "predictions"):
+                return []
+            rows = con.execute(sql + " ORDER BY ts_ms", params).fetchall()
+        parsed: dict = {}
+        return [prediction_from_row(r, parsed) for r in rows]
+
+    @staticmethod
+    def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+        return con.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                           "table_name = ?", [table]).fetchall()[0][0] > 0
+
     # -- runs -------------------------------------------------------------------------
 
     def record_run(self, kind: str, params: dict, summary: dict, *, run_id: str | None = None,
@@ -393,7 +543,8 @@ class DuckDBStore:
         if not isinstance(kind, str) or not kind.strip():
             raise InputError(f"run kind must be a non-empty string such as 'backtest', got "
                              f"{kind!r}")
-        row = [run_id or uuid.uuid4().hex, kind,
+        run = run_id or uuid.uuid4().hex
+        row = [run, kind,
                time.time_ns() // 1_000_000 if ts_ms is None else int(ts_ms),
                rec.to_json(params, "run params"), rec.to_json(summary, "run summary")]
         with self._transaction() as con:
@@ -401,7 +552,7 @@ class DuckDBStore:
                         "(?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET kind = excluded.kind, "
                         "ts_ms = excluded.ts_ms, params = excluded.params, "
                         "summary = excluded.summary", row)
-        return row[0]
+        return run
 
     def list_runs(self, kind: str | None = None) -> list[dict]:
         """Recorded runs, newest first: ``{"run_id", "kind", "ts_ms", "params", "summary"}``."""
@@ -417,11 +568,14 @@ class DuckDBStore:
     # -- inventory --------------------------------------------------------------------
 
     def series(self) -> list[SeriesInfo]:
-        """What is stored, per table (bars, realized, snapshots), venue and symbol."""
-        sql = " UNION ALL ".join(
-            f"SELECT '{t}', venue, symbol, count(*), min(ts_ms), max(ts_ms) FROM {t} "
-            "GROUP BY venue, symbol" for t in SERIES_TABLES)
+        """What is stored, per table (bars, realized, snapshots, predictions), venue and
+        symbol."""
         with self._reading() as con:
+            tables = SERIES_TABLES + (("predictions",)
+                                      if self._table_exists(con, "predictions") else ())
+            sql = " UNION ALL ".join(
+                f"SELECT '{t}', venue, symbol, count(*), min(ts_ms), max(ts_ms) FROM {t} "
+                "GROUP BY venue, symbol" for t in tables)
             rows = con.execute(sql + " ORDER BY 1, 2, 3").fetchall()
         return [SeriesInfo(table=r[0], venue=r[1], symbol=r[2], rows=int(r[3]),
                            first_ts_ms=int(r[4]), last_ts_ms=int(r[5])) for r in rows]
@@ -460,7 +614,7 @@ class DuckDBStore:
                 self._con.close()
                 self._con = None
 
-    def __enter__(self) -> "DuckDBStore":
+    def __enter__(self) -> DuckDBStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

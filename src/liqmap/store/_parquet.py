@@ -41,6 +41,7 @@ import tempfile
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -465,7 +466,8 @@ def _column(table: pa.Table, name: str) -> np.ndarray | None:
 
 
 def _bars_of(sub: pa.Table, venue: str, symbol: str, source: str) -> Bars:
-    cols = {c: _column(sub, c) for c in rec.BAR_REQUIRED + rec.BAR_OPTIONAL}
+    # each column an array, or None where absent or all null (Bars checks them)
+    cols: dict[str, Any] = {c: _column(sub, c) for c in rec.BAR_REQUIRED + rec.BAR_OPTIONAL}
     bars = Bars(ts_ms=sub["ts_ms"].to_numpy(), **cols, venue=venue, symbol=symbol, source=source)
     rec.bars_batch(bars)  # the store's own checks, now rather than half-way through
     return bars

@@ -194,7 +194,8 @@ def _optional(values: np.ndarray) -> np.ndarray | None:
 def bars_from_columns(cols: dict[str, np.ndarray], venue: str, symbol: str,
                       source: str) -> Bars:
     """``Bars`` from fetched columns (``ts_ms`` + required + optional)."""
-    kw = {name: np.asarray(cols[name], dtype=np.float64) for name in BAR_REQUIRED}
+    # required columns as arrays, optional ones as arrays or None (Bars checks them)
+    kw: dict[str, Any] = {name: np.asarray(cols[name], dtype=np.float64) for name in BAR_REQUIRED}
     for name in BAR_OPTIONAL:
         kw[name] = _optional(cols[name]) if len(cols["ts_ms"]) else None
     return Bars(ts_ms=np.asarray(cols["ts_ms"], dtype=np.int64), **kw, venue=venue,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -115,9 +116,9 @@ def _burst(real_long, real_short, t_hit, below) -> np.ndarray:
     return np.where(t_hit >= 0, np.log1p(usd), np.nan)
 
 
-def _wall_controls(high, low, close, real, dec, d, p: ReactionParams):
+def _wall_controls(high, low, close, real: tuple[Any, Any], dec, d, p: ReactionParams):
     """Mean hit and mean ``log1p`` burst (of hits) of the same signed distances placed at
-    ``n_controls`` other decision bars."""
+    ``n_controls`` other decision bars; ``real``: realized long and short USD per bar."""
     rng = np.random.default_rng(p.seed + 2)
     hit_c, burst_c = np.full(len(dec), np.nan), np.full(len(dec), np.nan)
     for i in range(len(dec)):

@@ -278,7 +278,7 @@ def _sentences(st: MarketState) -> list[str]:
            f"{utc_minute(f.trough_ts_ms)} UTC ({f.drop_coin_pct:.1f}% in coins); OI went from "
            f"{fmt_usd(st.oi_start_usd)} to {fmt_usd(st.oi_end_usd)} over the window "
            f"(peak {fmt_usd(st.oi_peak_usd)} at {utc_minute(st.oi_peak_ts_ms)})."]
-    if st.realized_long_usd is not None:
+    if st.realized_long_usd is not None and st.realized_short_usd is not None:  # set together
         worst = max(st.realized_per_day, key=lambda d: d["long_usd"] + d["short_usd"],
                     default=None)
         out.append(f"Realized liquidations: {fmt_usd(st.realized_long_usd)} longs and "

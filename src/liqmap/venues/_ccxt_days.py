@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +55,7 @@ def bars_frame(bars: Bars) -> pd.DataFrame:
 
 
 def _day_ms(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
 
 
 class CcxtDays:
@@ -91,6 +91,12 @@ class CcxtDays:
     def oi_timeframe(self) -> str:
         """Open-interest step: the bar timeframe, but at least 5m (venues have no 1m OI)."""
         return "5m" if self.timeframe in (None, "1m", "3m") else self.timeframe
+
+    def _bar_timeframe(self) -> str:
+        """The bar timeframe (bars are fetched only when a bar dataset named one)."""
+        if self.timeframe is None:
+            raise ConfigError("no bar timeframe: request a klines-<tf> or ohlcv-<tf> dataset")
+        return self.timeframe
 
     def outputs(self, day: date) -> dict[str, Path]:
         """Files of ``day`` for the requested datasets."""
@@ -161,10 +167,10 @@ class CcxtDays:
     # -- raw series, fetched once per day ---------------------------------------------
     def _series(self, name: str, start: int, end: int, cache: dict):
         if name not in cache:
-            h, s, tf = self.hist, self.symbol, self.timeframe
+            h, s = self.hist, self.symbol
             oi_step = h.exchange.parse_timeframe(self.oi_timeframe) * 1000
             cache[name] = {
-                "ohlcv": lambda: h.fetch_ohlcv(s, tf, start, end),
+                "ohlcv": lambda: h.fetch_ohlcv(s, self._bar_timeframe(), start, end),
                 "oi": lambda: h.fetch_open_interest_history(s, self.oi_timeframe,
                                                             start - oi_step, end + oi_step),
                 "funding": lambda: h.fetch_funding_rate_history(s, start - MS_PER_DAY, end),

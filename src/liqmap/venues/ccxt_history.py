@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from liqmap._exceptions import ConfigError, InputError
@@ -92,7 +92,7 @@ def venue_config(venue: str) -> VenueConfig:
                           f"{archives} for its public archive)") from None
 
 
-def paginate(fetch_page: Callable[[int, int, int], list], ts_of: Callable[[object], int],
+def paginate(fetch_page: Callable[[int, int, int], list], ts_of: Callable[[Any], int],
              start_ms: int, end_ms: int, step_ms: int, limit: int) -> list:
     """Every record with ``start_ms <= ts < end_ms``, in windows of ``limit * step_ms``.
 
@@ -117,7 +117,7 @@ def paginate(fetch_page: Callable[[int, int, int], list], ts_of: Callable[[objec
             out.setdefault(ts_of(rec), rec)
         last = max((ts_of(r) for r in page), default=None)
         full = len(page) >= limit and last is not None and last + step_ms < w_end
-        since = last + 1 if full else w_end
+        since = last + 1 if full and last is not None else w_end
     return [out[k] for k in sorted(out)]
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from liqmap._exceptions import ConfigError
 from liqmap.core import mapstats

@@ -58,7 +58,7 @@ class FrameMaps:
     bar_idx: np.ndarray
 
     @classmethod
-    def build(cls, model: LiquidationModel, bars: Bars, every_bars: int = 1) -> "FrameMaps":
+    def build(cls, model: LiquidationModel, bars: Bars, every_bars: int = 1) -> FrameMaps:
         """Run ``model`` once over ``bars`` with a frame about every ``every_bars`` bars.
 
         The band is switched off (frames are those of the central preset anyway).

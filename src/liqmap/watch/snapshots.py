@@ -13,7 +13,7 @@ as maps (:class:`liqmap.core.records.LiqMap`) ready for a :class:`liqmap.watch.W
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -187,18 +187,17 @@ def test_exhausted_retries_raise_retry_later(archive_site):
     rel = f"/{UM}/daily/metrics/BTCUSDT/BTCUSDT-metrics-2025-12-01.zip"
     archive_site.fail[rel] = [503] * 10
     sleeps = Sleeps()
-    with HttpFetcher(retry=RetryPolicy(attempts=4, jitter=0.0), sleep=sleeps) as http:
-        with pytest.raises(RetryLaterError, match="4 times"):
-            http.get(archive_site.url + rel)
+    with (HttpFetcher(retry=RetryPolicy(attempts=4, jitter=0.0), sleep=sleeps) as http,
+          pytest.raises(RetryLaterError, match="4 times")):
+        http.get(archive_site.url + rel)
     assert archive_site.paths().count(rel) == 4 and len(sleeps) == 3
 
 
 def test_connection_refused_is_retried_then_retry_later(tmp_path):
     sleeps = Sleeps()
     with HttpFetcher(retry=RetryPolicy(attempts=2, jitter=0.0), sleep=sleeps,
-                     timeout_s=2) as http:
-        with pytest.raises(RetryLaterError):
-            http.get("http://127.0.0.1:9/nothing.zip")  # port 9 (discard): nothing listens
+                     timeout_s=2) as http, pytest.raises(RetryLaterError):
+        http.get("http://127.0.0.1:9/nothing.zip")  # port 9 (discard): nothing listens
     assert sleeps == [0.5]
 
 

@@ -1,7 +1,11 @@
 /* liqmap dashboard: fetches /api/v1/* and draws it with Plotly.js (served locally).
  *
  * Panels: heatmap (price x time, longs + shorts, log colour scale as in
- * liqmap.plots.heatmap), cumulative liquidation map, cascade simulator, scorecard.
+ * liqmap.plots.heatmap), cumulative liquidation map, brief (the map read as traders read
+ * one: /api/v1/brief), cascade simulator, scorecard, level watch (the stored approaches of
+ * clusters, when the source is a store). The counting toggle (liqmap / vendor-style) and
+ * the time picker (at_ms) re-request map, heatmap and brief; the map downloads as CSV and
+ * the brief as JSON.
  * Every panel shows the API's error message ({"detail": ...}) instead of a blank chart.
  * Rendering state is written to data-* attributes so a browser test can wait on it.
  */
@@ -75,10 +79,28 @@
     }
     return body;
   }
+  function apiUrl(path, params) {  // a link to an API answer (the downloads)
+    const q = new URLSearchParams(params || {}).toString();
+    return `${API}/${path}${q ? "?" + q : ""}`;
+  }
+  function atMs() {  // the time picker, read as UTC; null: the last bar
+    const v = $("at").value;
+    if (!v) return null;
+    const t = Date.parse(v.length <= 16 ? `${v}:00Z` : `${v}Z`);
+    return Number.isFinite(t) ? t : null;
+  }
   function selection() {
     const q = { venue: $("venue").value, lookback: $("lookback").value };
     if ($("symbol").value) q.symbol = $("symbol").value;
+    if ($("convention").value === "vendor") q.convention = "vendor";
+    const at = atMs();
+    if (at !== null) q.at_ms = String(at);
     return q;
+  }
+  const convLabel = (c) => (c === "vendor" ? "vendor-style" : "liqmap");
+  function setConvLabel(el, c) {
+    el.textContent = c === "vendor" ? "vendor-style counting" : "liqmap counting";
+    el.classList.toggle("vendor", c === "vendor");
   }
   function setStatus(text, bad = false) {
     $("status").textContent = text;
@@ -175,6 +197,7 @@
         };
       }).filter((t) => t.x.length);
   }
+  const barMs = (d) => { const t = d.price.ts_ms; return t.length > 1 ? t[1] - t[0] : 300000; };
   async function renderHeatmap(d) {
     const el = $("heatmap"), bins = d.price_bins_usd, ts = d.ts_ms;
     if (!ts.length || !bins.length) throw new Error("the server sent an empty heatmap");
@@ -209,13 +232,17 @@
         text: fmtPrice(last), showarrow: false, bgcolor: C.price,
         font: { color: C.bg, size: 10 } }] : [],
     }), PLOTLY_CONFIG);
+    const conv = d.convention || "liqmap";
     $("heatmap-title").textContent = `Liquidation heatmap · ${d.symbol} · ${d.venue} · ` +
-      `${d.lookback} · ${utc(ts[0])} → ${utc(ts[ts.length - 1])} UTC`;
+      `${d.lookback} · ${utc(ts[0])} → ${utc(ts[ts.length - 1])} UTC · ${convLabel(conv)} counting`;
+    const warm = Object.values(d.warmup_bars || {}).reduce((a, b) => Math.max(a, b), 0);
     $("heatmap-note").textContent = d.lookback_clamped
-      ? `The ${d.lookback} lookback reaches before the data: shown from ${utc(ts[0])} UTC.` : "";
+      ? `The ${d.lookback} lookback reaches before the data: shown from ${utc(ts[0])} UTC.`
+      : warm > 0 ? `Standing levels: the first column holds the positions opened in the ` +
+        `${warm} bars (${(warm * barMs(d) / 86400000).toFixed(1)} days) run before it.` : "";
     state.dataVersion = d.data_version;
     Object.assign(el.dataset, { state: "rendered", renderedLookback: d.lookback,
-      dataVersion: String(d.data_version),
+      dataVersion: String(d.data_version), convention: conv, toMs: String(ts[ts.length - 1]),
       xFromMs: String(xr[0]), xToMs: String(xr[1]), nonzeroCells: String(nonzero) });
     return yr;
   }
@@ -232,9 +259,9 @@
     const s = m.summary, p = m.price_usd;
     const lines = Object.keys(s.imbalance || {}).sort((a, b) => parseFloat(a) - parseFloat(b))
       .map((k) => imbalanceLine(s.imbalance[k], p));
-    const mp = s.max_pain;
+    const mp = s.harvest_level || s.max_pain;
     if (mp && mp.price_usd !== null) {
-      lines.push(`max pain <b style="color:${C.maxpain}">${fmtPrice(mp.price_usd)}</b> ` +
+      lines.push(`harvest level (most notional per unit of push) <b style="color:${C.maxpain}">${fmtPrice(mp.price_usd)}</b> ` +
         `(${fmtPct(mp.distance_pct, 1)}, ${fmtUsd(mp.notional_usd)} of ${mp.side}s)`);
     }
     $("imbalance").innerHTML = `price ${fmtPrice(p)} · ${utc(m.ts_ms)} UTC<br>` +
@@ -252,7 +279,7 @@
     if (s.max_pain && s.max_pain.price_usd !== null) {
       shapes.push(line(s.max_pain.price_usd, C.maxpain, "dash"));
       notes.push({ xref: "paper", x: 1, xanchor: "right", yanchor: "bottom",
-        y: s.max_pain.price_usd, text: "max pain", showarrow: false,
+        y: s.max_pain.price_usd, text: "harvest level", showarrow: false,
         font: { color: C.maxpain, size: 10 } });
     }
     for (const side of ["short", "long"]) {
@@ -292,7 +319,65 @@
       yaxis: axis({ range: [lo, hi], tickformat: ",.0f" }),
     }), PLOTLY_CONFIG);
     renderMapText(m);
-    Object.assign(el.dataset, { state: "rendered", renderedTsMs: String(m.ts_ms) });
+    setConvLabel($("map-convention"), m.convention || "liqmap");
+    Object.assign(el.dataset, { state: "rendered", renderedTsMs: String(m.ts_ms),
+      convention: m.convention || "liqmap" });
+  }
+
+  // ---------- brief (/api/v1/brief: the numbers of `liqmap brief`) ----------
+  function ratioText(r) {
+    if (r.ratio === null || r.ratio === undefined) {
+      return r.shorts_usd > 0 && !(r.longs_usd > 0) ? "shorts only" : "n/a";
+    }
+    if (r.ratio >= 1) return `${r.ratio.toFixed(1)}:1 shorts`;
+    return r.ratio > 0 ? `${(1 / r.ratio).toFixed(1)}:1 longs` : "longs only";
+  }
+  function watchText(x) {  // [price, notional, distance %] or a dict
+    const [p, usd, d] = Array.isArray(x) ? x : [x.price_usd, x.notional_usd, x.distance_pct];
+    return `${fmtPrice(p)} <small>(${fmtPct(d, 1)}, ${fmtUsd(usd, 2)})</small>`;
+  }
+  function briefNumbers(b) {
+    const rows = b.bands.map((r) => `<tr><td>${r.within_pct === null ? "±50 % (whole map)"
+      : `±${r.within_pct} %`}</td><td class="s">${fmtUsd(r.shorts_usd)}</td>` +
+      `<td class="l">${fmtUsd(r.longs_usd)}</td><td><b class="r">${ratioText(r)}</b></td></tr>`)
+      .join("");
+    const level = (c) => (c && c.price_usd !== null
+      ? `${fmtPrice(c.price_usd)} (${fmtPct(c.distance_pct, 1)})` : "none within ±50 %");
+    const layers = (sd) => {
+      const l = (b.layers || {})[sd] || { layers: [] };
+      const at = l.layers.slice(0, 4).map((x) => fmtPrice(x.price_usd)).join(", ") || "none";
+      return `${at}${l.staircase ? " · <b class=\"r\">staircase</b>" : ""}`;
+    };
+    const w = b.watch_levels || {};
+    return `<table data-testid="brief-bands"><thead><tr><th>band</th><th>shorts above</th>` +
+      `<th>longs below</th><th>ratio</th></tr></thead><tbody>${rows}</tbody></table><dl>` +
+      `<dt>squeeze ceiling</dt><dd class="s" data-testid="brief-ceiling">${level(b.squeeze_ceiling)}</dd>` +
+      `<dt>flush floor</dt><dd class="l" data-testid="brief-floor">${level(b.flush_floor)}</dd>` +
+      `<dt>watch above</dt><dd>${(w.above || []).map(watchText).join(" → ") || "none"}</dd>` +
+      `<dt>watch below</dt><dd>${(w.below || []).map(watchText).join(" → ") || "none"}</dd>` +
+      `<dt>short layers</dt><dd class="s">${layers("short")}</dd>` +
+      `<dt>long layers</dt><dd class="l">${layers("long")}</dd></dl>`;
+  }
+  function renderBrief(b, q) {
+    const conv = (b.convention && b.convention.convention) || "liqmap";
+    $("brief-text").textContent = b.text;
+    $("brief-numbers").innerHTML = briefNumbers(b);
+    setConvLabel($("brief-convention"), conv);
+    $("brief-sub").textContent = `(${b.venue} · ${utc(b.ts_ms)} UTC · price ` +
+      `${fmtPrice(b.price_usd)} · positions opened over all the history up to then)`;
+    const link = $("brief-json");
+    link.href = apiUrl("brief", q);
+    link.download = `liqmap-brief-${b.venue}-${utc(b.ts_ms).replace(/[ :-]/g, "")}-${conv}.json`;
+    Object.assign($("brief").dataset, { state: "rendered", tsMs: String(b.ts_ms),
+      convention: conv });
+  }
+  function showBriefError(e) {
+    const box = $("brief-error");
+    box.textContent = `Could not load the brief: ${e.message || e}`;
+    box.hidden = false;
+    $("brief-text").textContent = "";
+    $("brief-numbers").innerHTML = "";
+    $("brief").dataset.state = "error";
   }
 
   async function loadCharts() {
@@ -301,7 +386,10 @@
     setStatus(`loading ${q.venue} · ${q.lookback}…`);
     const cols = Math.round($("heatmap").clientWidth / 2);  // about one frame per 2 px
     const hq = Object.assign({ resolution: Math.max(50, Math.min(1000, cols || 300)) }, q);
-    const [hm, mp] = await Promise.allSettled([api("heatmap", hq), api("map", q)]);
+    const bq = Object.assign({}, q);  // the brief counts all the history up to the time
+    delete bq.lookback;
+    const [hm, mp, br] = await Promise.allSettled([api("heatmap", hq), api("map", q),
+      api("brief", bq)]);
     if (seq !== state.seq) return;  // a newer selection is loading
     let yr = null, failed = false;
     try {
@@ -312,6 +400,7 @@
     try {
       if (mp.status === "rejected") throw mp.reason;
       await renderMap(mp.value, yr);
+      $("map-csv").href = apiUrl("map", Object.assign({}, q, { format: "csv" }));
       clearError("map");
       if (yr) Plotly.Plots.resize($("heatmap"));  // the map's text may have made the row taller
     } catch (e) {
@@ -320,6 +409,11 @@
       $("imbalance").textContent = "";
       $("clusters").innerHTML = "";
     }
+    try {
+      if (br.status === "rejected") throw br.reason;
+      renderBrief(br.value, bq);
+      clearError("brief");
+    } catch (e) { failed = true; showBriefError(e); }
     setStatus(failed ? "some panels failed: see the messages on them" : state.span, failed);
     document.body.dataset.state = failed ? "error" : "ready";
   }
@@ -393,7 +487,47 @@
       `${HEADS.map((k) => `<th>${k}</th>`).join("")}</tr></thead><tbody>${rows.join("")}` +
       `</tbody></table>${verdicts ? `<ul>${verdicts}</ul>` : ""}`;
   }
+  // the running scorecard (a store's live predictions): rolling spans and a small series
+  const RUN_METRICS = ["spearman", "r2_log", "total_ratio", "n_bars"];
+  const RUN_HEADS = ["spearman", "R² (log)", "total ratio", "bars"];
+  function runningHtml(r) {
+    const spans = Object.entries(r.spans).filter(([, sp]) => sp.metrics);
+    const rows = [];
+    for (const [label, sp] of spans) {
+      for (const side of Object.keys(sp.metrics)) {
+        for (const [pred, m] of Object.entries(sp.metrics[side])) {
+          rows.push(`<tr class="${pred === "model" ? "model" : ""}"><td>${esc(label)}</td>` +
+            `<td>${esc(side)}</td><td>${esc(pred)}</td>` +
+            `${RUN_METRICS.map((k) => `<td>${num(m[k])}</td>`).join("")}</tr>`);
+        }
+      }
+    }
+    const first = spans.length ? spans[0][1] : null;  // the shortest span's verdicts
+    const verdicts = first ? Object.values(first.verdict).flatMap((v) => Object.values(v))
+      .map((v) => `<li>${esc(v.statement)}</li>`).join("") : "";
+    const lb = r.realized_lower_bound ? " · realized is a lower bound (the feed drops some)" : "";
+    return `<p data-testid="scorecard-running">running · ${esc(r.venue)} ${esc(r.symbol)} · ` +
+      `${r.n_predictions} predicted bars ${utc(r.first_ts_ms)} → ${utc(r.end_ms)} UTC${lb}</p>` +
+      `<div id="scorecard-series" class="chart mini" data-testid="scorecard-series"></div>` +
+      `<table><thead><tr><th>span</th><th>side</th><th>predictor</th>` +
+      `${RUN_HEADS.map((k) => `<th>${k}</th>`).join("")}</tr></thead><tbody>${rows.join("")}` +
+      `</tbody></table>${verdicts ? `<ul>${verdicts}</ul>` : ""}`;
+  }
+  async function renderRunningSeries(r) {
+    const s = r.series, x = s.ts_ms.map((t) => new Date(t));
+    const tr = (key, name, color, dash) => ({ type: "scatter", mode: "lines", name, x,
+      y: s[key], line: { color, width: 1.5, dash }, hovertemplate: `${name} %{y:$.3s}<extra></extra>` });
+    await Plotly.react($("scorecard-series"), [
+      tr("predicted_long_usd", "predicted longs", C.long, "solid"),
+      tr("realized_long_usd", "realized longs", C.longDim, "dot"),
+      tr("predicted_short_usd", "predicted shorts", C.short, "solid"),
+      tr("realized_short_usd", "realized shorts", C.shortDim, "dot"),
+    ], layout({ plot_bgcolor: C.panel, margin: { l: 52, r: 8, t: 4, b: 28 },
+      xaxis: axis({}), yaxis: axis({ tickformat: "$.2s" }) }), PLOTLY_CONFIG);
+    $("scorecard-series").dataset.points = String(s.ts_ms.length);
+  }
   function scorecardHtml(s) {  // {"windows": {W: metrics-W.json}} or one metrics file
+    if (s && s.running) return runningHtml(s.running);
     const cards = s && s.metrics ? [["", s]]
       : Object.entries((s && s.windows) || s || {})
         .filter(([, v]) => v && typeof v === "object" && v.metrics);
@@ -403,7 +537,52 @@
   async function loadScorecard() {
     const el = $("scorecard");
     try {
-      el.innerHTML = scorecardHtml(await api("scorecard"));
+      const s = await api("scorecard");
+      el.innerHTML = scorecardHtml(s);
+      if (s && s.running) await renderRunningSeries(s.running);
+      el.dataset.kind = s && s.running ? "running" : "files";
+      el.dataset.state = "loaded";
+    } catch (e) {
+      el.innerHTML = `<p class="msg">${esc(e.message)}</p>`;
+      el.dataset.state = e.status === 404 ? "missing" : "error";
+    }
+  }
+
+  // ---------- level watch (/api/v1/levels/approaches: a store only) ----------
+  const NO_LEVELS = "No level watch here: it is kept in a liqmap store (liqmap serve --db FILE, " +
+    "filled by liqmap watch --db FILE --record or liqmap live --db FILE).";
+  function levelsHtml(d) {
+    const pct = (x) => (x === null || x === undefined ? "n/a" : `${Math.round(100 * x)} %`);
+    const sums = Object.entries(d.summary || {}).map(([side, v]) =>
+      `<tr><td>${esc(side)}</td><td>${v.approaches}</td><td>${v.through}</td>` +
+      `<td>${v.rejected}</td><td>${v.pending}</td><td>${pct(v.through_share)}</td>` +
+      `<td>${fmtUsd(v.median_realized_usd_through)}</td>` +
+      `<td>${fmtUsd(v.median_realized_usd_rejected)}</td></tr>`).join("");
+    const rows = d.approaches.slice(-30).reverse().map((a) =>
+      `<tr class="${esc(a.outcome)}"><td>${utc(a.ts_ms)}</td><td>${esc(a.side)}</td>` +
+      `<td>${fmtPrice(a.cluster_price_usd)}</td><td>${fmtUsd(a.notional_usd)}</td>` +
+      `<td>${esc(a.outcome)}</td><td>${fmtPct(a.move_pct)}</td>` +
+      `<td>${fmtUsd(a.realized_long_usd)} / ${fmtUsd(a.realized_short_usd)}</td></tr>`).join("");
+    const none = d.approaches.length ? "" : "<p class=\"msg\">No approach stored yet.</p>";
+    return `<table><thead><tr><th>side</th><th>approaches</th><th>through</th>` +
+      `<th>rejected</th><th>pending</th><th>% through</th><th>median realized: through</th>` +
+      `<th>rejected</th></tr></thead><tbody>${sums}</tbody></table>` +
+      `<table><thead><tr><th>time (UTC)</th><th>side</th><th>level</th><th>notional</th>` +
+      `<th>outcome</th><th>move 1 h</th><th>realized L / S</th></tr></thead>` +
+      `<tbody>${rows}</tbody></table>${none}`;
+  }
+  async function loadLevels() {
+    const el = $("levels");
+    if (!state.levelWatch) {
+      el.innerHTML = `<p class="msg">${esc(NO_LEVELS)}</p>`;
+      el.dataset.state = "missing";
+      return;
+    }
+    const q = { limit: 200 };
+    if ($("venue").value && $("venue").value !== "aggregate") q.venue = $("venue").value;
+    if ($("symbol").value) q.symbol = $("symbol").value;
+    try {
+      el.innerHTML = levelsHtml(await api("levels/approaches", q));
       el.dataset.state = "loaded";
     } catch (e) {
       el.innerHTML = `<p class="msg">${esc(e.message)}</p>`;
@@ -449,10 +628,17 @@
     if (h.lookbacks && h.lookbacks.length) fillSelect($("lookback"), h.lookbacks, "7d");
     $("symbol-label").hidden = (h.symbols || []).length < 2;
     state.span = `${h.source} · data ${utc(h.data_from_ms)} → ${utc(h.data_to_ms)} UTC`;
-    for (const id of ["venue", "symbol", "lookback"]) $(id).addEventListener("change", loadCharts);
+    for (const id of ["venue", "symbol", "lookback", "convention", "at"]) {
+      $(id).addEventListener("change", loadCharts);
+    }
+    const iso = (ms) => new Date(ms).toISOString().slice(0, 16);
+    Object.assign($("at"), { min: iso(h.data_from_ms), max: iso(h.data_to_ms) });
+    $("at-latest").addEventListener("click", () => { $("at").value = ""; loadCharts(); });
+    state.levelWatch = Boolean(h.level_watch);
+    for (const id of ["venue", "symbol"]) $(id).addEventListener("change", loadLevels);
     $("shock").addEventListener("input", showShock);
     $("cascade-run").addEventListener("click", runCascade);
-    await Promise.all([loadCharts(), loadScorecard()]);
+    await Promise.all([loadCharts(), loadScorecard(), loadLevels()]);
     openStream();
   }
   window.addEventListener("DOMContentLoaded", init);

@@ -16,6 +16,7 @@ liqmap does not call ccxt; hand it what these methods returned:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ _LIQ_SIDES = {"long": LONG_LIQUIDATED, "sell": LONG_LIQUIDATED,
               "short": SHORT_LIQUIDATED, "buy": SHORT_LIQUIDATED}
 
 
-def _num(value: object) -> float:
+def _num(value: Any) -> float:
     try:
         return float(value) if value is not None else np.nan
     except (TypeError, ValueError):
@@ -179,7 +180,7 @@ def liquidations_from_ccxt(liquidations: Iterable[Mapping], *, venue: str = "bin
     recs = list(liquidations)
     keep = [i for i, r in enumerate(recs) if symbol is None or r.get("symbol") in (None, symbol)]
     rows = [_liq_row(recs[i], i, source) for i in keep]
-    cols = list(zip(*rows)) if rows else [[], [], [], [], []]
+    cols: list[Sequence[Any]] = list(zip(*rows)) if rows else [[], [], [], [], []]
     order = np.argsort(np.asarray(cols[0], dtype=np.int64), kind="stable")
     arrays = [np.asarray(c)[order] for c in cols]
     sym = symbol or (recs[keep[0]].get("symbol") if keep else None) or "BTC/USDT:USDT"

@@ -28,10 +28,12 @@ handshake), ``on_message`` (pings) and ``flush``; and gives its ``ws_url``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
+from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any, Sequence
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -69,7 +71,7 @@ class LoopbackServer:
         self.port = 0
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> Self:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("loopback server did not start")
@@ -95,10 +97,8 @@ class LoopbackServer:
         self._ready.set()
         await self._stop
         server.close()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(server.wait_closed(), 1.0)
-        except asyncio.TimeoutError:
-            pass
 
     @property
     def base(self) -> str:

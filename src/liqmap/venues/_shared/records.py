@@ -13,8 +13,8 @@ engine's own records (``BarUpdate``, ``GapEvent``) are in :mod:`liqmap.live.reco
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 
@@ -67,7 +67,7 @@ class LiveBar:
         """Close time of the bar, Unix ms."""
         return int(self.ts_ms) + int(bar_ms)
 
-    def with_oi(self, open_interest: float, funding_rate: float | None = None) -> "LiveBar":
+    def with_oi(self, open_interest: float, funding_rate: float | None = None) -> LiveBar:
         """The same bar with its open interest (and funding) attached."""
         fr = self.funding_rate if funding_rate is None else funding_rate
         return replace(self, open_interest=float(open_interest), funding_rate=fr)

@@ -9,6 +9,8 @@ has not published yet.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from liqmap.io import OI_STAMP_JITTER_MS, asof_at_close
@@ -21,6 +23,16 @@ class RestBars:
     """``fetch_bars`` and ``attach_oi`` on top of a venue's own REST calls."""
 
     current_oi_fallback = True
+
+    if TYPE_CHECKING:  # provided by the venue client (declared for the type checker only)
+        bar_ms: int
+
+        async def fetch_ohlcv(self, client, since_ms: int, until_ms: int) -> list[LiveBar]: ...
+
+        async def fetch_open_interest_history(self, client, since_ms: int,
+                                              until_ms: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+        async def fetch_open_interest(self, client) -> tuple[int, float]: ...
 
     async def fetch_bars(self, client, since_ms: int, until_ms: int) -> list[LiveBar]:
         """Closed bars opening in ``[since_ms, until_ms]`` with open interest at close."""

@@ -17,8 +17,10 @@ True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from liqmap._exceptions import RetryLaterError
 from liqmap.timeutil import UNIT_MS
@@ -92,10 +94,9 @@ class Connection:
         """Close the socket (does not wait long for a server that vanished)."""
         if self._pinger is not None:
             self._pinger.cancel()
-        try:
+        # closing a dead socket may fail in any way
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(self._ws.close(), 0.25)
-        except Exception:  # noqa: BLE001 - closing a dead socket may fail in any way
-            pass
         transport = getattr(self._ws, "transport", None)
         if transport is not None and not transport.is_closing():
             transport.abort()  # the peer never answered the close frame
@@ -115,7 +116,7 @@ async def open_ws(url: str, *, open_timeout_s: float = 10.0):
             raise RateLimited(f"{url}: HTTP {code} on connect", retry_after_s=_retry_after(
                 exc.response.headers.get("Retry-After"))) from None
         raise StreamClosed(f"{url}: HTTP {code} on connect") from None
-    except (OSError, InvalidHandshake, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, InvalidHandshake) as exc:
         raise StreamClosed(f"{url}: cannot connect ({exc!r})") from None
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from liqmap._exceptions import ConfigError, DataError, LiqmapError
 from liqmap.venues._shared.files import Manifest, atomic_path, atomic_write_bytes
@@ -267,7 +268,7 @@ class BinanceArchive:
             return ArchiveResult(f, "skipped", cpath)
         url = f"{self.base_url}/{f.relpath}"
         sums = self.fetcher.get(url + ".CHECKSUM", allow_missing=True)
-        if not sums.found:
+        if sums.body is None:  # not published (404)
             return ArchiveResult(f, "missing", None)
         expected = parse_checksum(sums.body.decode("utf-8", "replace"), f.name, url + ".CHECKSUM")
         body = self._verified_body(url, f.name, expected)
@@ -282,7 +283,7 @@ class BinanceArchive:
         problem = ""
         for _ in range(2):  # the first try and one retry
             res = self.fetcher.get(url, allow_missing=True)
-            if not res.found:
+            if res.body is None:  # not published (404)
                 return None
             got = hashlib.sha256(res.body).hexdigest()
             if got != expected:
@@ -344,7 +345,8 @@ def download_archive(symbol: str, first: date, last: date, names: list[str], out
     """
     files = archive_files(symbol, first, last, archive_names(names))
     own = http is None
-    kw = {"retry": retry, "min_interval_s": 0.05, **({"sleep": sleep} if sleep is not None else {})}
+    kw: dict[str, Any] = {"retry": retry, "min_interval_s": 0.05,
+                          **({"sleep": sleep} if sleep is not None else {})}
     fetcher = http or HttpFetcher(**kw)
     archive = BinanceArchive(out, base_url=base_url or ARCHIVE_URL, fetcher=fetcher)
     try:

@@ -71,7 +71,7 @@ def parse_force_order(o: dict, spec: VenueSpec) -> LiveLiquidation | None:
     """A ``forceOrder`` order (``o``) of our symbol as a liquidation event."""
     if o.get("s") != spec.venue_symbol:
         return None
-    side = {"SELL": 1, "BUY": -1}.get(o.get("S"))
+    side = {"SELL": 1, "BUY": -1}.get(o.get("S", ""))
     if side is None:
         raise DataError(f"forceOrder side {o.get('S')!r} is neither SELL nor BUY",
                         source="binance stream")

@@ -64,7 +64,7 @@ def _kline_bar(d: dict, spec: VenueSpec, source: str) -> LiveBar:
 
 
 def _liquidation(d: dict, spec: VenueSpec) -> LiveLiquidation:
-    side = {"Buy": 1, "Sell": -1}.get(d.get("S"))
+    side = {"Buy": 1, "Sell": -1}.get(d.get("S", ""))
     if side is None:
         raise DataError(f"allLiquidation side {d.get('S')!r} is neither Buy nor Sell",
                         source="bybit stream")

@@ -98,11 +98,11 @@ class BybitLoopback(LoopbackServer):
         if path == "/v5/market/open-interest":
             lo, hi = int(params.get("startTime", 0)), int(params.get("endTime", 2 ** 62))
             idx = self._rows(lo - self.bar_ms, hi - self.bar_ms, 10 ** 9)[::-1]
-            rows = [{"openInterest": f"{b.open_interest[i]}",
-                     "timestamp": str(int(b.ts_ms[i]) + self.bar_ms)} for i in idx]
+            ois = [{"openInterest": f"{b.open_interest[i]}",
+                    "timestamp": str(int(b.ts_ms[i]) + self.bar_ms)} for i in idx]
             off, lim = int(params.get("cursor") or 0), int(params.get("limit", 50))
-            more = off + lim < len(rows)
+            more = off + lim < len(ois)
             return {"retCode": 0, "retMsg": "OK",
-                    "result": {"list": rows[off:off + lim],
+                    "result": {"list": ois[off:off + lim],
                                "nextPageCursor": str(off + lim) if more else ""}}
         return None

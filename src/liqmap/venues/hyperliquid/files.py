@@ -111,10 +111,16 @@ class HLTrades:
 
 def read_trades(paths, *, max_rows: int | None = None) -> HLTrades:
     """Read trades files (one path or several, in order), optionally the first ``max_rows``."""
-    ts, px, sz, buy = [], [], [], []
+    t: list[int] = []
+    px: list[float] = []
+    sz: list[float] = []
+    buy: list[bool] = []
     for d in _lines(paths, max_rows):
-        ts.append(d["ts"]), px.append(d["px"]), sz.append(d["sz"]), buy.append(d["side"] == "B")
-    ts = np.asarray(ts, np.int64)
+        t.append(d["ts"])
+        px.append(d["px"])
+        sz.append(d["sz"])
+        buy.append(d["side"] == "B")
+    ts = np.asarray(t, np.int64)
     keep = _keep_later_recording(ts)
     return HLTrades(ts[keep], np.asarray(px, np.float64)[keep], np.asarray(sz, np.float64)[keep],
                     np.asarray(buy, bool)[keep], dropped_overlap=int((~keep).sum()))
@@ -135,15 +141,15 @@ class HLContext:
 
 def read_ctx(paths, *, max_rows: int | None = None) -> HLContext:
     """Read 1-minute context files."""
-    cols = {k: [] for k in ("ts", "funding", "oi", "mark", "oracle")}
+    cols: dict[str, list[float]] = {k: [] for k in ("ts", "funding", "oi", "mark", "oracle")}
     for d in _lines(paths, max_rows):
         for k, v in cols.items():
             v.append(d.get(k, np.nan))
     ts = np.asarray(cols["ts"], np.int64)
     keep = _keep_later_recording(ts)
-    return HLContext(ts[keep], *(np.asarray(cols[k], np.float64)[keep]
-                                 for k in ("funding", "oi", "mark", "oracle")),
-                     dropped_overlap=int((~keep).sum()))
+    funding, oi, mark, oracle = (np.asarray(cols[k], np.float64)[keep]
+                                 for k in ("funding", "oi", "mark", "oracle"))
+    return HLContext(ts[keep], funding, oi, mark, oracle, dropped_overlap=int((~keep).sum()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,19 +182,21 @@ class HLBooks:
 
 def read_l2(paths, *, max_rows: int | None = None, every: int = 1, levels: int = 20) -> HLBooks:
     """Read L2 snapshots, keeping one in ``every`` (``max_rows`` counts lines read)."""
-    ts, arrs = [], [[], [], [], []]
+    t: list[int] = []
+    arrs: list[list[np.ndarray]] = [[], [], [], []]
     for i, d in enumerate(_lines(paths, max_rows)):
         if i % every or not d.get("bids") or not d.get("asks"):
             continue
-        ts.append(d["ts"])
+        t.append(d["ts"])
         for j, side in enumerate(("bids", "asks")):
             lv = np.full((levels, 2), np.nan)
             got = np.asarray(d[side][:levels], dtype=np.float64).reshape(-1, 2)
             lv[: len(got)] = got
-            arrs[2 * j].append(lv[:, 0]), arrs[2 * j + 1].append(lv[:, 1])
-    if not ts:
+            arrs[2 * j].append(lv[:, 0])
+            arrs[2 * j + 1].append(lv[:, 1])
+    if not t:
         raise DataError("no L2 snapshot with both sides was read", source=str(paths))
-    ts = np.asarray(ts, np.int64)
+    ts = np.asarray(t, np.int64)
     keep = _keep_later_recording(ts)
     return HLBooks(ts[keep], *(np.vstack(a)[keep] for a in arrs))
 

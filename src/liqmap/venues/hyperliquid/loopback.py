@@ -16,13 +16,16 @@ import json
 import threading
 from dataclasses import replace
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liqmap.core.bars import Bars
 from liqmap.venues._shared.loopback import LoopbackServer
 from liqmap.venues._shared.spec import VenueSpec
 from liqmap.venues.hyperliquid.live import hl_interval
 from liqmap.venues.hyperliquid.spec import symbol_spec
+
+if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
 
 __all__ = ["HyperliquidLoopback"]
 
@@ -50,10 +53,10 @@ class HyperliquidLoopback(LoopbackServer):
         self.pings = 0
         self.subscriptions: list[dict] = []
         self.info_requests: list[dict] = []
-        self._http_server = None
+        self._http_server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ REST server
-    def __enter__(self) -> "HyperliquidLoopback":
+    def __enter__(self) -> HyperliquidLoopback:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         srv = self
@@ -74,9 +77,10 @@ class HyperliquidLoopback(LoopbackServer):
             def log_message(self, *args) -> None:
                 return None
 
-        self._http_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http_server.daemon_threads = True
-        threading.Thread(target=self._http_server.serve_forever, daemon=True).start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._http_server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
         return super().__enter__()
 
     def __exit__(self, *exc) -> None:
@@ -87,6 +91,8 @@ class HyperliquidLoopback(LoopbackServer):
 
     @property
     def rest_url(self) -> str:
+        if self._http_server is None:
+            raise RuntimeError("the loopback's REST server is not started (use it in a with block)")
         return f"http://127.0.0.1:{self._http_server.server_address[1]}"
 
     @property

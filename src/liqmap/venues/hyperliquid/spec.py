@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from liqmap._exceptions import ConfigError
 from liqmap.venues._shared.spec import VenueSpec, spec_of_market, split_symbol
 
-__all__ = ["CCXT_IDS", "ID_EXAMPLES", "NAME", "RULES", "ccxt_symbol", "listed_symbol",
-           "spec_from_market", "symbol_spec"]
+__all__ = ["CCXT_IDS", "ID_EXAMPLES", "NAME", "RULES", "SZ_DECIMALS", "ccxt_symbol",
+           "listed_symbol", "size_decimals", "spec_from_market", "symbol_spec"]
 
 #: The folder's name: ``liqmap download --venue hyperliquid``, ``live --venue hyperliquid``.
 NAME = "hyperliquid"
@@ -30,6 +30,10 @@ RULES = {False: "hyperliquid"}
 CCXT_IDS = {"hyperliquid": "hyperliquid"}
 #: The venue's own id of BTC, per liqmap venue (for error messages).
 ID_EXAMPLES = {"hyperliquid": "BTC"}
+#: Size decimals (``szDecimals``: sizes are multiples of 10**-n coin) of the built-in coins,
+#: from the venue's ``meta`` universe recorded 2026-09-25
+#: (``tests/core/fixtures/hyperliquid_meta_eth_sol_2026-09-25.json``).
+SZ_DECIMALS = {"BTC": 5, "ETH": 4, "SOL": 2}
 
 _COIN = re.compile(r"[A-Za-z0-9]+")
 
@@ -59,6 +63,19 @@ def symbol_spec(symbol: str) -> VenueSpec:
                           f"'{base}/USDC:USDC' (ccxt's Hyperliquid symbol)")
     return VenueSpec(venue=NAME, symbol=symbol, venue_symbol=base, contract_size=1.0,
                      inverse=False, rules=RULES[False])
+
+
+def size_decimals(symbol: str) -> int:
+    """Size decimals of a Hyperliquid coin (``ETH``) or ccxt symbol (``ETH/USDC:USDC``).
+
+    >>> size_decimals("ETH/USDC:USDC"), size_decimals("SOL")
+    (4, 2)
+    """
+    coin = symbol.partition("/")[0]
+    if coin not in SZ_DECIMALS:
+        raise ConfigError(f"Hyperliquid szDecimals of {symbol!r} is not built in (known: "
+                          f"{', '.join(SZ_DECIMALS)}); read it from the venue's meta universe")
+    return SZ_DECIMALS[coin]
 
 
 def spec_from_market(market: Mapping) -> VenueSpec:

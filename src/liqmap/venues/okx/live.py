@@ -44,6 +44,7 @@ The runner calls :meth:`OkxRest.fetch_liquidations` when it fills a gap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -108,7 +109,7 @@ def parse_candle(row: list, spec: VenueSpec, *, source: str = "stream") -> LiveB
 
 def parse_liquidation(d: dict, spec: VenueSpec) -> LiveLiquidation:
     """One ``details[]`` entry: order side ``sell`` = a long liquidated (+1)."""
-    side = {"sell": 1, "buy": -1}.get(d.get("side"))
+    side = {"sell": 1, "buy": -1}.get(d.get("side", ""))
     if side is None:
         raise DataError(f"liquidation-orders side {d.get('side')!r} is neither sell nor buy",
                         source="okx stream")
@@ -213,10 +214,9 @@ class OkxConnection:
             task.cancel()
         self._recv.clear()
         for ws in self._socks.values():
-            try:
+            # closing a dead socket may fail in any way
+            with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), 0.25)
-            except Exception:  # noqa: BLE001 - closing a dead socket may fail in any way
-                pass
             transport = getattr(ws, "transport", None)
             if transport is not None and not transport.is_closing():
                 transport.abort()

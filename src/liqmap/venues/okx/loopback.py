@@ -23,6 +23,14 @@ from liqmap.venues.okx.spec import symbol_spec
 __all__ = ["OkxLoopback"]
 
 
+class _PublicQueue(asyncio.Queue):
+    """The frames waiting for one public socket; ``liquidations``: it subscribed to them."""
+
+    def __init__(self, liquidations: bool) -> None:
+        super().__init__()
+        self.liquidations = liquidations
+
+
 class OkxLoopback(LoopbackServer):
     """OKX v5 public: ``/ws/v5/business`` (``candle<bar>``) and ``/ws/v5/public``
     (``liquidation-orders``, ``open-interest``), both with the text ``ping``/``pong``
@@ -48,8 +56,15 @@ class OkxLoopback(LoopbackServer):
         super().__init__(bars, **kw)
         self.pings = 0
         self.subscriptions: list[dict] = []
-        self._public: list[asyncio.Queue] = []
+        self._public: list[_PublicQueue] = []
         self._public_ready: asyncio.Event | None = None
+
+    @property
+    def _ready_event(self) -> asyncio.Event:
+        """Set while a public socket is connected (made by the first connection)."""
+        if self._public_ready is None:
+            raise RuntimeError("no connection handled yet")
+        return self._public_ready
 
     @property
     def ws_url(self) -> str:
@@ -81,10 +96,9 @@ class OkxLoopback(LoopbackServer):
             msg = await self._subscribe(ws)
         except Exception:  # noqa: BLE001 - the client went away or misbehaved
             return
-        queue: asyncio.Queue = asyncio.Queue()
-        queue.liquidations = any(a.get("channel") == "liquidation-orders" for a in msg["args"])
+        queue = _PublicQueue(any(a.get("channel") == "liquidation-orders" for a in msg["args"]))
         self._public.append(queue)
-        self._public_ready.set()
+        self._ready_event.set()
         consumer = asyncio.ensure_future(self._read(ws))
         try:
             while not consumer.done():
@@ -100,12 +114,12 @@ class OkxLoopback(LoopbackServer):
             consumer.cancel()
             self._public.remove(queue)
             if not self._public:
-                self._public_ready.clear()  # a reconnect streams once public is back
+                self._ready_event.clear()  # a reconnect streams once public is back
 
     async def on_open(self, ws) -> None:
         try:
             await self._subscribe(ws)
-            await asyncio.wait_for(self._public_ready.wait(), 10)
+            await asyncio.wait_for(self._ready_event.wait(), 10)
         except Exception:  # noqa: BLE001 - streaming to the closed socket then ends it
             return
 

@@ -30,7 +30,9 @@ RULES = {False: "okx"}
 CCXT_IDS = {"okx": "okx"}
 #: The venue's own id of BTC, per liqmap venue (for error messages).
 ID_EXAMPLES = {"okx": "BTC-USDT-SWAP"}
-#: Base coin per linear swap contract (``ctVal``) of the built-in symbols.
+#: Base coin per linear swap contract (``ctVal``) of the built-in symbols, as OKX's
+#: instrument list gives them (recorded 2026-09-25, ``tests/core/fixtures/
+#: okx_instruments_swap_2026-09-25.json``; no SOL-USDT-SWAP entry was recorded).
 CTVAL = {"BTC": 0.01, "ETH": 0.1}
 #: USD value of one inverse swap contract (``BTC-USD-SWAP``).
 INVERSE_CONTRACT_USD = 100.0
@@ -59,8 +61,9 @@ def symbol_spec(symbol: str) -> VenueSpec:
     rules = checked_rules(NAME, RULES, inverse)
     size = INVERSE_CONTRACT_USD if inverse else CTVAL.get(base)
     if size is None:
-        raise ConfigError(f"OKX ctVal of {symbol} is not built in; build the spec with "
-                          "spec_from_ccxt_market(exchange.market(symbol))")
+        known = ", ".join(f"{b}/{quote}:{quote}" for b in CTVAL)
+        raise ConfigError(f"OKX ctVal of {symbol} is not built in (known: {known}); build the "
+                          "spec with spec_from_ccxt_market(exchange.market(symbol))")
     return VenueSpec(venue=NAME, symbol=symbol, venue_symbol=f"{base}-{quote}-SWAP",
                      contract_size=float(size), inverse=inverse, rules=rules)
 
