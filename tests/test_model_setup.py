@@ -104,3 +104,24 @@ def test_no_module_reaches_for_a_private_name_of_the_model():
     src = Path(__file__).resolve().parents[1] / "src" / "liqmap"
     private = re.compile(r"from liqmap\.model import _|\bmodel\._(?!_)")
     assert [str(p) for p in src.rglob("*.py") if private.search(p.read_text())] == []
+
+
+def test_the_bars_symbol_picks_its_tier_table_or_says_it_falls_back():
+    from dataclasses import replace
+
+    from liqmap.io.sample import load_sample
+    from liqmap.model import LiquidationModel
+    from liqmap.model_setup import symbol_tier_table
+
+    btc = load_sample().take(slice(0, 300))
+    eth = replace(btc, symbol="ETH/USDT:USDT", open=btc.open / 30, high=btc.high / 30,
+                  low=btc.low / 30, close=btc.close / 30)
+    m = LiquidationModel()
+    assert m.setup(btc).tier_table.startswith("binance BTCUSDT tiers ")
+    assert m.setup(eth).tier_table.startswith("binance ETHUSDT tiers ")
+    assert symbol_tier_table(m, "ETH/USDT:USDT")[0].symbol == "ETHUSDT"
+    doge = replace(eth, symbol="DOGE/USDT:USDT")
+    note = m.setup(doge).tier_table
+    assert note.startswith("binance BTCUSDT") and "fallback" in note and "DOGE" in note
+    assert "fallback" not in LiquidationModel(venue="hyperliquid").setup(btc).tier_table
+    assert m.run(eth).summary()["tiers"] == m.setup(eth).tier_table

@@ -258,6 +258,10 @@ class Estimate:
     load_seconds : float
         Time taken to make the compiled kernel ready (numba's on-disk cache, or a compile
         the first time after an install or an edit), apart from ``engine_seconds``.
+    tier_table : str
+        The margin tiers used: the bars' symbol's table on the venue, or the venue's BTC
+        table with a note when none is shipped for the symbol
+        (:func:`liqmap.model_setup.symbol_tier_table`).
     """
 
     model: LiquidationModel
@@ -275,6 +279,7 @@ class Estimate:
     members: tuple[str, ...] = field(default=())
     warmup_bars: int = 0
     load_seconds: float = 0.0
+    tier_table: str = ""
 
     @property
     def drawn_bars(self) -> Bars:
@@ -338,7 +343,7 @@ class Estimate:
             "venue": self.model.venue, "symbol": b.symbol, "source": b.source,
             "bars": len(b) - k, "bar_ms": b.bar_ms,
             "start_ms": int(b.ts_ms[k]), "end_ms": int(b.ts_ms[-1]),
-            "warmup_bars": k, "run_start_ms": int(b.ts_ms[0]),
+            "warmup_bars": k, "run_start_ms": int(b.ts_ms[0]), "tiers": self.tier_table,
             "first_frame_total_usd": float(hm.long_usd[0].sum() + hm.short_usd[0].sum()),
             "params": self.model.to_dict(), "band_members": list(self.members),
             "engine_seconds": self.engine_seconds,
@@ -585,4 +590,5 @@ def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds,
         final_map=fm, engine_seconds=float(sum(seconds)),
         engine_seconds_central=float(seconds[0]),
         members=setup.member_names if members is None else tuple(members),
-        warmup_bars=int(first), load_seconds=float(load_seconds))
+        warmup_bars=int(first), load_seconds=float(load_seconds),
+        tier_table=setup.tier_table)

@@ -43,12 +43,12 @@ from liqmap.core.bars import Bars
 from liqmap.core.incremental import BookChannels
 from liqmap.core.leverage import PASSIVE_PRESET, LeveragePreset, get_preset
 from liqmap.core.liqprice import isolated_liq_factors, max_leverage
-from liqmap.core.tiers import get_tier_table
+from liqmap.core.tiers import TierTable, get_tier_table
 from liqmap.params import OI_POLICIES, half_lives
 from liqmap.timeutil import MS_PER_HOUR
 
 __all__ = ["GRID_PAD", "MAX_BINS", "ModelSetup", "auto_bin", "band_members", "check_bars",
-           "member_channels", "model_setup"]
+           "member_channels", "model_setup", "symbol_tier_table"]
 
 MAX_BINS = 200_000
 """Most price bins a grid may have (a wider span needs a larger ``bin_usd``)."""
@@ -107,6 +107,7 @@ class ModelSetup:
     p0_usd: float
     bin_usd: float
     n_bins: int
+    tier_table: str = ""
 
     @property
     def member_names(self) -> tuple[str, ...]:
@@ -148,7 +149,8 @@ def model_setup(model: ModelParams, bars: Bars, *, ref_price_usd: float | None =
     median = float(np.median(bars.close))
     ref = median if ref_price_usd is None else float(ref_price_usd)
     members = band_members(model)
-    built = [member_channels(model, p, ref) for p in members]
+    table, note = symbol_tier_table(model, bars.symbol)
+    built = [member_channels(model, p, ref, table=table) for p in members]
     channels = tuple(ch for _, ch in built)
     bin_usd = model.bin_usd or auto_bin(median)
     lo, hi = _price_span(channels, float(np.min(bars.low)), float(np.max(bars.high)))
@@ -157,6 +159,7 @@ def model_setup(model: ModelParams, bars: Bars, *, ref_price_usd: float | None =
     if n_bins > MAX_BINS:
         _too_many_bins(bars, n_bins, bin_usd)
     return ModelSetup(members=members, ref_price_usd=ref, leverages=tuple(lv for lv, _ in built),
+                      tier_table=note,
                       channels=channels, p0_usd=float(p0), bin_usd=float(bin_usd),
                       n_bins=n_bins)
 
@@ -168,12 +171,37 @@ def band_members(model: ModelParams) -> tuple[LeveragePreset, ...]:
     return (central,) + tuple(p for p in band if p != central)
 
 
-def member_channels(model: ModelParams, preset: LeveragePreset,
-                    ref_price_usd: float) -> tuple[np.ndarray, BookChannels]:
+def symbol_tier_table(model: ModelParams, symbol: str | None) -> tuple[TierTable, str]:
+    """The margin tiers for ``symbol`` on the model's venue (at ``tier_version``) and a note
+    naming the table; the venue's BTC table, said so in the note, when ``symbol`` has none.
+
+    >>> from liqmap.model import LiquidationModel
+    >>> symbol_tier_table(LiquidationModel(), "ETH/USDT:USDT")[1][:22]
+    'binance ETHUSDT tiers '
+    """
+    try:
+        table = get_tier_table(model.venue, symbol=symbol, version=model.tier_version)
+        fallback = ""
+    except ConfigError:
+        if symbol is None:
+            raise
+        table = get_tier_table(model.venue, version=model.tier_version)
+        base = symbol.split("/")[0].upper()
+        fallback = "" if base == "BTC" else (
+            f" (fallback: no {model.venue} table for {symbol} is shipped)")
+    note = (f"{model.venue} {table.symbol} tiers {table.version}"
+            f"{'' if table.verified else ', not verified'}{fallback}")
+    return table, note
+
+
+def member_channels(model: ModelParams, preset: LeveragePreset, ref_price_usd: float, *,
+                    table: TierTable | None = None) -> tuple[np.ndarray, BookChannels]:
     """``(leverages, channels)`` of one band member: one channel per side and leverage whose
-    liquidation factor is positive and finite, longs first."""
-    table = (get_tier_table(model.venue, version=model.tier_version)
-             if model.tier_version else None)
+    liquidation factor is positive and finite, longs first. ``table``: the margin tiers
+    (default the venue's BTC table at ``tier_version``; see :func:`symbol_tier_table`)."""
+    if table is None:
+        table = (get_tier_table(model.venue, version=model.tier_version)
+                 if model.tier_version else None)
     cap = max_leverage(model.venue, table=table)  # no position opens above the venue's max
     lev = np.union1d(np.minimum(preset.leverages, cap),
                      np.minimum(PASSIVE_PRESET.leverages, cap))

@@ -45,7 +45,7 @@ def test_filters_and_table(capsys):
                     "--symbol", "GEN004/USDT:USDT", "--sort", "symbol")
     assert [(r["symbol"], r["venue"]) for r in res["rows"]] == [
         ("ETH/USDT:USDT", "okx"), ("GEN004/USDT:USDT", "okx")]
-    run(["scan", "--generated", "2", "--venue", "hyperliquid"])
+    run(["scan", "--generated", "4", "--venue", "hyperliquid"])
     out = capsys.readouterr().out
     assert "GENERATED MARKET (not market data)" in out and "BTC/USDC:USDC" in out
     assert "fallback BTC tiers" in out and "own tiers" in out

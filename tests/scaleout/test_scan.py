@@ -111,13 +111,17 @@ def test_rows_name_the_tier_table_applied(serial):
     btc = rows[("BTC/USDT:USDT", "okx")]
     assert btc["rules"] == "own tiers" and btc["tiers"]["symbol"] == "BTC-USDT-SWAP"
     assert btc["own_tiers"] is None
-    eth = rows[("ETH/USDT:USDT", "binance")]  # its own table ships but the model uses BTC's
-    assert eth["rules"] == "fallback BTC tiers" and eth["tiers"]["symbol"] == "BTCUSDT"
-    assert eth["own_tiers"]["symbol"] == "ETHUSDT"
+    eth = rows[("ETH/USDT:USDT", "binance")]  # its own table ships: the model applies it
+    assert eth["rules"] == "own tiers" and eth["tiers"]["symbol"] == "ETHUSDT"
+    assert eth["own_tiers"] is None
+    sol = rows[("SOL/USDT:USDT", "bybit")]  # none shipped for Bybit SOL: BTC's, said so
+    assert sol["rules"] == "fallback BTC tiers" and sol["tiers"]["symbol"] == "BTCUSDT"
     gen = rows[("GEN004/USDC:USDC", "hyperliquid")]
     assert (gen["rules"], gen["tiers"]["symbol"], gen["own_tiers"]) == ("fallback BTC tiers",
                                                                        "BTC", None)
-    assert serial.notes and "116 of 120" in serial.notes[0]
+    own = sum(r["rules"] == "own tiers" for r in serial.rows)
+    assert own == 9  # BTC on 4 venues, ETH on 3, SOL on 2 (core.tiers.MISSING: the rest)
+    assert serial.notes and f"{120 - own} of 120" in serial.notes[0]
 
 
 def test_store_series_are_sources(market):

@@ -24,12 +24,11 @@ defaults), the one nearest the price (``price_usd, notional_usd, distance_pct``)
 ``squeeze_ceiling`` and ``flush_floor`` (``price_usd, distance_pct``; null when no short
 above / long below stands within reach); ``rules`` and ``tiers``.
 
-**Tier tables.** The model applies one tier table per venue: the venue's BTC table
-(``liqmap.core.tiers``; ``tier_version`` picks its version). A BTC row says
-``rules: "own tiers"``; every other symbol says ``rules: "fallback BTC tiers"``, is *not*
-skipped, and ``own_tiers`` names its own table when one is shipped (ETH, SOL on some venues:
-not yet applied by the model) or is null. ``tiers`` names the table applied (symbol,
-version, verified).
+**Tier tables.** The model applies the symbol's own tier table on the venue when one is
+shipped (``liqmap.model_setup.symbol_tier_table``; ``tier_version`` picks its version): the
+row says ``rules: "own tiers"``. A symbol without one is priced with the venue's BTC table,
+is *not* skipped, and says ``rules: "fallback BTC tiers"``. ``tiers`` names the table
+applied (symbol, version, verified); ``own_tiers`` is then null.
 
 >>> from liqmap.scaleout.market import generated_market
 >>> res = scan(generated_market(2, n_bars=300), sort_by="ceiling")
@@ -150,10 +149,11 @@ def store_sources(store: Any, *, venues: Sequence[str] | None = None,
 
 
 # ------------------------------------------------------------------------------- rows
-def _applied_table(model: LiquidationModel) -> TierTable:
-    """The table ``model`` applies (``liqmap.model_setup.member_channels``): the venue's BTC
-    table at ``tier_version``."""
-    return get_tier_table(model.venue, version=model.tier_version)
+def _applied_table(model: LiquidationModel, symbol: str) -> TierTable:
+    """The table ``model`` applies to ``symbol`` (``liqmap.model_setup.symbol_tier_table``)."""
+    from liqmap.model_setup import symbol_tier_table
+
+    return symbol_tier_table(model, symbol)[0]
 
 
 def _own_table(venue: str, symbol: str) -> TierTable | None:
@@ -169,7 +169,7 @@ def _table_ref(t: TierTable | None) -> dict | None:
 
 
 def _rules(model: LiquidationModel, symbol: str) -> dict:
-    applied, own = _applied_table(model), _own_table(model.venue, symbol)
+    applied, own = _applied_table(model, symbol), _own_table(model.venue, symbol)
     is_own = own is not None and own.symbol == applied.symbol
     return {"rules": "own tiers" if is_own else "fallback BTC tiers",
             "tiers": _table_ref(applied), "own_tiers": None if is_own else _table_ref(own)}
