@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from liqmap._exceptions import InputError, LiqmapError, RetryLaterError
+from liqmap._exceptions import InputError, RetryLaterError
 from liqmap.core.bars import Bars
 from liqmap.core.realized import MAX_EVENT_NOTIONAL_USD, RealizedLiquidations
 from liqmap.store import _records as rec
@@ -46,6 +46,7 @@ from liqmap.store._approaches import (
     approach_row,
 )
 from liqmap.store._base import MapSnapshot, SeriesInfo, SuspectRows
+from liqmap.store._errors import DEFAULT_DB, classify_store_error, store_fault
 from liqmap.store._predictions import (
     PREDICTION_COLUMNS,
     BarPrediction,
@@ -57,7 +58,6 @@ __all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "DuckDBStore", "classify_store_error"
            "open_store"]
 
 SCHEMA_VERSION = 1
-DEFAULT_DB = "liqmap.duckdb"
 SERIES_TABLES = ("bars", "realized", "snapshots")
 
 _KEY = "venue VARCHAR NOT NULL, symbol VARCHAR NOT NULL, ts_ms BIGINT NOT NULL"
@@ -104,62 +104,6 @@ _BAR_SET = ", ".join([f"{c} = excluded.{c}" for c in rec.BAR_REQUIRED]
                      + [f"{c} = COALESCE(excluded.{c}, bars.{c})" for c in rec.BAR_OPTIONAL])
 _REALIZED_COLS = rec.REALIZED_KEY + ("notional_usd",)
 _SNAP_COLS = "venue, symbol, ts_ms, price_usd, price_bins_usd, long_usd, short_usd, params"
-
-
-#: How DuckDB words each cause of a failed open or write (lower case, DuckDB 1.x and 2.x).
-#: Matched as phrases: a bare "lock" would also match "block" in a corruption message.
-_LOCKED = ("could not set lock", "conflicting lock")
-_DENIED = ("permission denied", "operation not permitted", "read-only file system")
-_NOT_A_FILE = ("is a directory", "not a directory")
-_DAMAGED = ("not a valid duckdb", "corrupt", "checksum", "could not read enough bytes",
-            "failed to deserialize", "invalid database", "serialization error")
-
-
-def _store_fault(exc: BaseException) -> bool:
-    """Whether ``exc`` is about the store file (I/O, damage, lock), not about a query."""
-    low = str(exc).lower()
-    return isinstance(exc, duckdb.IOException) or any(
-        k in low for k in _LOCKED + _DENIED + _NOT_A_FILE + _DAMAGED)
-
-
-def classify_store_error(path: str, exc: BaseException, *, action: str = "open") -> LiqmapError:
-    """The liqmap error for a DuckDB error on the store at ``path``.
-
-    - lock held by another process: :class:`~liqmap.RetryLaterError` (retrying helps);
-    - permission denied or a read-only file system, a directory, a damaged file or one
-      that is not a DuckDB database: :class:`~liqmap.InputError` (retrying never helps),
-      each saying what to do;
-    - any other I/O error (a full disk, a network file system): RetryLaterError.
-
-    Examples
-    --------
-    >>> err = classify_store_error("x.duckdb", OSError('Could not set lock on file "x.duckdb"'))
-    >>> type(err).__name__
-    'RetryLaterError'
-    >>> type(classify_store_error("x.duckdb", OSError("Corrupt database file: block 8"))).__name__
-    'InputError'
-    """
-    text = str(exc)
-    low = text.lower()
-    if any(k in low for k in _LOCKED):
-        return RetryLaterError(f"store {path} is in use by another process ({text}); close "
-                               "that process or retry when it is done")
-    if any(k in low for k in _DENIED):
-        return InputError(f"cannot {action} store {path}: permission denied ({text}); "
-                          "make the file and its folder writable (chmod u+w), give another "
-                          "--db, or use a read-only command (show-store, export-parquet)")
-    if any(k in low for k in _NOT_A_FILE):
-        return InputError(f"cannot {action} store {path}: it is a directory, not a DuckDB file "
-                          f"({text}); give a file path such as {Path(path) / DEFAULT_DB}")
-    if any(k in low for k in _DAMAGED):
-        return InputError(f"cannot {action} store {path}: it is damaged or not a DuckDB file "
-                          f"({text}); restore it from a backup, rebuild it (ingest the source "
-                          "files again, or import-parquet an export into a new --db), or give "
-                          "another --db")
-    if isinstance(exc, (duckdb.IOException, OSError)):
-        return RetryLaterError(f"cannot {action} store {path}: {text}; check the disk and "
-                               "retry")
-    return InputError(f"cannot {action} store {path}: {text}; give a liqmap DuckDB file")
 
 
 class DuckDBStore:
@@ -268,7 +212,7 @@ class DuckDBStore:
             try:
                 yield con
             except duckdb.Error as exc:
-                if not _store_fault(exc):
+                if not store_fault(exc):
                     raise
                 raise classify_store_error(self._path, exc, action="read") from None
 
@@ -291,7 +235,7 @@ class DuckDBStore:
                 if isinstance(exc, duckdb.TransactionException):
                     raise RetryLaterError(f"store {self._path}: write failed, nothing of this "
                                           f"batch was stored ({exc}); retry") from exc
-                if isinstance(exc, duckdb.Error) and _store_fault(exc):
+                if isinstance(exc, duckdb.Error) and store_fault(exc):
                     kind = classify_store_error(self._path, exc, action="write to")
                     if isinstance(kind, RetryLaterError):
                         raise RetryLaterError(f"store {self._path}: write failed, nothing of "
