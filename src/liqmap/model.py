@@ -558,6 +558,15 @@ def _book_usd(out: bk.BookOutputs, inp_side: np.ndarray, centers: np.ndarray):
     return usd[inp_side > 0].sum(axis=0), usd[inp_side < 0].sum(axis=0)
 
 
+def _reduce(ufunc, series: list[np.ndarray]) -> np.ndarray:
+    """Element-wise ``ufunc`` (``np.minimum``/``np.maximum``) over equal-length series, into
+    one new array: the band of the per-bar predictions."""
+    out = series[0].copy()
+    for s in series[1:]:
+        ufunc(out, s, out=out)
+    return out
+
+
 def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds,
               first: int = 0, *, sides=None, members=None,
               load_seconds: float = 0.0) -> Estimate:
@@ -566,8 +575,8 @@ def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds,
     finals = [_book_usd(out, sd, centers) for sd, out in zip(sides, outs)]
     longs = np.array([f[0] for f in finals])
     shorts = np.array([f[1] for f in finals])
-    pl = np.array([o.liq_long_usd for o in outs])
-    ps = np.array([o.liq_short_usd for o in outs])
+    pl = [o.liq_long_usd for o in outs]  # no (members x T) copies: a year of 1-minute bars
+    ps = [o.liq_short_usd for o in outs]  # held 2 x 17 MB more at the peak (issue #16)
     c, drawn = outs[0], slice(first, None)  # frames and price line: the drawn span only
     hm = Heatmap(
         ts_ms=bars.ts_ms[frame_idx], price_bins_usd=centers, long_usd=c.frames_long_usd,
@@ -585,8 +594,8 @@ def _assemble(model, bars, setup: ModelSetup, frame_idx, outs, seconds,
         venue=bars.venue, symbol=bars.symbol)
     return Estimate(
         model=model, bars=bars, heatmap=hm, predicted_long_usd=pl[0], predicted_short_usd=ps[0],
-        predicted_long_low_usd=pl.min(axis=0), predicted_long_high_usd=pl.max(axis=0),
-        predicted_short_low_usd=ps.min(axis=0), predicted_short_high_usd=ps.max(axis=0),
+        predicted_long_low_usd=_reduce(np.minimum, pl), predicted_long_high_usd=_reduce(np.maximum, pl),
+        predicted_short_low_usd=_reduce(np.minimum, ps), predicted_short_high_usd=_reduce(np.maximum, ps),
         final_map=fm, engine_seconds=float(sum(seconds)),
         engine_seconds_central=float(seconds[0]),
         members=setup.member_names if members is None else tuple(members),

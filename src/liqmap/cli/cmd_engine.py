@@ -20,15 +20,19 @@ __all__ = ["register"]
 
 
 def _load(spec: str | None, sample: str, oi_unit: str, contract_size, repair: bool,
-          venue: str) -> Bars:
+          venue: str, symbol: str | None = None) -> Bars:
     from liqmap.io.generic import load_bars
     from liqmap.io.sample import load_sample
 
     if spec is None:
-        return load_sample(sample)
+        bars = load_sample(sample)
+        if symbol is not None and symbol != bars.symbol:
+            raise ConfigError(f"--symbol {symbol}: the sample {sample} is {bars.symbol}; give "
+                              "the bars of that symbol with --input FILE")
+        return bars
     path, _, file_venue = spec.partition("@")
     return load_bars(path, oi_unit=oi_unit, contract_size=contract_size, repair=repair,
-                     venue=file_venue or venue)
+                     venue=file_venue or venue, symbol=symbol or "BTC/USDT:USDT")
 
 
 def _check_distinct_files(specs: list[str]) -> None:
@@ -64,7 +68,8 @@ def _instant(loaded: list[Bars], at_ms: int | None) -> int | None:
 
 def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, out, as_json,
                no_plots, config, flags, heatmap: bool, up_pct=0.2, down_pct=0.2,
-               warmup=None, opened_within=None, self_contained_html=False) -> dict:
+               warmup=None, opened_within=None, self_contained_html=False,
+               symbol=None) -> dict:
     """Load, estimate (one model per input venue), aggregate, plot, summarise.
 
     ``warmup`` / ``opened_within`` go to ``LiquidationModel.run`` as given (it parses them):
@@ -88,7 +93,7 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
     ests = []
     with _progress(quiet=as_json) as bar:
         loaded = [_load(spec, sample, oi_unit, contract_size, repair,
-                        flags.get("venue") or model.venue) for spec in specs]
+                        flags.get("venue") or model.venue, symbol) for spec in specs]
         at_ms = _instant(loaded, at_ms)
         for spec, bars in zip(specs, loaded):
             task = bar.add_task(f"level book {spec or sample}", total=None)
@@ -146,6 +151,10 @@ def _plots(est, final, out: Path, heatmap: bool, self_contained: bool = False) -
     return {k: str(v) for k, v in files.items()}
 
 
+_SYMBOL = o.symbol(None, "ccxt symbol of the --input bars (ETH/USDT:USDT): the model "
+                   "prices them with that symbol's tier table (default BTC/USDT:USDT).")
+
+
 def _engine_command(name: str, heatmap: bool):
     def command(
         inputs: list[str] | None = o.INPUT, sample: str = o.SAMPLE,
@@ -155,7 +164,8 @@ def _engine_command(name: str, heatmap: bool):
         at: str | None = o.AT, out: str = o.OUT, as_json: bool = o.JSON,
         no_plots: bool = o.NO_PLOTS, config: str | None = o.CONFIG,
         self_contained_html: bool = o.SELF_CONTAINED_HTML,
-        venue: str | None = o.VENUE, leverage: str | None = o.LEVERAGE,
+        venue: str | None = o.VENUE, symbol: str | None = _SYMBOL,
+        leverage: str | None = o.LEVERAGE,
         side_model: str | None = o.SIDE_MODEL, side_strength: float | None = o.SIDE_STRENGTH,
         oi_policy: str | None = o.OI_POLICY, half_life: str | None = o.HALF_LIFE,
         position_usd: float | None = o.POSITION_USD, bin_usd: float | None = o.BIN_USD,
@@ -171,7 +181,7 @@ def _engine_command(name: str, heatmap: bool):
                              config=config, flags=flags, heatmap=heatmap,
                              up_pct=up_pct / 100.0, down_pct=down_pct / 100.0,
                              warmup=warmup, opened_within=opened_within,
-                             self_contained_html=self_contained_html)
+                             self_contained_html=self_contained_html, symbol=symbol)
         _emit(summary, as_json)
 
     command.__name__ = name

@@ -216,6 +216,10 @@ def _value_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def _check_duplicates(frame: pd.DataFrame, source: str, repair: bool) -> tuple[pd.DataFrame, list[str]]:
+    ts = frame["ts_ms"].to_numpy()
+    if ts.size < 2 or bool((ts[1:] > ts[:-1]).all()):
+        return frame, []  # strictly increasing: no row repeats a timestamp (the usual file;
+        # hashing every column of a year of 1-minute bars took 0.8 s and 200 MB, issue #16)
     exact = frame.duplicated(_value_columns(frame), keep="first").to_numpy()
     conflict = frame.loc[~exact].duplicated("ts_ms", keep="first")
     if conflict.any():

@@ -44,6 +44,7 @@ from liqmap.service import schemas as sc
 from liqmap.service._problems import HTTPProblem
 from liqmap.service.routes import data_routes
 from liqmap.service.runtime import LRU, CatalogGuard, Runtime, Unavailable
+from liqmap.service.scan_routes import scan_routes
 from liqmap.service.sources import BundledSource, DataSource, SharedBars
 from liqmap.service.stream import stream_routes
 from liqmap.service.views import AGGREGATE, LOOKBACKS_MS, ViewKey, compute_view, venues_of
@@ -221,7 +222,8 @@ def _meta_routes(app: FastAPI, svc: Service) -> None:
                 "data_to_ms": max((s.last_ts_ms for s in cat.series), default=0),
                 "data_version": cat.version, "lookbacks": list(LOOKBACKS_MS),
                 "admin_enabled": bool(svc.admin_token),
-                "level_watch": bool(getattr(svc.source, "keeps_level_watch", bool)())}
+                "level_watch": bool(getattr(svc.source, "keeps_level_watch", bool)()),
+                "venues_by_symbol": {s: list(cat.venues_for(s)) for s in cat.symbols}}
 
     @app.get(f"{API}/scorecard", response_model=sc.ScorecardOut, tags=["meta"],
              responses={404: {"model": sc.ErrorOut}})
@@ -350,6 +352,7 @@ def create_app(source=None, *, scorecard_dir=None, admin_token: str | None = Non
     _error_handlers(app)
     _meta_routes(app, svc)
     data_routes(app, svc)
+    scan_routes(app, svc)
     stream_routes(app, svc)
     _static_routes(app)
     return app

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 __all__ = [
     "BriefOut", "CascadeOut", "ClustersOut", "ErrorOut", "Health", "HeatmapOut", "ImbalanceOut",
     "LevelApproachOut", "LevelApproachesOut", "MapOut", "MarketStateOut", "MaxPainOut",
-    "RealizedOut", "RefreshOut", "ScorecardOut",
+    "RealizedOut", "RefreshOut", "ScanOut", "ScanRowOut", "ScorecardOut",
 ]
 
 
@@ -43,6 +43,9 @@ class Health(BaseModel):
     admin_enabled: bool = False
     level_watch: bool = Field(False, description="the source keeps the level watch "
                               "(/api/v1/levels/approaches answers: a store)")
+    venues_by_symbol: dict[str, list[str]] = Field(
+        default_factory=dict, description="the venues holding each symbol (the dashboard's "
+        "venue picker for the symbol picked)")
 
 
 class PriceLine(BaseModel):
@@ -372,3 +375,76 @@ class ScorecardOut(BaseModel):
 class RefreshOut(BaseModel):
     status: Literal["refreshed"]
     data_version: str
+
+
+class ScanCluster(BaseModel):
+    """The cluster of one side nearest the price (of its five largest)."""
+
+    price_usd: float
+    notional_usd: float
+    distance_pct: float
+
+
+class ScanLevel(BaseModel):
+    """A squeeze ceiling or flush floor: its price and distance from the price."""
+
+    price_usd: float
+    distance_pct: float
+
+
+class ScanTiers(BaseModel):
+    """A tier table: whose, which version, whether checked against the venue."""
+
+    venue: str
+    symbol: str
+    version: str
+    verified: bool
+
+
+class ScanRowOut(BaseModel):
+    """One symbol on one venue (``liqmap.scaleout.scan.scan_row``): its final map in numbers."""
+
+    venue: str
+    symbol: str
+    source: str
+    generated: bool
+    bars: int
+    ts_ms: int
+    price_usd: float
+    shorts_10pct_usd: float
+    longs_10pct_usd: float
+    imbalance_10pct: float | None = Field(None, description="shorts over longs within 10 %")
+    shorts_20pct_usd: float
+    longs_20pct_usd: float
+    imbalance_20pct: float | None = Field(None, description="shorts over longs within 20 %")
+    log_imbalance_20pct: float | None = Field(None, description="ln(shorts / longs) within 20 %")
+    nearest_long_cluster: ScanCluster | None = None
+    nearest_short_cluster: ScanCluster | None = None
+    squeeze_ceiling: ScanLevel | None = None
+    flush_floor: ScanLevel | None = None
+    rules: str = Field(description="'own tiers', or 'fallback BTC tiers' (the venue's BTC "
+                       "table: no table of the symbol is shipped)")
+    tiers: ScanTiers | None = None
+    own_tiers: ScanTiers | None = None
+
+
+class ScanOut(BaseModel):
+    """The market at once (``liqmap scan``): one row per symbol and venue, sorted."""
+
+    source: str
+    data_version: str
+    lookback: str | None = Field(None, description="each series' window (null: all bars)")
+    venues: list[str] = Field(description="the venues scanned")
+    symbols: list[str] = Field(description="the symbols scanned")
+    sorts: list[str] = Field(description="the sort orders there are")
+    sort_by: str
+    scheduler: str
+    n_series: int
+    n_rows: int
+    n_tasks: int
+    batch_size: int
+    seconds: float
+    task_seconds: float
+    generated: bool = Field(description="some series are generated, not market data")
+    notes: list[str] = []
+    rows: list[ScanRowOut]

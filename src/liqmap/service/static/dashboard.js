@@ -3,7 +3,10 @@
  * Panels: heatmap (price x time, longs + shorts, log colour scale as in
  * liqmap.plots.heatmap), cumulative liquidation map, brief (the map read as traders read
  * one: /api/v1/brief), cascade simulator, scorecard, level watch (the stored approaches of
- * clusters, when the source is a store). The counting toggle (liqmap / vendor-style) and
+ * clusters, when the source is a store), market scan (/api/v1/scan: one row per symbol and
+ * venue held, sorted as the user picks; a row click shows that series). The symbol picker
+ * lists the source's symbols and the venue picker the venues holding the symbol picked.
+ * The counting toggle (liqmap / vendor-style) and
  * the time picker (at_ms) re-request map, heatmap and brief; the map downloads as CSV and
  * the brief as JSON.
  * Every panel shows the API's error message ({"detail": ...}) instead of a blank chart.
@@ -590,10 +593,96 @@
     }
   }
 
+  // ---------- market scan (/api/v1/scan: every symbol and venue of the source) ----------
+  const SCAN_SORTS = { imbalance: "largest imbalance", "nearest-cluster": "nearest big cluster",
+    ceiling: "nearest squeeze ceiling", floor: "nearest flush floor", symbol: "symbol" };
+  function scanLevel(x) {
+    return x ? `${fmtPrice(x.price_usd)} <small>${fmtPct(x.distance_pct, 1)}</small>` : "–";
+  }
+  function scanCluster(x) {
+    return x ? `${fmtPrice(x.price_usd)} <small>${fmtPct(x.distance_pct, 1)} · ` +
+      `${fmtUsd(x.notional_usd)}</small>` : "–";
+  }
+  function scanPair(r, pct) {
+    const s = r[`shorts_${pct}pct_usd`], l = r[`longs_${pct}pct_usd`];
+    return `${fmtUsd(s)} / ${fmtUsd(l)} <small>${fmtRatio(r[`imbalance_${pct}pct`], s, l)}</small>`;
+  }
+  function scanHtml(d) {
+    const tilt = (r) => (r.log_imbalance_20pct === null ? "" : r.log_imbalance_20pct > 0 ? "up" : "down");
+    const rows = d.rows.map((r, i) =>
+      `<tr data-symbol="${esc(r.symbol)}" data-venue="${esc(r.venue)}" data-testid="scan-row">` +
+      `<td>${i + 1}</td><td>${esc(r.symbol)}</td><td>${esc(r.venue)}</td>` +
+      `<td>${fmtPrice(r.price_usd)}</td><td>${scanPair(r, 10)}</td>` +
+      `<td class="${tilt(r)}">${scanPair(r, 20)}</td>` +
+      `<td>${scanCluster(r.nearest_long_cluster)}</td><td>${scanCluster(r.nearest_short_cluster)}</td>` +
+      `<td>${scanLevel(r.squeeze_ceiling)}</td><td>${scanLevel(r.flush_floor)}</td>` +
+      `<td title="${esc(r.tiers ? `${r.tiers.venue} ${r.tiers.symbol} ${r.tiers.version}` : "")}">` +
+      `${esc(r.rules)}</td></tr>`).join("");
+    const gen = d.generated ? " · <b>generated bars, not market data</b>" : "";
+    const notes = (d.notes || []).map((n) => `<p class="note">${esc(n)}</p>`).join("");
+    return `<p class="note" data-testid="scan-head">${d.n_rows} of ${d.n_series} series · ` +
+      `${d.symbols.length} symbols × ${d.venues.length} venues · sorted by ` +
+      `${esc(SCAN_SORTS[d.sort_by] || d.sort_by)} · window ${esc(d.lookback || "all bars")} · ` +
+      `${d.seconds.toFixed(2)} s${gen}</p><table><thead><tr><th>#</th><th>symbol</th>` +
+      `<th>venue</th><th>price</th><th>shorts / longs ±10 %</th><th>shorts / longs ±20 %</th>` +
+      `<th>nearest long cluster</th><th>nearest short cluster</th><th>squeeze ceiling</th>` +
+      `<th>flush floor</th><th>tiers</th></tr></thead><tbody>${rows}</tbody></table>${notes}`;
+  }
+  function markScanPick() {
+    for (const tr of $("scan").querySelectorAll("tbody tr")) {
+      tr.classList.toggle("picked", tr.dataset.symbol === $("symbol").value &&
+        tr.dataset.venue === $("venue").value);
+    }
+  }
+  async function loadScan() {
+    const el = $("scan"), seq = (state.scanSeq = (state.scanSeq || 0) + 1);
+    const q = { sort: $("scan-sort").value };
+    const top = parseInt($("scan-top").value, 10);
+    if (Number.isFinite(top) && top >= 1) q.top = String(top);
+    if ($("scan-lookback").value) q.lookback = $("scan-lookback").value;
+    el.dataset.state = "loading";
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const d = await api("scan", q);
+        if (seq !== state.scanSeq) return;
+        el.innerHTML = scanHtml(d);
+        markScanPick();
+        Object.assign(el.dataset, { state: "loaded", sort: d.sort_by, rows: String(d.rows.length) });
+        return;
+      } catch (e) {
+        if (seq !== state.scanSeq) return;
+        if (e.status === 503 && attempt < 30) {  // still computing: it goes on, ask again
+          el.innerHTML = `<p class="msg">scanning… (${esc(e.message)})</p>`;
+          await new Promise((ok) => setTimeout(ok, 1500));
+          continue;
+        }
+        el.innerHTML = `<p class="msg">${esc(e.message)}</p>`;
+        el.dataset.state = "error";
+        return;
+      }
+    }
+  }
+  function pickScanRow(ev) {
+    const tr = ev.target.closest("tbody tr[data-symbol]");
+    if (!tr) return;
+    $("symbol").value = tr.dataset.symbol;
+    fillVenues(tr.dataset.venue);
+    markScanPick();
+    loadCharts();
+    loadLevels();
+  }
+
   // ---------- start ----------
   function fillSelect(sel, values, chosen) {
     sel.innerHTML = values.map((v) => `<option value="${esc(v)}">${esc(v)}</option>`).join("");
     if (values.includes(chosen)) sel.value = chosen;
+  }
+  function fillVenues(chosen) {  // the venues holding the symbol picked, then aggregate
+    const sym = $("symbol").value, held = state.venuesBySymbol[sym];
+    const venues = held ? held.concat(["aggregate"]) : state.venues;
+    const keep = chosen || $("venue").value;
+    fillSelect($("venue"), venues, venues.includes(keep) ? keep
+      : venues.includes("aggregate") ? "aggregate" : null);
   }
   function openStream() {
     if (!window.EventSource) return;
@@ -608,7 +697,7 @@
       const version = JSON.parse(e.data).data_version;
       if (version === undefined || version === state.dataVersion) return;
       clearTimeout(state.reloadTimer);  // new data: redraw once things settle
-      state.reloadTimer = setTimeout(loadCharts, 1000);
+      state.reloadTimer = setTimeout(() => { loadCharts(); loadScan(); }, 1000);
     });
   }
   async function init() {
@@ -622,12 +711,19 @@
       document.body.dataset.state = "error";
       return;
     }
-    const venues = h.venues || [];
-    fillSelect($("venue"), venues, venues.includes("aggregate") ? "aggregate" : null);
+    state.venues = h.venues || [];
+    state.venuesBySymbol = h.venues_by_symbol || {};
     fillSelect($("symbol"), h.symbols || [], null);
+    fillVenues("aggregate");
     if (h.lookbacks && h.lookbacks.length) fillSelect($("lookback"), h.lookbacks, "7d");
     $("symbol-label").hidden = (h.symbols || []).length < 2;
     state.span = `${h.source} · data ${utc(h.data_from_ms)} → ${utc(h.data_to_ms)} UTC`;
+    $("symbol").addEventListener("change", () => { fillVenues(); markScanPick(); });
+    $("venue").addEventListener("change", markScanPick);
+    for (const id of ["scan-sort", "scan-lookback", "scan-top"]) {
+      $(id).addEventListener("change", loadScan);
+    }
+    $("scan").addEventListener("click", pickScanRow);
     for (const id of ["venue", "symbol", "lookback", "convention", "at"]) {
       $(id).addEventListener("change", loadCharts);
     }
@@ -638,7 +734,7 @@
     for (const id of ["venue", "symbol"]) $(id).addEventListener("change", loadLevels);
     $("shock").addEventListener("input", showShock);
     $("cascade-run").addEventListener("click", runCascade);
-    await Promise.all([loadCharts(), loadScorecard(), loadLevels()]);
+    await Promise.all([loadCharts(), loadScorecard(), loadLevels(), loadScan()]);
     openStream();
   }
   window.addEventListener("DOMContentLoaded", init);

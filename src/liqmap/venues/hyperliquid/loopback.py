@@ -22,7 +22,7 @@ from liqmap.core.bars import Bars
 from liqmap.venues._shared.loopback import LoopbackServer
 from liqmap.venues._shared.spec import VenueSpec
 from liqmap.venues.hyperliquid.live import hl_interval
-from liqmap.venues.hyperliquid.spec import symbol_spec
+from liqmap.venues.hyperliquid.spec import SZ_DECIMALS, symbol_spec
 
 if TYPE_CHECKING:
     from http.server import ThreadingHTTPServer
@@ -134,8 +134,11 @@ class HyperliquidLoopback(LoopbackServer):
         if body.get("type") == "metaAndAssetCtxs":
             i = max(self._next - 1, 0)
             other = {**self._ctx(i), "openInterest": "1.0"}
-            return [{"universe": [{"name": "ETH", "szDecimals": 4, "maxLeverage": 25},
-                                  {"name": self.spec.venue_symbol, "szDecimals": 5,
+            coin = self.spec.venue_symbol  # another coin listed first, as the venue does
+            decoy = "ETH" if coin != "ETH" else "BTC"
+            return [{"universe": [{"name": decoy, "szDecimals": SZ_DECIMALS[decoy],
+                                   "maxLeverage": 25},
+                                  {"name": coin, "szDecimals": SZ_DECIMALS.get(coin, 5),
                                    "maxLeverage": 40}]}, [other, self._ctx(i)]]
         return None
 

@@ -36,7 +36,7 @@ class OkxLoopback(LoopbackServer):
     (``liquidation-orders``, ``open-interest``), both with the text ``ping``/``pong``
     keep-alive; ``/api/v5/market/history-candles``,
     ``/api/v5/rubik/stat/contracts/open-interest-history`` and
-    ``/api/v5/public/open-interest``. Sizes in contracts of ``ctVal`` (0.01 BTC).
+    ``/api/v5/public/open-interest``. Sizes in contracts of ``ctVal`` (0.01 BTC, 0.1 ETH).
 
     ``liquidations`` are ``details[]`` entries (``{"side", "posSide", "sz", "bkPx", "ts",
     "bkLoss", "ccy"}``, ``sz`` in contracts), pushed on the public socket with the bar that
@@ -146,12 +146,13 @@ class OkxLoopback(LoopbackServer):
 
     def bar_frames(self, i: int) -> list[str]:
         inst, t = self.spec.venue_symbol, int(self.bars.ts_ms[i])
+        family = inst.rsplit("-", 1)[0]  # ETH-USDT-SWAP -> ETH-USDT
         liqs = []
         for d in self._liqs_in(i):
             liqs.append(json.dumps({"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
-                                    "data": [{"details": [d], "instFamily": "BTC-USDT",
+                                    "data": [{"details": [d], "instFamily": family,
                                               "instId": inst, "instType": "SWAP",
-                                              "uly": "BTC-USDT"}]}))
+                                              "uly": family}]}))
         oi = float(self.bars.open_interest[i])
         public = [json.dumps({"arg": {"channel": "open-interest", "instId": inst}, "data": [{
             "instId": inst, "instType": "SWAP", "oi": self._contracts(oi), "oiCcy": f"{oi}",
