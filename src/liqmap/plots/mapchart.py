@@ -456,7 +456,7 @@ def map_figure(
     _draw_cumulative(ax2, d)
     _draw_zone_and_pain(ax, m, zone, max_pain, window)
     _axes_format(ax, ax2, m, window)
-    fig.canvas.draw()  # fixes the layout so label widths can be estimated
+    fig.get_layout_engine().execute(fig)  # lays the axes out (no raster) for label widths
     _draw_price(ax, m)
     _draw_clusters(ax, ax2, m, clusters, window, d, max_clusters)
     _draw_layers(ax, layers, window, d)
