@@ -456,7 +456,10 @@ def map_figure(
     _draw_cumulative(ax2, d)
     _draw_zone_and_pain(ax, m, zone, max_pain, window)
     _axes_format(ax, ax2, m, window)
-    fig.get_layout_engine().execute(fig)  # lays the axes out (no raster) for label widths
+    engine = fig.get_layout_engine()
+    if engine is None:  # pragma: no cover - the figure is made constrained above
+        raise RuntimeError("the map figure lost its layout engine")
+    engine.execute(fig)  # lays the axes out (no raster) so label widths can be estimated
     _draw_price(ax, m)
     _draw_clusters(ax, ax2, m, clusters, window, d, max_clusters)
     _draw_layers(ax, layers, window, d)
