@@ -45,6 +45,10 @@ def test_the_choice_reads_the_calibration_span_only_and_matches_the_product_defa
     assert out["calibration_end_ms"] == 1_769_904_000_000
     for f in out["candidates"].values():
         assert set(f["per_horizon"]) == {"1", "4", "24", "168"}
+    # the figures README.md's default-map table states (calibration span only)
+    got = {n: (round(f["mean_r2_log"], 3), round(f["mean_spearman"], 3))
+           for n, f in out["candidates"].items()}
+    assert got == {"prior": (0.444, 0.711), "fitted": (0.432, 0.693)}
     # the product's default engine (LiquidationModel()) is the chosen candidate
     from liqmap.model import LiquidationModel
 

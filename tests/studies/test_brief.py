@@ -69,12 +69,37 @@ def test_measured_caveat_from_a_level_test_file(tmp_path):
           "size_ratio": {"median": 0.15}}
     body = {"window": "A", "claims": {"walls": {"scoring": {"24": {"cluster": cl}}}}}
     (tmp_path / "metrics-levels-A.json").write_text(json.dumps(body))
-    cav = measured_caveat(tmp_path)
+    cav = measured_caveat(tmp_path, venue="binance", symbol="BTC/USDT:USDT")
     assert cav is not None and cav["measured"] and cav["n"] == 115
     assert "31%" in cav["text"] and "27%" in cav["text"] and "15%" in cav["text"]
     b = read_map(_wall_map(), caveat=cav)
     assert b["text"].endswith(cav["text"])
     assert measured_caveat(tmp_path / "none") is None
+    # window A measured Binance BTC: an ETH map gets no borrowed figure
+    assert measured_caveat(tmp_path, venue="binance", symbol="ETH/USDT:USDT") is None
+
+
+def test_a_damaged_level_test_file_is_named_not_a_traceback(tmp_path):
+    from liqmap._exceptions import DataError
+
+    (tmp_path / "metrics-levels-A.json").write_text("{not json")
+    with pytest.raises(DataError, match="metrics-levels-A.json.*re-run"):
+        measured_caveat(tmp_path, venue="binance", symbol="BTC/USDT:USDT")
+    body = {"window": "A", "claims": {"walls": {"scoring": {"24": {"cluster": {
+        "effects": [{"name": "cluster_hit_rate"}]}}}}}}
+    (tmp_path / "metrics-levels-A.json").write_text(json.dumps(body))
+    with pytest.raises(DataError, match="incomplete"):
+        measured_caveat(tmp_path, venue="binance", symbol="BTC/USDT:USDT")
+
+
+def test_cli_refuses_a_symbol_the_sample_is_not(capsys):
+    from liqmap.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["brief", "--symbol", "ETH/USDT:USDT"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--symbol ETH/USDT:USDT" in err and "--input" in err and "Traceback" not in err
 
 
 def test_brief_for_runs_the_default_map_on_the_sample(tmp_path):

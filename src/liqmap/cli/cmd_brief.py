@@ -24,29 +24,26 @@ _SCORECARD = o.scorecard_dir("Folder of `liqmap backtest --levels` outputs: thei
 def load_map_bars(input_path: str | None, sample: str | None, db: str | None,
                   venue: str | None, symbol: str | None, oi_unit: str = "base",
                   contract_size: float | None = None):
-    """Bars from exactly one of --input, --sample, --db (default: the bundled sample)."""
+    """Bars from exactly one of --input, --sample, --db (default: the bundled sample); files
+    and samples load as ``heatmap``/``map`` load them (``cmd_engine._load``)."""
     from liqmap._exceptions import ConfigError, DataError
+    from liqmap.cli.cmd_engine import _load
+    from liqmap.io.sample import DEFAULT_SAMPLE
 
     if sum(x is not None for x in (input_path, sample, db)) > 1:
         raise ConfigError("give one of --input, --sample, --db")
-    if db is not None:
-        from liqmap.store import canonical_series, open_store
+    if db is None:
+        return _load(input_path, sample or DEFAULT_SAMPLE, oi_unit, contract_size, False,
+                     venue or "binance", symbol)
+    from liqmap.store import canonical_series, open_store
 
-        v, s = canonical_series(venue or "binance", symbol or "BTC/USDT:USDT")
-        with open_store(db, read_only=True) as store:
-            bars = store.read_bars(v, s)
-        if bars is None or len(bars) < 2:
-            raise DataError(f"no bars of {v} {s} in the store; fill it with `liqmap store "
-                            "ingest-bars` or `liqmap live --db`", source=str(db))
-        return bars
-    if input_path is not None:
-        from liqmap.io.generic import load_bars
-
-        return load_bars(input_path, oi_unit=oi_unit, contract_size=contract_size,
-                         venue=venue or "binance", symbol=symbol or "BTC/USDT:USDT")
-    from liqmap.io.sample import load_sample
-
-    return load_sample(sample) if sample else load_sample()
+    v, s = canonical_series(venue or "binance", symbol or "BTC/USDT:USDT")
+    with open_store(db, read_only=True) as store:
+        bars = store.read_bars(v, s)
+    if bars is None or len(bars) < 2:
+        raise DataError(f"no bars of {v} {s} in the store; fill it with `liqmap ingest-bars` "
+                        "or `liqmap live --db`", source=str(db))
+    return bars
 
 
 def _model(convention: str | None):

@@ -23,8 +23,9 @@ from liqmap.core.tiers import VENUES, TierTable, get_tier_table
 __all__ = ["register", "tiers_report"]
 
 _VENUE = o.venue(..., f"Venue rules: {', '.join(VENUES)}.")
-_SYMBOL = o.symbol(None, "Venue or ccxt symbol (ETHUSDT, ETH/USDT:USDT, ETH-USDT-SWAP, ETH); "
-                   "default the venue's BTC perpetual.")
+_SYMBOL = o.symbol(None, "The venue's own or the ccxt symbol (ETHUSDT or ETH/USDT:USDT on "
+                   "Binance and Bybit, ETH-USDT-SWAP on OKX, ETH on Hyperliquid); default the "
+                   "venue's BTC perpetual.")
 _VERSION = typer.Option(None, "--version", help="Table in force on this date (YYYY-MM-DD); "
                         "default the latest.")
 

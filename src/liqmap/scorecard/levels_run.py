@@ -82,6 +82,8 @@ class LevelResult:
     seconds: dict
     calibration_only: bool
     notes: tuple[str, ...]
+    venue: str = "binance"
+    symbol: str = "BTC/USDT:USDT"
 
     def summary(self) -> dict:
         """JSON-ready: definitions, fit, metrics, verdicts, vendor overstatement, zeros,
@@ -93,7 +95,8 @@ class LevelResult:
                       .any() else None} for sp in ("calibration", "scoring")}
         nb = self.no_book["metrics"]
         return jsonable({
-            "window": self.window, "preset": self.preset, "model": self.model.to_dict(),
+            "window": self.window, "venue": self.venue, "symbol": self.symbol,
+            "preset": self.preset, "model": self.model.to_dict(),
             "vendor_style": {"name": VENDOR_STYLE, "leverage": VENDOR_LEVERAGE,
                              "module": "liqmap.core.vendor"},
             "calibration_only": self.calibration_only,
@@ -210,4 +213,5 @@ def run_levels(window: str = "A", data_dir=None, *, preset: FittedPreset | str |
     return LevelResult(window=data.spec.name, model=model, preset=preset.name, fit=fit,
                        rows=rows, metrics=metrics, verdict=ver, zeros=zeros_report(rows),
                        vendor=vendor_report(metrics), claims=cl, no_book=nb, seconds=seconds,
-                       calibration_only=calibration_only, notes=_notes(data))
+                       calibration_only=calibration_only, notes=_notes(data),
+                       venue=data.bars.venue, symbol=data.bars.symbol)

@@ -23,13 +23,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from liqmap._exceptions import DataError
 from liqmap.core import mapstats as ms
 from liqmap.core.records import LiqMap
 from liqmap.fmt import fmt_price, fmt_usd
 from liqmap.timeutil import iso_minute
 
 __all__ = ["BAND_PCTS", "GENERIC_CAVEAT", "brief_for", "brief_of_map", "brief_text",
-           "convention_note", "measured_caveat", "read_map"]
+           "convention_note", "levels_file", "measured_caveat", "read_map"]
 
 BAND_PCTS = (5, 10, 20)
 REACH_PCT = 50.0
@@ -82,6 +83,9 @@ def read_map(m: LiqMap, *, caveat: dict | None = None) -> dict[str, Any]:
         "squeeze_ceiling": asdict(ceiling), "squeeze_ceiling_usd": ceiling.price_usd,
         "flush_floor": asdict(floor), "flush_floor_usd": floor.price_usd,
         "max_pain": {"side": heavier, "price_usd": pain.price_usd,
+                     "definition": "the posts' max pain: the squeeze ceiling when shorts stand "
+                     "heavier within +/-50 %, else the flush floor (the map JSON's "
+                     "deprecated max_pain key is the harvest level instead)",
                      "what": "the squeeze ceiling (shorts heavier)" if heavier == "short"
                      else "the flush floor (longs heavier)"},
         "harvest_level": asdict(ms.harvest_level(m)),
@@ -153,21 +157,61 @@ def brief_text(b: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+#: The series of the research windows' level tests (their files predate the venue and
+#: symbol keys): Binance BTC/USDT:USDT.
+_WINDOW_SERIES = {"A": ("binance", "BTC/USDT:USDT"), "C": ("binance", "BTC/USDT:USDT")}
+
+
+def levels_file(scorecard_dir: str | Path | None, venue: str, symbol: str
+                ) -> tuple[Path, dict[str, Any]] | None:
+    """The level test's ``metrics-levels-<W>.json`` in ``scorecard_dir`` measured on the same
+    venue and symbol as the map (the full run before a ``-calibration`` one), read; None
+    when there is none.
+
+    Raises
+    ------
+    DataError
+        A file that is not the level test's JSON (names it and the command that rewrites it).
+    """
+    if scorecard_dir is None or not Path(scorecard_dir).is_dir():
+        return None
+    files = sorted(Path(scorecard_dir).glob("metrics-levels-*.json"),
+                   key=lambda f: (f.stem.endswith("-calibration"), f.name))
+    for f in files:
+        try:
+            d = json.loads(f.read_text())
+            series = (d["venue"], d["symbol"]) if "venue" in d else _WINDOW_SERIES.get(
+                d["window"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"not a level-test result ({type(exc).__name__}: {exc}); re-run "
+                            "`liqmap backtest --levels --out DIR` or remove the file",
+                            source=str(f)) from None
+        if series == (venue, symbol):
+            return f, d
+    return None
+
+
 def measured_caveat(scorecard_dir: str | Path | None = None, store=None, *, venue: str = "",
                     symbol: str = "") -> dict[str, Any] | None:
-    """The measured caveat: from the level watch of ``store`` when it has approaches for
-    the series, else from the level test's file in ``scorecard_dir``; None when neither."""
-    if store is not None and hasattr(store, "read_level_approaches"):
+    """The measured caveat: from the level watch of ``store`` when it has resolved
+    approaches for the series, else from the level test's file of the same series in
+    ``scorecard_dir``; None when neither."""
+    if store is not None:
         got = _watch_caveat(store, venue, symbol)
         if got is not None:
             return got
-    if scorecard_dir is None:
+    found = levels_file(scorecard_dir, venue, symbol)
+    if found is None:
         return None
-    files = sorted(Path(scorecard_dir).glob("metrics-levels-*.json"))
-    files = [f for f in files if not f.stem.endswith("-calibration")] or files
-    if not files:
-        return None
-    d = json.loads(files[0].read_text())
+    path, d = found
+    try:
+        return _levels_caveat(d, path)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"the level test's wall claims are incomplete ({exc!r}); re-run "
+                        "`liqmap backtest --levels`", source=str(path)) from None
+
+
+def _levels_caveat(d: dict[str, Any], path: Path) -> dict[str, Any] | None:
     walls = d.get("claims", {}).get("walls", {})
     span = "scoring" if "scoring" in walls else "calibration"
     cl = walls.get(span, {}).get("24", {}).get("cluster")
@@ -186,51 +230,58 @@ def measured_caveat(scorecard_dir: str | Path | None = None, store=None, *, venu
     if size.get("median") is not None:
         text += (f"; when reached, realized liquidations were a median "
                  f"{size['median']:.0%} of the map's notional there")
-    return {"measured": True, "source": str(files[0]), "span": span,
+    return {"measured": True, "source": str(path), "span": span,
             "hit_rate": hit["mean_event"], "control_rate": hit["mean_control"],
             "n": hit["n"], "text": text + "."}
 
 
 def _watch_caveat(store, venue: str, symbol: str) -> dict[str, Any] | None:
-    try:
-        rows = store.read_level_approaches(venue, symbol)
-    except Exception:  # noqa: BLE001 - an older store without the table: no measured caveat
+    """The level watch's through/rejected counts (``summarize_approaches``), from 5
+    resolved approaches on."""
+    from liqmap.core.tiers import VENUES
+    from liqmap.watch.approaches import summarize_approaches
+
+    one = venue if venue in VENUES else None  # an aggregate map: every venue's approaches
+    summ = summarize_approaches(store.read_level_approaches(one, symbol))
+    thr = sum(v["through"] for v in summ.values())
+    done = thr + sum(v["rejected"] for v in summ.values())
+    if done < 5:
         return None
-    outcomes = [getattr(r, "outcome", None) for r in rows]
-    done = [o for o in outcomes if o in ("through", "rejected")]
-    if len(done) < 5:
-        return None
-    through = sum(o == "through" for o in done) / len(done)
+    through = thr / done
     return {"measured": True, "source": f"level watch of {getattr(store, 'path', 'the store')}",
-            "n": len(done), "through_rate": through,
-            "text": (f"Measured by this store's level watch: of {len(done)} approaches to "
-                     f"the map's clusters, {through:.0%} went through and "
-                     f"{1 - through:.0%} were rejected.")}
+            "n": done, "through_rate": through,
+            "text": (f"Measured by this store's level watch: of {done} approaches to the "
+                     f"map's clusters, {through:.0%} went through and {1 - through:.0%} were "
+                     "rejected.")}
 
 
 def convention_note(convention: str, scorecard_dir: str | Path | None = None,
-                    horizon_h: int = 24) -> dict[str, Any]:
+                    horizon_h: int = 24, *, venue: str = "binance",
+                    symbol: str = "BTC/USDT:USDT") -> dict[str, Any]:
     """What the counting convention is, and how far it and liqmap's map stood from realized
-    liquidations in the level test (``vendor_overstatement`` of ``metrics-levels-<W>.json``,
-    ``horizon_h`` hours ahead) when that file exists."""
+    liquidations in the level test of the same series (``vendor_overstatement`` of
+    ``metrics-levels-<W>.json``, ``horizon_h`` hours ahead) when that file exists."""
     what = ("liqmap: both sides of each opening, levels shrink when open interest falls, the "
             "default leverage mix" if convention != "vendor" else
             "vendor-style (how popular tools appear to count): every open-interest rise opens "
             "positions on the candle's side only, at 25-100x, never removed when open "
             "interest falls")
     out: dict[str, Any] = {"convention": convention, "what": what, "measured": None}
-    files = sorted(Path(scorecard_dir).glob("metrics-levels-*.json")) if scorecard_dir and \
-        Path(scorecard_dir).is_dir() else []
-    files = [f for f in files if not f.stem.endswith("-calibration")] or files
-    if files:
-        d = json.loads(files[0].read_text())
+    found = levels_file(scorecard_dir, venue, symbol)
+    if found is not None:
+        path, d = found
         over = d.get("vendor_overstatement", {})
         span = "scoring" if "scoring" in over else "calibration"
         by = over.get(span, {}).get(str(horizon_h))
-        if by:
-            out["measured"] = {"window": d.get("window"), "span": span, "horizon_h": horizon_h,
-                               **{f"{k}_{sd}": by[sd][k] for sd in ("long", "short")
-                                  for k in ("vendor_over_realized", "map_over_realized")}}
+        try:
+            if by:
+                out["measured"] = {"window": d.get("window"), "span": span,
+                                   "horizon_h": horizon_h,
+                                   **{f"{k}_{sd}": by[sd][k] for sd in ("long", "short")
+                                      for k in ("vendor_over_realized", "map_over_realized")}}
+        except (KeyError, TypeError) as exc:
+            raise DataError(f"the level test's vendor figures are incomplete ({exc!r}); "
+                            "re-run `liqmap backtest --levels`", source=str(path)) from None
     return out
 
 
@@ -271,7 +322,8 @@ def brief_of_map(m: LiqMap, *, model, lookback: str | None = None,
     sc = scorecard_dir if scorecard_dir and Path(scorecard_dir).is_dir() else None
     cav = measured_caveat(sc, store, venue=m.venue, symbol=m.symbol)
     out = read_map(m, caveat=cav)
-    out["convention"] = convention_note(model.convention, sc)
+    out["convention"] = convention_note(model.convention, sc, venue=m.venue,
+                                        symbol=m.symbol)
     if model.convention == "vendor":
         out["text"] = _convention_text(out["convention"]) + " " + out["text"]
     out["model"] = model.to_dict()

@@ -335,11 +335,16 @@ class ApproachSink:
         self.trackers: dict[str, ApproachTracker] = {}
         self.written = 0
         self._last_ts: dict[str, int] = {}
+        self._bar_ms: dict[str, int] = {}
         self._liqs: dict[str, list] = {}
 
     def warm(self, venue: str, bars: list) -> None:
         if bars:
             self._last_ts[venue] = int(bars[-1].ts_ms)
+        if len(bars) > 1:  # the bar size as StoreSink takes it (Bars.bar_ms of the warm-up)
+            from liqmap.venues import bars_from_live
+
+            self._bar_ms[venue] = int(bars_from_live(bars).bar_ms)
 
     def bar(self, update, bar, model) -> None:
         from liqmap.venues import realized_from_live
@@ -349,10 +354,13 @@ class ApproachSink:
         self._last_ts[venue] = ts
         tracker = self.trackers.get(venue)
         if tracker is None:
-            if prev is None or ts <= prev:
-                return  # the bar size is known from the second bar on
+            bar_ms = self._bar_ms.get(venue)
+            if bar_ms is None:
+                if prev is None or ts <= prev:
+                    return  # no warm-up: the bar size is known from the second bar on
+                bar_ms = ts - prev
             tracker = self.trackers[venue] = ApproachTracker(
-                self.rules, venue, bar.symbol, ts - prev, self.horizon_ms)
+                self.rules, venue, bar.symbol, bar_ms, self.horizon_ms)
         liqs = self._liqs.pop(venue, [])
         realized = (realized_from_live(liqs, venue=venue, symbol=bar.symbol,
                                        source=f"live {venue} stream") if liqs else None)
