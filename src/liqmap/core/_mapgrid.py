@@ -123,6 +123,17 @@ def _as_1d(name: str, values: np.ndarray) -> np.ndarray:
     return arr
 
 
+def split_onto(x: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(j, w)``: a value at ``x`` goes ``1 - w`` to ``new[j]`` and ``w`` to ``new[j + 1]``
+    (linear between the two nearest centres; below the first or above the last centre it
+    goes wholly to that edge). ``new`` has at least two strictly ascending centres. The one
+    rule of :func:`rebin` and of the display grid (``liqmap.core.heatgrid.split_matrix``).
+    """
+    j = np.clip(np.searchsorted(new, x, side="right") - 1, 0, new.size - 2)
+    w = np.clip((x - new[j]) / (new[j + 1] - new[j]), 0.0, 1.0)
+    return j, w
+
+
 def rebin(
     price_bins_usd: np.ndarray, values_usd: np.ndarray, new_bins_usd: np.ndarray
 ) -> np.ndarray:
@@ -163,8 +174,7 @@ def rebin(
         raise ConfigError("new_bins_usd must be a non-empty, strictly ascending array of prices")
     if new.size == 1:
         return np.array([v.sum()])
-    j = np.clip(np.searchsorted(new, x, side="right") - 1, 0, new.size - 2)
-    w = np.clip((x - new[j]) / (new[j + 1] - new[j]), 0.0, 1.0)
+    j, w = split_onto(x, new)
     return (np.bincount(j, (1.0 - w) * v, minlength=new.size)
             + np.bincount(j + 1, w * v, minlength=new.size))
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from liqmap.core._mapgrid import split_onto
 from liqmap.core._typing import ArrayLike, Float64Array1D, Float64Array2D, Int64Array1D
 
 __all__ = ["block_grid", "downsample_heat", "pick_frames", "split_matrix"]
@@ -62,8 +63,9 @@ def block_grid(bins_usd: ArrayLike, max_bins: int) -> Float64Array1D:
 def split_matrix(src_usd: ArrayLike, dst_usd: ArrayLike) -> Float64Array2D:
     """(P, B) weights that move values at ``src_usd`` onto ``dst_usd`` (evenly spaced).
 
-    Same rule as :func:`liqmap.core.mapstats.rebin` (linear split between the two nearest
-    destination centres) inside the grid; values more than half a step beyond either end
+    The rule of :func:`liqmap.core.mapstats.rebin` (``_mapgrid.split_onto``: linear split
+    between the two nearest destination centres) inside the grid; values more than half a
+    step beyond either end
     of ``dst_usd`` are left out (weight 0) instead of piling up in the edge bins. Each row
     inside sums to 1: notional is conserved.
     """
@@ -74,8 +76,7 @@ def split_matrix(src_usd: ArrayLike, dst_usd: ArrayLike) -> Float64Array2D:
     if dst.size == 1:
         w[:, 0] = 1.0
         return w
-    j = np.clip(np.searchsorted(dst, src, side="right") - 1, 0, dst.size - 2)
-    frac = np.clip((src - dst[j]) / (dst[j + 1] - dst[j]), 0.0, 1.0)
+    j, frac = split_onto(src, dst)
     np.add.at(w, (rows, j), 1.0 - frac)
     np.add.at(w, (rows, j + 1), frac)
     half = 0.5 * (dst[1] - dst[0])
