@@ -45,6 +45,11 @@ def db(help: str) -> Any:
     return typer.Option(None, "--db", help=help)
 
 
+def rest_url(help: str) -> Any:
+    """``--rest-url``: a REST base URL instead of the venue's (a mirror or a test server)."""
+    return typer.Option(None, "--rest-url", help=help)
+
+
 def venue(default: Any, help: str) -> Any:
     """``--venue`` outside the model flags: a venue (or several), spelled as in ``PARAMS``."""
     return typer.Option(default, PARAMS["venue"].flag, help=help)
@@ -190,8 +195,7 @@ STREAM_SYMBOL = symbol("BTC/USDT:USDT", "ccxt perpetual symbol. Hyperliquid stre
 TIMEFRAME = typer.Option("5m", "--timeframe", help="Bar interval (ccxt timeframe).")
 WS_URL = typer.Option(None, "--ws-url", help="Websocket base URL per --venue, in the same "
                       "order (a mirror or a test server); default the venue's.")
-REST_URL = typer.Option(None, "--rest-url", help="REST base URL per --venue, in the same "
-                        "order; default the venue's.")
+REST_URL = rest_url("REST base URL per --venue, in the same order; default the venue's.")
 STALL = typer.Option(120.0, "--stall-s", help="Reconnect when no message arrives for this "
                      "many seconds.")
 NOW = typer.Option(None, "--now", help="Pretend the current time is this (ISO UTC or Unix "

@@ -3,20 +3,27 @@
 Prints the shipped table in force on ``--version`` (default the latest): its tiers,
 ``version``, ``source`` and whether every tier was read from a recorded venue answer
 (``verified``). An unknown symbol is refused with the shipped ones listed (exit 2).
+With ``--db``, tables fetched earlier by ``--refresh`` (stored, versioned by the fetch date)
+are looked up with the shipped ones. ``--refresh`` fetches the venue's current table (Bybit,
+OKX USDT perpetuals, through ccxt, no key) and stores it; an unreachable venue exits 3.
 
 Example::
 
     liqmap tiers --venue hyperliquid --symbol ETH --json
     liqmap tiers --venue binance --symbol ETH/USDT:USDT --version 2026-10-01
+    liqmap tiers --refresh --venue bybit --symbol BTCUSDT --db liqmap.duckdb
+    liqmap tiers --venue bybit --db liqmap.duckdb
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 
 import typer
 
+from liqmap._exceptions import InputError
 from liqmap.cli import _options as o
 from liqmap.core.tiers import VENUES, TierTable, get_tier_table
 
@@ -66,6 +73,36 @@ def _text(rep: dict) -> str:
     return "\n".join([head, *rows, f"source: {rep['source']}"])
 
 
+_REFRESH = typer.Option(False, "--refresh", help="Fetch the venue's current tiers (bybit, "
+                        "okx USDT perpetuals, public ccxt fetch_market_leverage_tiers) and "
+                        "store them in --db, versioned by today's date (UTC).")
+_DB = o.db("DuckDB store of fetched tier tables: shown over the shipped ones (the newest "
+           "version on or before --version); with --refresh, where the fetch is stored.")
+_REST = o.rest_url("With --refresh: REST base URL instead of the venue's (a mirror or a "
+                   "test server).")
+
+
+def _refresh(venue: str, symbol: str | None, db: str | None, rest_url: str | None) -> TierTable:
+    from liqmap.store import DuckDBStore
+    from liqmap.venues.tier_refresh import fetch_tier_table
+
+    if not db:
+        raise InputError("--refresh stores the fetched table: give --db FILE")
+    table = fetch_tier_table(venue, symbol, rest_url=rest_url)
+    with DuckDBStore(db) as store:
+        store.write_tier_table(table, int(time.time() * 1000))
+    return table
+
+
+def _stored(db: str | None) -> list[TierTable]:
+    if not db:
+        return []
+    from liqmap.store import DuckDBStore
+
+    with DuckDBStore(db, read_only=True) as store:
+        return store.read_tier_tables()
+
+
 def register(app: typer.Typer) -> None:
     """Add ``tiers`` to ``app``."""
 
@@ -75,7 +112,13 @@ def register(app: typer.Typer) -> None:
         symbol: str | None = _SYMBOL,
         version: str | None = _VERSION,
         as_json: bool = o.JSON_OBJECT,
+        refresh: bool = _REFRESH,
+        db: str | None = _DB,
+        rest_url: str | None = _REST,
     ) -> None:
         """Maintenance-margin tiers of a venue and symbol, with version, source, verified."""
-        rep = tiers_report(get_tier_table(venue, symbol, version))
+        if refresh:
+            rep = tiers_report(_refresh(venue, symbol, db, rest_url))
+        else:
+            rep = tiers_report(get_tier_table(venue, symbol, version, stored=_stored(db)))
         print(json.dumps(rep) if as_json else _text(rep))

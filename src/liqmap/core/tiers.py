@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -503,7 +504,8 @@ def tier_symbols(venue: str) -> list[str]:
     return sorted({t.symbol for t in _TABLES if t.venue == venue})
 
 
-def get_tier_table(venue: str, symbol: str | None = None, version: str | None = None) -> TierTable:
+def get_tier_table(venue: str, symbol: str | None = None, version: str | None = None, *,
+                   stored: Iterable[TierTable] = ()) -> TierTable:
     """The tier table of ``venue``/``symbol`` in force at ``version``.
 
     Parameters
@@ -515,6 +517,9 @@ def get_tier_table(venue: str, symbol: str | None = None, version: str | None = 
     version : str, optional
         ISO date ``YYYY-MM-DD``: the newest table whose version is on or before it.
         Default: the latest table.
+    stored : iterable of TierTable, optional
+        Tables fetched from the venue (``DuckDBStore.read_tier_tables``), looked up with the
+        shipped ones; on the same version a stored table wins over a shipped one.
 
     Raises
     ------
@@ -529,7 +534,9 @@ def get_tier_table(venue: str, symbol: str | None = None, version: str | None = 
     check_venue(venue)
     sym = symbol if symbol is not None else _DEFAULT_SYMBOL[venue]
     sym = _CCXT_ALIASES.get((venue, sym), _CCXT_ALIASES.get((venue, sym.upper()), sym))
+    extra = [t for t in stored if t.venue == venue and t.symbol in (sym, sym.upper())]
     tables = [t for t in list_tier_tables() if t.venue == venue and t.symbol in (sym, sym.upper())]
+    tables = sorted(tables + extra, key=lambda t: t.version)  # stable: stored after shipped
     if not tables:
         known = ", ".join(tier_symbols(venue))
         why = MISSING.get((venue, sym.upper()))

@@ -16,6 +16,9 @@ any error) and an idempotent upsert on the natural key:
 - ``predictions``: ``(venue, symbol, ts_ms)``; the last write wins. The map's predicted
   liquidations per closed bar (``liqmap live --db``), read by the running scorecard; created
   on older store files like ``level_approaches``.
+- ``tier_tables``: ``(venue, symbol, version)``; the last write wins. Tier tables fetched by
+  ``liqmap tiers --refresh`` (venue-native symbol, version = fetch date, tiers as JSON);
+  created on older store files like ``level_approaches``.
 
 A process killed during a write loses nothing committed before and leaves no half batch:
 DuckDB replays its write-ahead log on the next open and drops the uncommitted transaction.
@@ -53,6 +56,7 @@ from liqmap.store._predictions import (
     prediction_from_row,
     prediction_row,
 )
+from liqmap.store._tier_tables import TIER_TABLE_COLUMNS, tier_table_from_row, tier_table_row
 
 __all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "DuckDBStore", "classify_store_error",
            "open_store"]
@@ -99,6 +103,14 @@ _PREDICTION_DDL = (
     "params VARCHAR NOT NULL, PRIMARY KEY (venue, symbol, ts_ms))"
 )
 _PREDICTION_COLS = ", ".join(PREDICTION_COLUMNS)
+#: Tier tables fetched by ``liqmap tiers --refresh``: created on older store files likewise.
+_TIER_DDL = (
+    "CREATE TABLE IF NOT EXISTS tier_tables (venue VARCHAR NOT NULL, symbol VARCHAR NOT NULL, "
+    "version VARCHAR NOT NULL, source VARCHAR NOT NULL, verified BOOLEAN NOT NULL, "
+    "contract_size DOUBLE NOT NULL, inverse BOOLEAN NOT NULL, notional_unit VARCHAR NOT NULL, "
+    "tiers VARCHAR NOT NULL, fetched_ms BIGINT NOT NULL, PRIMARY KEY (venue, symbol, version))"
+)
+_TIER_COLS = ", ".join(TIER_TABLE_COLUMNS)
 _BAR_COLS = ("ts_ms",) + rec.BAR_REQUIRED + rec.BAR_OPTIONAL
 _BAR_SET = ", ".join([f"{c} = excluded.{c}" for c in rec.BAR_REQUIRED]
                      + [f"{c} = COALESCE(excluded.{c}, bars.{c})" for c in rec.BAR_OPTIONAL])
@@ -191,6 +203,9 @@ class DuckDBStore:
         if "predictions" not in have and not self._read_only:
             with self._transaction() as tx:  # a store made before the running scorecard
                 tx.execute(_PREDICTION_DDL)
+        if "tier_tables" not in have and not self._read_only:
+            with self._transaction() as tx:  # a store made before stored tier tables
+                tx.execute(_TIER_DDL)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -468,6 +483,37 @@ class DuckDBStore:
             rows = con.execute(sql + " ORDER BY ts_ms", params).fetchall()
         parsed: dict = {}
         return [prediction_from_row(r, parsed) for r in rows]
+
+    # -- tier tables (liqmap tiers --refresh) -----------------------------------------
+
+    def write_tier_table(self, table, fetched_ms: int) -> int:
+        """Store a fetched :class:`~liqmap.core.tiers.TierTable`; return rows written (1).
+
+        The key is ``(venue, symbol, version)``; a second fetch on the same day replaces
+        the first.
+        """
+        self._writable()
+        row = tier_table_row(table, fetched_ms)
+        marks = ", ".join("?" for _ in TIER_TABLE_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in TIER_TABLE_COLUMNS[3:])
+        with self._transaction() as con:
+            con.execute(f"INSERT INTO tier_tables ({_TIER_COLS}) VALUES ({marks}) "
+                        f"ON CONFLICT DO UPDATE SET {updates}", list(row))
+        return 1
+
+    def read_tier_tables(self, venue: str | None = None, symbol: str | None = None) -> list:
+        """Stored tier tables (:class:`~liqmap.core.tiers.TierTable`), by venue, symbol and
+        version (may be empty; a store made before them, opened read-only, has none)."""
+        sql, params = f"SELECT {_TIER_COLS} FROM tier_tables WHERE true", []
+        for col, val in (("venue", venue), ("symbol", symbol)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                params.append(val)
+        with self._reading() as con:
+            if not self._table_exists(con, "tier_tables"):
+                return []
+            rows = con.execute(sql + " ORDER BY venue, symbol, version", params).fetchall()
+        return [tier_table_from_row(r) for r in rows]
 
     @staticmethod
     def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

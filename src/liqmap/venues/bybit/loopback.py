@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from liqmap.core.bars import Bars
@@ -27,7 +28,9 @@ class BybitLoopback(LoopbackServer):
     """Bybit v5 public linear: subscribe/ping protocol, ``kline``, ``tickers``,
     ``allLiquidation`` topics; ``/v5/market/kline`` and ``/v5/market/open-interest``.
 
-    ``liquidations`` are ``allLiquidation`` entries (``{"T", "s", "S", "v", "p"}``).
+    ``liquidations`` are ``allLiquidation`` entries (``{"T", "s", "S", "v", "p"}``);
+    ``recorded`` maps other REST paths to recorded answers served as they are (e.g. the
+    ``/v5/market/risk-limit`` and ``/v5/market/instruments-info`` fixtures).
     """
 
     venue = "bybit"
@@ -35,8 +38,11 @@ class BybitLoopback(LoopbackServer):
     def spec_for(self, symbol: str) -> VenueSpec:
         return symbol_spec(symbol)
 
-    def __init__(self, bars: Bars, **kw) -> None:
+    def __init__(self, bars: Bars, *, recorded: Mapping[str, Any] | None = None, **kw) -> None:
         super().__init__(bars, **kw)
+        #: Recorded venue answers served verbatim by path (``/v5/market/risk-limit``,
+        #: ``/v5/market/instruments-info``: what ccxt needs for ``fetch_market_leverage_tiers``).
+        self.recorded = dict(recorded or {})
         self.pings = 0
         self._subscribed: asyncio.Event | None = None
 
@@ -105,4 +111,4 @@ class BybitLoopback(LoopbackServer):
             return {"retCode": 0, "retMsg": "OK",
                     "result": {"list": ois[off:off + lim],
                                "nextPageCursor": str(off + lim) if more else ""}}
-        return None
+        return self.recorded.get(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from liqmap.core.bars import Bars
@@ -36,7 +37,8 @@ class OkxLoopback(LoopbackServer):
     (``liquidation-orders``, ``open-interest``), both with the text ``ping``/``pong``
     keep-alive; ``/api/v5/market/history-candles``,
     ``/api/v5/rubik/stat/contracts/open-interest-history`` and
-    ``/api/v5/public/open-interest``. Sizes in contracts of ``ctVal`` (0.01 BTC, 0.1 ETH).
+    ``/api/v5/public/open-interest``; ``recorded`` maps other REST paths to recorded answers
+    served as they are. Sizes in contracts of ``ctVal`` (0.01 BTC, 0.1 ETH).
 
     ``liquidations`` are ``details[]`` entries (``{"side", "posSide", "sz", "bkPx", "ts",
     "bkLoss", "ccy"}``, ``sz`` in contracts), pushed on the public socket with the bar that
@@ -52,8 +54,11 @@ class OkxLoopback(LoopbackServer):
     def spec_for(self, symbol: str) -> VenueSpec:
         return symbol_spec(symbol)
 
-    def __init__(self, bars: Bars, **kw) -> None:
+    def __init__(self, bars: Bars, *, recorded: Mapping[str, Any] | None = None, **kw) -> None:
         super().__init__(bars, **kw)
+        #: Recorded venue answers served verbatim by path (``/api/v5/public/position-tiers``,
+        #: ``/api/v5/public/instruments``: what ccxt needs for ``fetch_market_leverage_tiers``).
+        self.recorded = dict(recorded or {})
         self.pings = 0
         self.subscriptions: list[dict] = []
         self._public: list[_PublicQueue] = []
@@ -193,6 +198,8 @@ class OkxLoopback(LoopbackServer):
         ok = lambda data: {"code": "0", "msg": "", "data": data}  # noqa: E731
         if path == "/api/v5/public/liquidation-orders":
             return self._liquidation_orders(params)
+        if path in self.recorded:
+            return self.recorded[path]
         if params.get("instId") != self.spec.venue_symbol:
             return {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
         lo, hi = int(params.get("before", params.get("begin", -1))), \

@@ -1,0 +1,115 @@
+"""``liqmap tiers --refresh``: fetch through ccxt from a loopback venue, store, read back with
+``tiers --db``; an unreachable venue exits 3 (retry later). No network."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import ccxt
+import pytest
+
+from liqmap.cli import main
+from liqmap.core.tiers import get_tier_table, tiers_from_leverage_tiers
+from liqmap.io.sample import load_sample
+from liqmap.store import DuckDBStore
+from liqmap.venues.bybit import BybitLoopback
+from liqmap.venues.okx import OkxLoopback
+
+VFIX = Path(__file__).resolve().parents[1] / "fixtures" / "venues"
+
+
+def _load(name: str) -> dict:
+    return json.loads((VFIX / name).read_text())
+
+
+def _run(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    return exc.value.code or 0
+
+
+@pytest.fixture
+def bybit():
+    recorded = {"/v5/market/risk-limit": _load("bybit_risk_limit_linear_BTCUSDT.json"),
+                "/v5/market/instruments-info": _load("bybit_instruments_info_linear.json")}
+    with BybitLoopback(load_sample().take(slice(0, 10)), start=0, recorded=recorded) as srv:
+        yield srv
+
+
+def _recorded_table():
+    """The recorded risk-limit answer parsed by ccxt's own Bybit parser, then liqmap's."""
+    risk = _load("bybit_risk_limit_linear_BTCUSDT.json")["result"]["list"]
+    return tiers_from_leverage_tiers(ccxt.bybit().parse_market_leverage_tiers(risk, None))
+
+
+def test_refresh_stores_the_recorded_table_and_tiers_db_shows_it(bybit, tmp_path, capsys):
+    db = str(tmp_path / "t.duckdb")
+    assert _run(["tiers", "--refresh", "--venue", "bybit", "--symbol", "BTCUSDT", "--db", db,
+                 "--rest-url", bybit.rest_url, "--json"]) == 0
+    fetched = json.loads(capsys.readouterr().out)
+    with DuckDBStore(db, read_only=True) as st:
+        (stored,) = st.read_tier_tables("bybit", "BTCUSDT")
+    assert stored.tiers == _recorded_table() and stored.verified
+    assert fetched["version"] == stored.version and stored.notional_unit == "usd"
+    shipped = get_tier_table("bybit")  # tiers 1-3 of the shipped table are this recording's
+    assert stored.tiers[:2] == shipped.tiers[:2]
+    assert (stored.tiers[2].floor_usd, stored.tiers[2].mmr, stored.tiers[2].cum_usd,
+            stored.tiers[2].max_leverage) == (shipped.tiers[2].floor_usd, shipped.tiers[2].mmr,
+                                              shipped.tiers[2].cum_usd,
+                                              shipped.tiers[2].max_leverage)
+    assert math.isinf(stored.tiers[-1].cap_usd)
+
+    assert _run(["tiers", "--venue", "bybit", "--symbol", "BTC/USDT:USDT", "--db", db,
+                 "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == fetched and shown["source"] == stored.source
+    assert _run(["tiers", "--venue", "bybit", "--db", db, "--version", "2025-01-01",
+                 "--json"]) == 0  # before the fetch: the shipped table
+    assert json.loads(capsys.readouterr().out)["version"] == get_tier_table(
+        "bybit", version="2025-01-01").version
+    assert _run(["tiers", "--venue", "bybit", "--json"]) == 0  # no --db: shipped only
+    assert json.loads(capsys.readouterr().out)["version"] == shipped.version
+
+
+def test_unreachable_venue_exits_3_without_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("liqmap.venues.tier_refresh.time.sleep", lambda s: None)
+    db = tmp_path / "t.duckdb"
+    code = _run(["tiers", "--refresh", "--venue", "bybit", "--db", str(db),
+                 "--rest-url", "http://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 3 and "retry later" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--venue", "binance"], "bybit and okx"),
+    (["--venue", "bybit", "--symbol", "BTCUSD"], "linear USDT"),
+])
+def test_refresh_refusals(tmp_path, capsys, args, words):
+    code = _run(["tiers", "--refresh", *args, "--db", str(tmp_path / "t.duckdb")])
+    assert code == 2 and words in capsys.readouterr().err
+
+
+def test_refresh_needs_db(capsys):
+    assert _run(["tiers", "--refresh", "--venue", "bybit"]) == 2
+    assert "--db" in capsys.readouterr().err
+
+
+def test_okx_refresh_stores_the_recorded_tier_in_coin(tmp_path, capsys):
+    tiers = json.loads((VFIX.parents[1] / "core" / "fixtures"
+                        / "okx_position_tiers_btc_usdt_2026-09-25.json").read_text())
+    recorded = {"/api/v5/public/position-tiers": tiers["response"],
+                "/api/v5/public/instruments": _load("okx_instruments_swap.json")}
+    db = str(tmp_path / "t.duckdb")
+    with OkxLoopback(load_sample().take(slice(0, 10)), start=0, recorded=recorded) as srv:
+        assert _run(["tiers", "--refresh", "--venue", "okx", "--symbol", "BTC/USDT:USDT",
+                     "--db", db, "--rest-url", srv.rest_url, "--json"]) == 0
+    capsys.readouterr()
+    with DuckDBStore(db, read_only=True) as st:
+        (stored,) = st.read_tier_tables("okx", "BTC-USDT-SWAP")
+    shipped = get_tier_table("okx", version="2026-09-25")  # parsed from the same recording
+    assert stored.tiers == shipped.tiers and stored.contract_size == shipped.contract_size
+    assert stored.notional_unit == "coin"
+    assert _run(["tiers", "--venue", "okx", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == stored.source

@@ -1,0 +1,67 @@
+"""The tier_tables table: round trip, same-day upsert, lookup over the shipped tables, older
+store files."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import duckdb
+import pytest
+
+from liqmap import InputError
+from liqmap.core.tiers import build_tiers, get_tier_table
+from liqmap.store import DuckDBStore
+
+T0 = 1_766_232_000_000
+FETCHED = replace(get_tier_table("bybit"), version="2026-12-01", source="fetched", verified=True,
+                  tiers=build_tiers(((0, 2e6, 100, 0.005), (2e6, float("inf"), 50, 0.01))))
+
+
+def test_round_trip_and_same_day_upsert():
+    st = DuckDBStore()
+    assert st.read_tier_tables() == []
+    assert st.write_tier_table(FETCHED, T0) == 1
+    assert st.read_tier_tables("bybit", "BTCUSDT") == [FETCHED]
+    okx = get_tier_table("okx")
+    st.write_tier_table(okx, T0)
+    assert st.read_tier_tables("okx") == [okx]  # coin units, contract size kept
+    again = replace(FETCHED, source="fetched again")
+    st.write_tier_table(again, T0 + 1)
+    assert st.read_tier_tables("bybit") == [again]
+
+
+def test_stored_table_is_looked_up_with_the_shipped_ones():
+    stored = DuckDBStore()
+    stored.write_tier_table(FETCHED, T0)
+    tables = stored.read_tier_tables()
+    assert get_tier_table("bybit", stored=tables) == FETCHED
+    assert get_tier_table("bybit", "BTC/USDT:USDT", "2026-12-31", stored=tables) == FETCHED
+    shipped = get_tier_table("bybit")
+    assert get_tier_table("bybit", version="2026-11-30", stored=tables) == shipped
+    same_day = replace(FETCHED, version=shipped.version)
+    assert get_tier_table("bybit", version=shipped.version, stored=[same_day]) == same_day
+
+
+def test_bad_input_is_refused_and_nothing_written():
+    st = DuckDBStore()
+    with pytest.raises(InputError, match="TierTable"):
+        st.write_tier_table("bybit", T0)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="fetched_ms"):
+        st.write_tier_table(FETCHED, 1.5)  # type: ignore[arg-type]
+    assert st.read_tier_tables() == []
+
+
+def test_store_made_before_tier_tables(tmp_path):
+    path = tmp_path / "old.duckdb"
+    DuckDBStore(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE tier_tables")
+    con.close()
+    with DuckDBStore(path, read_only=True) as ro:
+        assert ro.read_tier_tables() == []
+        with pytest.raises(InputError, match="read-only"):
+            ro.write_tier_table(FETCHED, T0)
+    with DuckDBStore(path) as st:  # opened writable: the table is added
+        st.write_tier_table(FETCHED, T0)
+    with DuckDBStore(path, read_only=True) as ro:
+        assert ro.read_tier_tables() == [FETCHED]
