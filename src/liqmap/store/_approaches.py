@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from liqmap._exceptions import InputError
-from liqmap.store._records import check_names, check_ts_ms
+from liqmap.store._records import check_names, check_ts_ms, whole_ms
 
 __all__ = ["APPROACH_COLUMNS", "OUTCOMES", "LevelApproach", "approach_from_row",
            "approach_row"]
@@ -105,13 +105,7 @@ _NON_NEGATIVE = ("notional_usd", "max_beyond_pct", "realized_long_usd", "realize
 
 def _whole(value: Any, name: str, where: str) -> int:
     """An int from ``value`` (a whole number), with the store's time-scale check."""
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not ok and isinstance(value, (float, np.floating)) and math.isfinite(value):
-        ok = float(value).is_integer()
-    if not ok:
-        raise InputError(f"level approach {where}: {name} must be a whole number of "
-                         f"milliseconds, got {value!r}; set it to an int")
-    out = int(value)
+    out = whole_ms(value, name, f"level approach {where}")
     if name != "horizon_ms":
         check_ts_ms(np.asarray([out]), f"level approach {where} ({name})")
     return out

@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import numpy as np
 
 from liqmap._exceptions import InputError
-from liqmap.store._records import check_names, check_ts_ms, to_json
+from liqmap.store._records import check_names, check_ts_ms, to_json, whole_ms
 
 __all__ = ["PREDICTION_COLUMNS", "BarPrediction", "prediction_from_row", "prediction_row"]
 
@@ -60,16 +59,6 @@ class BarPrediction:
 PREDICTION_COLUMNS = tuple(BarPrediction.__dataclass_fields__)
 
 
-def _whole_ms(value: Any, name: str, where: str) -> int:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not ok and isinstance(value, (float, np.floating)) and math.isfinite(value):
-        ok = float(value).is_integer()
-    if not ok:
-        raise InputError(f"prediction {where}: {name} must be a whole number of milliseconds, "
-                         f"got {value!r}; set it to an int")
-    return int(value)
-
-
 def prediction_row(p: BarPrediction) -> tuple:
     """A validated row of ``p`` in :data:`PREDICTION_COLUMNS` order, canonical names.
 
@@ -83,9 +72,9 @@ def prediction_row(p: BarPrediction) -> tuple:
                          f"{type(p).__name__}; build them with liqmap.store.BarPrediction")
     venue, symbol = check_names(p.venue, p.symbol, "predictions")
     where = f"{venue} {symbol} at ts_ms {p.ts_ms!r}"
-    ts = _whole_ms(p.ts_ms, "ts_ms", where)
+    ts = whole_ms(p.ts_ms, "ts_ms", f"prediction {where}")
     check_ts_ms(np.asarray([ts]), f"prediction {where}")
-    bar_ms = _whole_ms(p.bar_ms, "bar_ms", where)
+    bar_ms = whole_ms(p.bar_ms, "bar_ms", f"prediction {where}")
     if bar_ms <= 0:
         raise InputError(f"prediction {where}: bar_ms must be > 0, got {bar_ms}; give the bar "
                          "length in ms (5 min = 300000)")

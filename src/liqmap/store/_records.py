@@ -44,6 +44,7 @@ __all__ = [
     "snapshot_from_row",
     "snapshot_row",
     "to_json",
+    "whole_ms",
 ]
 
 BAR_REQUIRED = ("open", "high", "low", "close", "open_interest")
@@ -141,6 +142,18 @@ def check_ts_ms(ts: np.ndarray, source: str, *, full_range: bool = False,
         idx = np.flatnonzero(bad)
         where = idx if rows is None else np.asarray(rows)[idx]
         check_ts_scale(pd.DataFrame({"ts_ms": ts[idx], "_row": where}), source)
+
+
+def whole_ms(value: Any, name: str, what: str) -> int:
+    """One whole number of milliseconds from ``value`` (an int, or a float with no fraction);
+    ``what`` names the record in the message ("prediction binance BTC/USDT:USDT at ...")."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok and isinstance(value, (float, np.floating)) and math.isfinite(value):
+        ok = float(value).is_integer()
+    if not ok:
+        raise InputError(f"{what}: {name} must be a whole number of milliseconds, "
+                         f"got {value!r}; set it to an int")
+    return int(value)
 
 
 def _int_ms(values: Any, what: str) -> np.ndarray:
