@@ -266,7 +266,9 @@ def test_engine_seconds_exclude_the_kernel_load(monkeypatch, convention):
 
 
 def test_load_book_kernel_readies_the_exact_signature():
-    """After ``load_book_kernel`` the run dispatches to the loaded overload: no new one."""
+    """After ``load_book_kernel`` the run dispatches to the loaded overload: no new one
+    (numba's just-in-time path, taken when no ahead-of-time build is present)."""
+    from liqmap.core import aot
     from liqmap.core import book as bk
 
     model, bars = LiquidationModel(), synth(n=200)
@@ -281,6 +283,7 @@ def test_load_book_kernel_readies_the_exact_signature():
         return out
 
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(aot, "book_kernel", lambda args, folder=None: None)
         mp.setattr(bk, "run_book", spy)
         model.run(bars)
     assert seen

@@ -7,6 +7,11 @@ The kernels are ``@njit(cache=True)``: numba writes what it compiled next to the
 (``liqmap/core/__pycache__``, inside the package) and every later process loads it
 (``Estimate.load_seconds``) instead of compiling again (several seconds on a fresh
 install). Running it again is cheap: it loads what is cached.
+
+Then it builds the level book ahead of time (:mod:`liqmap.core.aot`, about 15 s): with that
+module present, a command that draws a map does not import numba at all. When it cannot be
+built (no ``numba.pycc``, no C compiler, a read-only package folder) it says why and the
+commands use numba's cached kernel, with the same results.
 """
 
 from __future__ import annotations
@@ -43,10 +48,23 @@ def warm_kernels(sample: str = "btcusdt-5m-2025-12", n_bars: int = 400) -> dict[
     return seconds
 
 
+def build_aot() -> str:
+    """Build the ahead-of-time level book; one line saying what happened."""
+    from liqmap.core.aot import build_book_aot
+
+    t0 = time.perf_counter()
+    try:
+        path = build_book_aot()
+    except Exception as exc:  # noqa: BLE001 - any failure leaves the JIT path, which works
+        return f"level book (ahead of time) not built ({type(exc).__name__}: {exc}); numba's cache is used"
+    return f"{'level book (AOT)':22s} built in {time.perf_counter() - t0:6.2f} s: {path.name}"
+
+
 def main() -> None:
-    """Warm the kernels and say how long each took."""
+    """Warm the kernels, build the ahead-of-time book, and say how long each took."""
     for name, s in warm_kernels().items():
         print(f"liqmap: {name:22s} ready in {s:6.2f} s", file=sys.stderr)
+    print(f"liqmap: {build_aot()}", file=sys.stderr)
 
 
 if __name__ == "__main__":

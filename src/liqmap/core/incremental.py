@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-import numba as nb
 import numpy as np
 
 from liqmap._exceptions import ConfigError
@@ -42,9 +42,17 @@ __all__ = [
     "new_state",
     "side_usd",
     "step_book",
-    "step_book_nb",
     "step_book_reference",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``step_book_nb`` (numba) is imported on first use only."""
+    if name == "step_book_nb":
+        from liqmap.core._book_nb import step_book_nb
+
+        return step_book_nb
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,41 +163,6 @@ def side_usd(state: BookState, side: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return usd[side > 0].sum(axis=0), usd[side < 0].sum(axis=0)
 
 
-# ----------------------------------------------------------------------------- compiled
-
-
-@nb.njit(cache=True)
-def step_book_nb(book: Float64Array2D, scale: Float64Array1D, tot: Float64Array1D,
-                 top: Int64Array1D, bot: Int64Array1D, side: Int64Array1D, factor: Float64Array1D,
-                 w_aggr: Float64Array1D, w_pass: Float64Array1D, rate: Float64Array1D,
-                 rank: Int64Array1D, p0: float, w: float, policy: int, first: bool, dt_ms: float,
-                 low: float, high: float, oi_prev: float, oi_now: float, opened: float,
-                 share: float, px_row: Float64Array1D,
-                 w_row: Float64Array1D) -> tuple[float, float, float, float]:
-    """Advance the book by one bar in place; returns ``(long_usd, short_usd, long_coin,
-    short_coin)`` liquidated in the bar. ``first`` marks the series' first bar (no decay,
-    no open-interest fall), as ``t == 0`` in ``run_book_nb``."""
-    n_chan = side.shape[0]
-    n_bins = book.shape[1]
-    centers = p0 + (np.arange(n_bins) + 0.5) * w
-    if not first and dt_ms > 0.0:
-        for c in range(n_chan):
-            if rate[c] > 0.0:
-                scale[c] *= np.exp(-rate[c] * dt_ms)
-                if scale[c] < bk._RENORM_BELOW:
-                    bk._renorm_nb(book, scale, tot, c)
-    lb = bk._long_threshold(low, p0, w)
-    hb = bk._short_threshold(high, p0, w)
-    lq, lu, sq, su = bk._cross_nb(book, scale, tot, top, bot, side, lb, hb, centers)
-    if not first and policy != bk.POLICY_NONE and oi_now < oi_prev:
-        bk._shrink_nb(book, scale, tot, side, rank, policy, oi_prev, oi_now, lq + sq)
-    bk._cap_nb(book, scale, tot, side, oi_now)
-    if opened > 0.0:
-        bk._add_nb(book, scale, tot, top, bot, side, factor, opened, share, w_aggr, w_pass,
-                   px_row, w_row, p0, w)
-    return lu, su, lq, sq
-
-
 # ----------------------------------------------------------------------------- reference
 
 
@@ -273,8 +246,11 @@ def step_book(state: BookState, ch: BookChannels, *, first: bool, dt_ms: float, 
     >>> round(float(dense_book(st).sum()), 6)
     2.0
     """
-    fn: Callable[..., tuple[float, float, float, float]]
-    fn = step_book_reference if check_engine(engine) == "reference" else step_book_nb
+    fn: Callable[..., tuple[float, float, float, float]] = step_book_reference
+    if check_engine(engine) == "numba":
+        from liqmap.core import _book_nb
+
+        fn = _book_nb.step_book_nb
     out = fn(state.book, state.scale, state.tot, state.top, state.bot, ch.side, ch.factor,
              ch.w_aggr, ch.w_pass, ch.rate_per_ms, ch.rank, float(state.p0_usd),
              float(state.bin_usd), int(ch.policy), bool(first), float(dt_ms), float(low_usd),

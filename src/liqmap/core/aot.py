@@ -1,0 +1,113 @@
+"""The level book compiled ahead of time, so that a command does not load numba at all.
+
+numba's cache (``@njit(cache=True)``) saves the compile, but a process that loads a cached
+kernel still imports numba and its registries (about 0.7 s here, several times the kernel).
+``make install`` therefore also builds :func:`liqmap.core._book_nb.run_book_nb` with
+``numba.pycc`` into an extension module beside this file, ``_book_aot``: importing it costs
+under a millisecond and needs only NumPy. :func:`book_kernel` hands it out when it is
+present and built from the current kernel source; otherwise (not built, built from another
+version of the source or against another NumPy, or the platform cannot build it) the book
+runs through numba's just-in-time kernel as before, with the same results
+(``tests/core/test_aot.py`` checks both against each other and the plain twin).
+
+A stamp file beside the module, ``_book_aot.stamp``, holds the SHA-256 of the kernel source
+and the NumPy version it was built against; a mismatch means "not present".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import warnings
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MODULE", "SIGNATURE", "book_kernel", "build_book_aot", "expected_stamp"]
+
+MODULE = "_book_aot"
+"""Name of the extension module (and stem of its stamp file) in this package folder."""
+
+SIGNATURE = (
+    "Tuple((f8[:], f8[:], f8[:], f8[:], f8[:, :], f8[:, :], f8[:, :]))"
+    "(f8[:], f8[:], f8[:], f8[:], f8[:, :], f8[:, :], f8[:], f8[:], f8[:], f8[:], i8[:],"
+    " f8[:], f8[:], i8[:], f8, f8, i8, i8[:], i8)"
+)
+"""The one signature exported: the argument types ``liqmap.core.book`` passes."""
+
+_ARG_KINDS = ("f1", "f1", "f1", "f1", "f2", "f2", "f1", "f1", "f1", "f1", "i1", "f1", "f1",
+              "i1", "s", "s", "s", "i1", "s")
+_HERE = Path(__file__).resolve().parent
+
+
+def expected_stamp() -> str:
+    """What the stamp of a current build says: kernel source hash and NumPy version."""
+    source = (_HERE / "_book_nb.py").read_bytes()
+    return f"{hashlib.sha256(source).hexdigest()} numpy={np.__version__}\n"
+
+
+@cache
+def _loaded(folder: str) -> Callable[..., Any] | None:
+    where = Path(folder)
+    stamp = where / f"{MODULE}.stamp"
+    found = sorted(where.glob(f"{MODULE}.*.so")) + sorted(where.glob(f"{MODULE}.*.pyd"))
+    if not found or not stamp.is_file() or stamp.read_text() != expected_stamp():
+        return None
+    spec = importlib.util.spec_from_file_location(MODULE, found[0])
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError:  # built against another interpreter or NumPy ABI
+        return None
+    fn: Callable[..., Any] = module.run_book
+    return fn
+
+
+def _fits(args: tuple[Any, ...]) -> bool:
+    for a, kind in zip(args, _ARG_KINDS, strict=True):
+        if kind == "s":
+            continue
+        want = np.float64 if kind[0] == "f" else np.int64
+        if not isinstance(a, np.ndarray) or a.dtype != want or a.ndim != int(kind[1]):
+            return False
+    return True
+
+
+def book_kernel(args: tuple[Any, ...], folder: Path | None = None) -> Callable[..., Any] | None:
+    """The ahead-of-time kernel if it is built, current and takes ``args``' types; else None."""
+    fn = _loaded(str(folder or _HERE))
+    return fn if fn is not None and _fits(args) else None
+
+
+def build_book_aot(folder: Path | None = None) -> Path:
+    """Compile ``run_book_nb`` ahead of time into ``folder`` (default: this package folder)
+    and write its stamp; returns the module's path. Takes about 15 s. Raises ``ImportError``
+    when this numba has no ``numba.pycc``, ``OSError`` when the folder is not writable."""
+    from liqmap.core import _book_nb
+
+    with warnings.catch_warnings():  # numba.pycc is marked "pending deprecation" since 0.57
+        warnings.simplefilter("ignore")
+        from numba.pycc import CC
+
+        where = Path(folder or _HERE)
+        (where / f"{MODULE}.stamp").unlink(missing_ok=True)  # no stamp while half-built
+        cc = CC(MODULE)  # type: ignore[no-untyped-call]
+        cc.output_dir = str(where)
+        cc.target_cpu = "host"
+        cc.verbose = False
+        cc.export("run_book", SIGNATURE)(_book_nb.run_book_nb.py_func)  # type: ignore[no-untyped-call]
+        cc.compile()
+    (where / f"{MODULE}.stamp").write_text(expected_stamp())
+    _loaded.cache_clear()
+    built = sorted(where.glob(f"{MODULE}.*.so")) + sorted(where.glob(f"{MODULE}.*.pyd"))
+    return built[0]
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m liqmap.core.aot
+    print(build_book_aot(), file=sys.stderr)
