@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 from liqmap import ConfigError, DataError
 from liqmap.io import GapWarning, load_bars, validate_frame
 from liqmap.io.oi_units import OI_PLAUSIBLE_USD, check_oi_unit, convert_oi_to_base, market_base
-from liqmap.io.plausibility import OI_SPIKE_FACTOR, PRICE_SPIKE_FACTOR, find_spikes
+from liqmap.io.plausibility import (
+    OI_SPIKE_FACTOR,
+    PRICE_SPIKE_FACTOR,
+    _spikes_by_levels,
+    find_spikes,
+)
 
 BROKEN = [
     ("broken_missing_column.csv", None, ["missing column(s) ['open_interest']", "mapping="]),
@@ -268,6 +273,18 @@ def test_level_shift_is_not_a_spike():
     assert np.flatnonzero(find_spikes(x, OI_SPIKE_FACTOR)).tolist() == []
     x[39] = 200_000.0
     assert np.flatnonzero(find_spikes(x, OI_SPIKE_FACTOR)).tolist() == [39]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.floats(1.0, 9.99), min_size=3, max_size=80),
+       k=st.integers(1, 12), factor=st.sampled_from([PRICE_SPIKE_FACTOR, OI_SPIKE_FACTOR]))
+def test_a_series_narrower_than_the_factor_has_no_spike(values, k, factor):
+    """The shortcut of ``find_spikes`` (max < factor x min, all positive: no row can be a
+    spike) agrees with the full side-level computation it skips."""
+    x = np.array(values) * 1_000.0
+    if x.max() < factor * x.min():
+        assert not _spikes_by_levels(x, factor, k).any()
+    assert (find_spikes(x, factor, k) == _spikes_by_levels(x, factor, k)).all()
 
 
 def test_zero_level_neighbours_give_no_judgement():

@@ -105,8 +105,21 @@ def find_spikes(x: np.ndarray, factor: float, k: int = SPIKE_NEIGHBOURS) -> np.n
     [4]
     """
     x = np.asarray(x, dtype=np.float64)
-    if x.size < 3:
+    if x.size < 3 or _too_narrow(x, factor):
         return np.zeros(x.size, dtype=bool)
+    return _spikes_by_levels(x, factor, k)
+
+
+def _too_narrow(x: np.ndarray, factor: float) -> bool:
+    """True when no row can be a spike: all values positive and finite, and the largest
+    under ``factor`` times the smallest. Every side level is a median of values in
+    [min, max], so no row is ``factor`` times above or below one (a year of 1-minute
+    prices is checked in microseconds instead of a third of a second)."""
+    lo, hi = float(np.min(x)), float(np.max(x))
+    return bool(np.isfinite(lo) and np.isfinite(hi) and lo > 0 and hi < factor * lo)
+
+
+def _spikes_by_levels(x: np.ndarray, factor: float, k: int) -> np.ndarray:
     up, down, judged = np.ones(x.size, bool), np.ones(x.size, bool), np.zeros(x.size, bool)
     for level in side_levels(x, k):
         ok = np.isfinite(level) & (level > 0)
