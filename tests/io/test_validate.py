@@ -277,14 +277,18 @@ def test_level_shift_is_not_a_spike():
 
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(st.floats(1.0, 9.99), min_size=3, max_size=80),
-       k=st.integers(1, 12), factor=st.sampled_from([PRICE_SPIKE_FACTOR, OI_SPIKE_FACTOR]))
-def test_a_series_narrower_than_the_factor_has_no_spike(values, k, factor):
-    """The shortcut of ``find_spikes`` (max < factor x min, all positive: no row can be a
-    spike) agrees with the full side-level computation it skips."""
+       k=st.integers(1, 12), factor=st.sampled_from([PRICE_SPIKE_FACTOR, OI_SPIKE_FACTOR]),
+       block=st.integers(1, 90), glitch=st.integers(0, 79))
+def test_block_shortcut_equals_the_full_computation(values, k, factor, block, glitch):
+    """``find_spikes`` judges blocks with their neighbours and skips those spanning less
+    than the factor (all positive: no row there can be a spike); it flags exactly the rows
+    the side-level computation over the whole series flags."""
     x = np.array(values) * 1_000.0
     if x.max() < factor * x.min():
         assert not _spikes_by_levels(x, factor, k).any()
-    assert (find_spikes(x, factor, k) == _spikes_by_levels(x, factor, k)).all()
+    x[glitch % x.size] *= 1_000.0  # one glitch somewhere
+    want = _spikes_by_levels(x, factor, k)
+    assert (find_spikes(x, factor, k, block=block) == want).all()
 
 
 def test_zero_level_neighbours_give_no_judgement():
