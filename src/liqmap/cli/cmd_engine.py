@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,8 +122,26 @@ def run_engine(inputs, *, sample, oi_unit, contract_size, repair, lookback, at, 
     return summary
 
 
+class _NoProgress:
+    """What ``_progress`` gives when nothing would be drawn: rich is not even imported."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: object, **kwargs: object) -> int:
+        return 0
+
+    def update(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def _progress(quiet: bool):
     """A rich progress bar on stderr (silent with --json or when stderr is not a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        return _NoProgress()
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
