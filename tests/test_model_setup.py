@@ -125,3 +125,70 @@ def test_the_bars_symbol_picks_its_tier_table_or_says_it_falls_back():
     assert note.startswith("binance BTCUSDT") and "fallback" in note and "DOGE" in note
     assert "fallback" not in LiquidationModel(venue="hyperliquid").setup(btc).tier_table
     assert m.run(eth).summary()["tiers"] == m.setup(eth).tier_table
+
+
+# ------------------------------------------------- tier tables fetched into a store (#17)
+def _fetched(venue: str, symbol: str, version: str, mmr: float = 0.01):
+    """A table as ``liqmap tiers --refresh`` stores it (verified, dated by the fetch day)."""
+    from liqmap.core.tiers import TierTable, build_tiers
+
+    return TierTable(venue=venue, symbol=symbol, version=version, verified=True,
+                     source=f"{venue} {symbol} tiers fetched {version} (test)",
+                     tiers=build_tiers(((0, 1e6, 50, mmr), (1e6, float("inf"), 25, 2 * mmr))))
+
+
+def test_a_stored_table_on_or_before_the_map_time_is_applied_and_named():
+    from liqmap.core.tiers import get_tier_table
+    from liqmap.model_setup import symbol_tier_table
+
+    bars = replace(load_sample().take(slice(0, 600)), venue="bybit", symbol="ETH/USDT:USDT")
+    first, last = int(bars.ts_ms[0]), int(bars.ts_ms[-1])  # 2025-12-01 .. 2025-12-03
+    m = LiquidationModel(venue="bybit")
+    plain = m.setup(bars)  # no stored table: bybit ETH is not shipped, the BTC fallback
+    assert plain.tier_table == ("bybit BTCUSDT tiers 2023-01-01, not verified (fallback: no "
+                                "bybit table for ETH/USDT:USDT is shipped)")
+    on_day = _fetched("bybit", "ETHUSDT", "2025-12-03")  # the last bar's day counts
+    later = _fetched("bybit", "ETHUSDT", "2025-12-04", mmr=0.02)
+    older = _fetched("bybit", "ETHUSDT", "2025-11-01", mmr=0.03)
+    stored = replace(bars, tier_tables=(older, on_day, later))
+    s = m.setup(stored)
+    assert s.tier_table == "bybit ETHUSDT tiers fetched 2025-12-03 (store)"
+    assert symbol_tier_table(m, bars.symbol, stored=stored.tier_tables,
+                             as_of_ms=last)[0] is on_day
+    # the liquidation factors are the stored table's (50x max, 1 % mmr), not BTC's
+    assert max(float(lv.max()) for lv in s.leverages) == 50.0
+    assert max(float(lv.max()) for lv in plain.leverages) == 100.0
+    assert not np.array_equal(s.channels[0].factor, plain.channels[0].factor)
+    est = m.run(stored)
+    assert est.summary()["tiers"] == s.tier_table
+    assert not np.array_equal(est.final_map.long_usd, m.run(bars).final_map.long_usd)
+    # a map at an earlier time takes the table in force then; before any fetch, none
+    early = m.run(stored, at_ms=first + 60 * 60_000)  # 2025-12-01: only the November fetch
+    assert early.tier_table == "bybit ETHUSDT tiers fetched 2025-11-01 (store)"
+    only_later = replace(bars, tier_tables=(later,))
+    assert m.setup(only_later).tier_table == (
+        "bybit BTCUSDT tiers 2023-01-01, not verified (fallback: no bybit table for "
+        "ETH/USDT:USDT is shipped or was fetched by 2025-12-03)")
+    # another venue's table, or one older than the shipped one, is not the newest
+    assert m.setup(replace(bars, tier_tables=(_fetched("okx", "ETH-USDT-SWAP",
+                                                       "2025-11-01"),))).tier_table == (
+        plain.tier_table)
+    bin_eth = replace(bars, venue="binance",
+                      tier_tables=(_fetched("binance", "ETHUSDT", "2025-11-01"),))
+    shipped = get_tier_table("binance", "ETHUSDT")  # 2026-09-29, newer than the fetch
+    with_store = LiquidationModel().setup(bin_eth).tier_table
+    assert with_store == LiquidationModel().setup(replace(bin_eth, tier_tables=())).tier_table
+    assert with_store.startswith(f"binance ETHUSDT tiers {shipped.version}")
+
+
+def test_a_stored_table_of_any_coin_is_found_by_its_ccxt_symbol():
+    from liqmap.core.tiers import get_tier_table
+
+    doge = _fetched("bybit", "DOGEUSDT", "2025-11-01")
+    okx = _fetched("okx", "DOGE-USDT-SWAP", "2025-11-01")
+    assert get_tier_table("bybit", "DOGE/USDT:USDT", stored=[doge, okx]) is doge
+    assert get_tier_table("okx", "DOGE/USDT:USDT", stored=[doge, okx]) is okx
+    bars = replace(load_sample().take(slice(0, 300)), venue="bybit", symbol="DOGE/USDT:USDT",
+                   tier_tables=(doge,))
+    assert LiquidationModel(venue="bybit").setup(bars).tier_table == (
+        "bybit DOGEUSDT tiers fetched 2025-11-01 (store)")

@@ -259,8 +259,10 @@ class Estimate:
         Time taken to make the compiled kernel ready (numba's on-disk cache, or a compile
         the first time after an install or an edit), apart from ``engine_seconds``.
     tier_table : str
-        The margin tiers used: the bars' symbol's table on the venue, or the venue's BTC
-        table with a note when none is shipped for the symbol
+        The margin tiers used: the bars' symbol's table on the venue (for bars read from a
+        store, the newest table fetched into it on or before the last bar's day when it is
+        newer than the shipped one: ``fetched <day> (store)``), or the venue's BTC table
+        with a note when there is none for the symbol
         (:func:`liqmap.model_setup.symbol_tier_table`).
     """
 

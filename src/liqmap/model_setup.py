@@ -33,6 +33,7 @@ facts, read by the batch run (``LiquidationModel.run``), the live engine
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,7 +46,7 @@ from liqmap.core.leverage import PASSIVE_PRESET, LeveragePreset, get_preset
 from liqmap.core.liqprice import isolated_liq_factors, max_leverage
 from liqmap.core.tiers import TierTable, get_tier_table
 from liqmap.params import OI_POLICIES, half_lives
-from liqmap.timeutil import MS_PER_HOUR
+from liqmap.timeutil import MS_PER_HOUR, utc_date
 
 __all__ = ["GRID_PAD", "MAX_BINS", "ModelSetup", "auto_bin", "band_members", "check_bars",
            "member_channels", "model_setup", "symbol_tier_table"]
@@ -149,7 +150,8 @@ def model_setup(model: ModelParams, bars: Bars, *, ref_price_usd: float | None =
     median = float(np.median(bars.close))
     ref = median if ref_price_usd is None else float(ref_price_usd)
     members = band_members(model)
-    table, note = symbol_tier_table(model, bars.symbol)
+    table, note = symbol_tier_table(model, bars.symbol, stored=bars.tier_tables,
+                                    as_of_ms=int(bars.ts_ms[-1]))
     built = [member_channels(model, p, ref, table=table) for p in members]
     channels = tuple(ch for _, ch in built)
     bin_usd = model.bin_usd or auto_bin(median)
@@ -171,25 +173,39 @@ def band_members(model: ModelParams) -> tuple[LeveragePreset, ...]:
     return (central,) + tuple(p for p in band if p != central)
 
 
-def symbol_tier_table(model: ModelParams, symbol: str | None) -> tuple[TierTable, str]:
+def symbol_tier_table(model: ModelParams, symbol: str | None, *,
+                      stored: Iterable[TierTable] = (),
+                      as_of_ms: int | None = None) -> tuple[TierTable, str]:
     """The margin tiers for ``symbol`` on the model's venue (at ``tier_version``) and a note
     naming the table; the venue's BTC table, said so in the note, when ``symbol`` has none.
+
+    ``stored``: tables fetched by ``liqmap tiers --refresh`` (a store's, ``Bars.tier_tables``),
+    looked up with the shipped ones by :func:`liqmap.core.tiers.get_tier_table` (the
+    ``tiers --db`` lookup), those fetched on or before the UTC day of ``as_of_ms`` (the
+    map's time) only; the note then says ``fetched <day> (store)``.
 
     >>> from liqmap.model import LiquidationModel
     >>> symbol_tier_table(LiquidationModel(), "ETH/USDT:USDT")[1][:22]
     'binance ETHUSDT tiers '
     """
+    day = None if as_of_ms is None else utc_date(as_of_ms)
+    kept = [t for t in stored if day is None or t.version <= day]
     try:
-        table = get_tier_table(model.venue, symbol=symbol, version=model.tier_version)
+        table = get_tier_table(model.venue, symbol=symbol, version=model.tier_version,
+                               stored=kept)
         fallback = ""
     except ConfigError:
         if symbol is None:
             raise
-        table = get_tier_table(model.venue, version=model.tier_version)
+        table = get_tier_table(model.venue, version=model.tier_version, stored=kept)
         base = symbol.split("/")[0].upper()
+        later = "" if day is None or not any(t.venue == model.venue for t in stored) else (
+            f" or was fetched by {day}")
         fallback = "" if base == "BTC" else (
-            f" (fallback: no {model.venue} table for {symbol} is shipped)")
-    note = (f"{model.venue} {table.symbol} tiers {table.version}"
+            f" (fallback: no {model.venue} table for {symbol} is shipped{later})")
+    fetched = any(t is table for t in kept)
+    note = (f"{model.venue} {table.symbol} tiers {'fetched ' if fetched else ''}"
+            f"{table.version}{' (store)' if fetched else ''}"
             f"{'' if table.verified else ', not verified'}{fallback}")
     return table, note
 

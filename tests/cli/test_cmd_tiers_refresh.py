@@ -1,10 +1,12 @@
 """``liqmap tiers --refresh``: fetch through ccxt from a loopback venue, store, read back with
-``tiers --db``; an unreachable venue exits 3 (retry later). No network."""
+``tiers --db``; maps made from that store apply it from the fetch day on; an unreachable venue
+exits 3 (retry later). No network."""
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import ccxt
@@ -113,3 +115,55 @@ def test_okx_refresh_stores_the_recorded_tier_in_coin(tmp_path, capsys):
     assert stored.notional_unit == "coin"
     assert _run(["tiers", "--venue", "okx", "--db", db, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["source"] == stored.source
+
+
+# ---------------------------------------------- maps made from the store apply the fetch (#17)
+def _eth_answers() -> dict:
+    """The recorded Bybit answers turned into an ETHUSDT market whose tiers differ from
+    BTC's (tier 1: 50x, mmr 1 %; ETH's own answer is not recorded)."""
+    inst = _load("bybit_instruments_info_linear.json")
+    eth = {**inst["result"]["list"][0], "symbol": "ETHUSDT", "baseCoin": "ETH"}
+    inst["result"]["list"].append(eth)
+    risk = _load("bybit_risk_limit_linear_BTCUSDT.json")
+    for row, (mmr, lev) in zip(risk["result"]["list"],
+                               (("0.01", "50.00"), ("0.015", "33.33"), ("0.02", "25.00"))):
+        row.update(symbol="ETHUSDT", maintenanceMargin=mmr, maxLeverage=lev)
+    return {"/v5/market/risk-limit": risk, "/v5/market/instruments-info": inst}
+
+
+def test_a_map_from_the_store_applies_the_table_fetched_by_then(tmp_path, capsys):
+    from dataclasses import replace
+
+    from liqmap.timeutil import MS_PER_DAY, iso_ms, utc_date
+
+    sample = load_sample().take(slice(0, 2000))  # 5-minute bars, about 7 days
+    now_ms = int(time.time() * 1000)
+    bars = replace(sample, venue="bybit", symbol="ETH/USDT:USDT",  # the fetch mid-series
+                   ts_ms=sample.ts_ms - sample.ts_ms[1000] + now_ms)
+    db, plain = str(tmp_path / "t.duckdb"), str(tmp_path / "plain.duckdb")
+    for path in (db, plain):
+        with DuckDBStore(path) as st:
+            st.write_bars(bars)
+    with BybitLoopback(sample.take(slice(0, 10)), start=0, recorded=_eth_answers()) as srv:
+        assert _run(["tiers", "--refresh", "--venue", "bybit", "--symbol", "ETHUSDT", "--db",
+                     db, "--rest-url", srv.rest_url, "--json"]) == 0
+    day = json.loads(capsys.readouterr().out)["version"]
+    assert day in (utc_date(now_ms), utc_date(now_ms + MS_PER_DAY))
+
+    def brief(path: str, *args: str) -> dict:
+        assert _run(["brief", "--db", path, "--venue", "bybit", "--symbol", "ETH/USDT:USDT",
+                     "--scorecard-dir", str(tmp_path / "none"), "--json", *args]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    fallback = ("bybit BTCUSDT tiers 2023-01-01, not verified (fallback: no bybit table for "
+                "ETH/USDT:USDT is shipped")
+    used, without = brief(db), brief(plain)
+    assert used["tiers"] == f"bybit ETHUSDT tiers fetched {day} (store)"
+    assert used["model"]["venue"] == "bybit"
+    assert without["tiers"] == fallback + ")"  # a store without fetched tables: as before
+    assert used["bands"] != without["bands"]  # 50x / 1 % tiers move the levels
+    # a map at a time before the fetch does not use it: the plain store's map, said so
+    at = iso_ms(int(bars.ts_ms[1000]) - 2 * MS_PER_DAY)
+    before, plain_before = brief(db, "--at", at), brief(plain, "--at", at)
+    assert before["tiers"] == fallback + f" or was fetched by {utc_date(now_ms - 2 * MS_PER_DAY)})"
+    assert {**before, "tiers": ""} == {**plain_before, "tiers": ""}

@@ -147,3 +147,32 @@ def test_bad_inputs_name_the_fix(market):
         scan([market[0], market[0]])
     with pytest.raises(ConfigError, match="1 to 999 symbols"):
         generated_market(0)
+
+
+def test_store_rows_apply_a_table_fetched_into_the_store_by_their_last_bar(market):
+    from dataclasses import replace
+
+    from liqmap.core.tiers import build_tiers, get_tier_table
+    from liqmap.timeutil import MS_PER_DAY, utc_date
+
+    store = open_store(":memory:")
+    for s in market[8:12]:  # SOL on the four venues
+        store.write_bars(s.bars())
+    last = max(int(s.bars().ts_ms[-1]) for s in market[8:12])
+    tiers = build_tiers(((0, 1e6, 50, 0.01), (1e6, float("inf"), 25, 0.02)))
+    by_then = replace(get_tier_table("bybit"), symbol="SOLUSDT", version=utc_date(last),
+                      source="fetched", verified=True, tiers=tiers)
+    too_late = replace(get_tier_table("okx"), symbol="SOL-USDT-SWAP", source="fetched",
+                       version=utc_date(last + 2 * MS_PER_DAY), verified=True)
+    store.write_tier_table(by_then, 0)
+    store.write_tier_table(too_late, 0)
+    rows = {r["venue"]: r for r in scan(store_sources(store), sort_by="symbol").rows}
+    bybit, okx = rows["bybit"], rows["okx"]
+    assert bybit["rules"] == "own tiers" and bybit["own_tiers"] is None
+    assert bybit["tiers"] == {"venue": "bybit", "symbol": "SOLUSDT", "verified": True,
+                              "version": by_then.version, "stored": True}
+    assert okx["rules"] == "fallback BTC tiers"  # fetched after the map: BTC's, and its own
+    assert okx["tiers"]["symbol"] == "BTC-USDT-SWAP" and not okx["tiers"]["stored"]
+    assert okx["own_tiers"] == {"venue": "okx", "symbol": "SOL-USDT-SWAP", "verified": True,
+                                "version": too_late.version, "stored": True}
+    assert not rows["binance"]["tiers"]["stored"]  # the shipped table, as before

@@ -112,3 +112,44 @@ def test_serve_command_is_registered():
 
     out = CliRunner().invoke(app, ["serve", "--help"])
     assert out.exit_code == 0 and "--admin-token" in out.output and "127.0.0.1" in out.output
+
+
+def test_maps_served_from_a_store_apply_its_fetched_tier_tables():
+    """``serve --db``: a Bybit ETH table fetched into the store (``liqmap tiers --refresh``)
+    by the map's time prices the map, brief and scan; fetched later, it is not used."""
+    from dataclasses import replace
+
+    from liqmap.core.tiers import build_tiers, get_tier_table
+    from liqmap.store import DuckDBStore
+    from liqmap.timeutil import MS_PER_DAY, utc_date
+
+    eth = replace(BARS, venue="bybit", symbol="ETH/USDT:USDT")
+    last = int(eth.ts_ms[-1])
+    fetched = replace(get_tier_table("bybit"), symbol="ETHUSDT", version=utc_date(last),
+                      source="fetched", verified=True,
+                      tiers=build_tiers(((0, 1e6, 50, 0.01), (1e6, float("inf"), 25, 0.02))))
+    q = {"venue": "bybit", "symbol": "ETH/USDT:USDT"}
+
+    def answers(table) -> tuple[dict, dict, dict]:
+        with DuckDBStore() as st:
+            st.write_bars(eth)
+            if table is not None:
+                st.write_tier_table(table, 0)
+            c = TestClient(create_app(StoreSource(st), deadline_s=SLOW_CI_DEADLINE_S,
+                                      warm=False, admin_token=""))
+            got = [c.get(f"{API}/{what}", params=q | extra)
+                   for what, extra in (("brief", {}), ("map", {"lookback": "24h"}),
+                                       ("scan", {}))]
+        assert all(r.status_code == 200 for r in got), [r.text for r in got]
+        return got[0].json(), got[1].json(), got[2].json()["rows"][0]
+
+    brief, m, row = answers(fetched)
+    assert brief["tiers"] == f"bybit ETHUSDT tiers fetched {fetched.version} (store)"
+    assert row["tiers"]["stored"] and row["rules"] == "own tiers"
+    brief0, m0, row0 = answers(None)  # no fetched table: the BTC fallback, as before
+    assert brief0["tiers"].startswith("bybit BTCUSDT tiers 2023-01-01, not verified (fallback")
+    assert row0["rules"] == "fallback BTC tiers"
+    assert m["long_usd"] != m0["long_usd"] and brief["bands"] != brief0["bands"]
+    late, m_late, _ = answers(replace(fetched, version=utc_date(last + MS_PER_DAY)))
+    assert late["tiers"].endswith(f"or was fetched by {utc_date(last)})")
+    assert m_late["long_usd"] == m0["long_usd"]

@@ -65,3 +65,23 @@ def test_store_made_before_tier_tables(tmp_path):
         st.write_tier_table(FETCHED, T0)
     with DuckDBStore(path, read_only=True) as ro:
         assert ro.read_tier_tables() == [FETCHED]
+
+
+def test_read_bars_carries_the_venues_stored_tables():
+    from liqmap.io.sample import load_sample
+
+    st = DuckDBStore()
+    bars = replace(load_sample().take(slice(0, 50)), venue="bybit", symbol="ETH/USDT:USDT")
+    st.write_bars(bars)
+    st.write_bars(replace(bars, venue="okx"))
+    assert st.read_bars("bybit", "ETH/USDT:USDT").tier_tables == ()
+    eth = replace(FETCHED, symbol="ETHUSDT")
+    st.write_tier_table(FETCHED, T0)
+    st.write_tier_table(eth, T0)
+    st.write_tier_table(get_tier_table("okx"), T0)
+    read = st.read_bars("bybit", "ETH/USDT:USDT")
+    assert read.tier_tables == (FETCHED, eth)  # the venue's, every symbol (BTC: fallback)
+    assert read.window(None, int(read.ts_ms[10])).tier_tables == read.tier_tables
+    assert read.take(slice(0, 5)).tier_tables == read.tier_tables
+    assert st.read_bars("okx", "ETH/USDT:USDT").tier_tables == (get_tier_table("okx"),)
+    assert "tier_tables" not in repr(read)

@@ -46,14 +46,16 @@ def load_map_bars(input_path: str | None, sample: str | None, db: str | None,
     return bars
 
 
-def _model(convention: str | None):
-    """The product's default map, in the convention asked for."""
+def _model(convention: str | None, venue: str = "binance"):
+    """The product's default map for ``venue`` (the bars' venue: its rules and tier
+    tables, as ``/api/v1/brief``), in the convention asked for."""
     from liqmap.model import LiquidationModel
     from liqmap.params import parse_param
 
     if convention is None:
-        return LiquidationModel()
-    return LiquidationModel(convention=parse_param("convention", convention, "--convention"))
+        return LiquidationModel(venue=venue)
+    return LiquidationModel(venue=venue,
+                            convention=parse_param("convention", convention, "--convention"))
 
 
 def register(app: typer.Typer) -> None:
@@ -87,7 +89,7 @@ def register(app: typer.Typer) -> None:
 
             store_cm = open_store(db, read_only=True)
         try:
-            out = brief_for(bars, model=_model(convention), lookback=lookback,
+            out = brief_for(bars, model=_model(convention, bars.venue), lookback=lookback,
                             at_ms=parse_time_ms(at), scorecard_dir=scorecard_dir,
                             store=store_cm)
         finally:

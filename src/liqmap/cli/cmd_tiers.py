@@ -4,8 +4,10 @@ Prints the shipped table in force on ``--version`` (default the latest): its tie
 ``version``, ``source`` and whether every tier was read from a recorded venue answer
 (``verified``). An unknown symbol is refused with the shipped ones listed (exit 2).
 With ``--db``, tables fetched earlier by ``--refresh`` (stored, versioned by the fetch date)
-are looked up with the shipped ones. ``--refresh`` fetches the venue's current table (Bybit,
-OKX USDT perpetuals, through ccxt, no key) and stores it; an unreachable venue exits 3.
+are looked up with the shipped ones; maps made from that store's bars look them up the same
+way, as of the map's time (``liqmap.model_setup.symbol_tier_table``). ``--refresh`` fetches
+the venue's current table (Bybit, OKX USDT perpetuals, through ccxt, no key) and stores it;
+an unreachable venue exits 3.
 
 Example::
 

@@ -99,7 +99,7 @@ def record_approaches(db: str, venue: str, symbol: str, rule, step_ms: int, hori
     with DuckDBStore(db) as store:
         bars = store.read_bars(venue, symbol)
         realized = store.read_realized(venue, symbol)
-        found = watch_approaches(LiquidationModel(), bars, [rule], realized,
+        found = watch_approaches(LiquidationModel(venue=bars.venue), bars, [rule], realized,
                                  every=every_bars(step_ms, bars.bar_ms), horizon_ms=horizon_ms,
                                  start_ms=start_ms)
         keys = {(a.ts_ms, a.side, a.cluster_price_usd) for a in found}
@@ -223,7 +223,8 @@ def register(app: typer.Typer) -> None:
         watcher = Watcher([rule], callbacks=[hook] if hook else [])
         bars = _bars(sample, input_path, db, venue, symbol)
         step = every_bars(parse_period_ms(every), bars.bar_ms)
-        for alert in watch_bars(LiquidationModel(), bars, watcher, step, parse_time_ms(start)):
+        for alert in watch_bars(LiquidationModel(venue=bars.venue), bars, watcher, step,
+                                parse_time_ms(start)):
             print(json.dumps(alert.to_dict(), allow_nan=False) if as_json else _line(alert),
                   flush=True)
         summary = {"alerts": watcher.fired, "bars": len(bars), "map_every_bars": step,

@@ -8,11 +8,14 @@ contracts explicitly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from liqmap._exceptions import DataError
+
+if TYPE_CHECKING:
+    from liqmap.core.tiers import TierTable
 
 __all__ = ["Bars"]
 
@@ -45,6 +48,11 @@ class Bars:
         Where the bars came from (file name or description).
     repairs : tuple of str
         Safe repairs applied by the loader (opt-in), reported to the user.
+    tier_tables : tuple of TierTable
+        Margin-tier tables the bars' source holds for their venue: a store's tables fetched
+        by ``liqmap tiers --refresh`` (``DuckDBStore.read_bars`` attaches them). The model
+        looks them up with the shipped ones, those fetched on or before the bars' last day
+        only (``liqmap.model_setup.symbol_tier_table``); empty for files and samples.
     """
 
     ts_ms: np.ndarray
@@ -61,6 +69,7 @@ class Bars:
     symbol: str = "BTC/USDT:USDT"
     source: str = "<arrays>"
     repairs: tuple[str, ...] = field(default=())
+    tier_tables: tuple[TierTable, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.ts_ms)
@@ -99,7 +108,7 @@ class Bars:
             arr = getattr(self, name)
             kw[name] = None if arr is None else arr[idx]
         return Bars(**kw, venue=self.venue, symbol=self.symbol, source=self.source,
-                    repairs=self.repairs)
+                    repairs=self.repairs, tier_tables=self.tier_tables)
 
     def last(self, duration_ms: int) -> Bars:
         """The trailing window of ``duration_ms`` ending at the last bar (inclusive)."""

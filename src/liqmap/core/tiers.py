@@ -456,6 +456,26 @@ _CCXT_ALIASES = {
     **{("okx", f"{c}/USDT:USDT"): f"{c}-USDT-SWAP" for c in ("BTC", "ETH", "SOL")},
     **{("hyperliquid", f"{c}/USDC:USDC"): c for c in ("BTC", "ETH", "SOL")},
 }
+# any other coin's linear perpetual: ccxt ``C/Q:Q`` -> the venue's own spelling (the names
+# ``liqmap tiers --refresh`` stores a fetched table under)
+_LINEAR_NATIVE = {"binance": ("USDT", "{c}USDT"), "bybit": ("USDT", "{c}USDT"),
+                  "okx": ("USDT", "{c}-USDT-SWAP"), "hyperliquid": ("USDC", "{c}")}
+
+
+def _venue_symbol(venue: str, sym: str) -> str:
+    """``sym`` in the venue's own spelling (a ccxt linear symbol converted; else as given).
+
+    >>> _venue_symbol("okx", "DOGE/USDT:USDT"), _venue_symbol("bybit", "ETHUSDT")
+    ('DOGE-USDT-SWAP', 'ETHUSDT')
+    """
+    known = _CCXT_ALIASES.get((venue, sym), _CCXT_ALIASES.get((venue, sym.upper())))
+    if known is not None:
+        return known
+    quote, spelling = _LINEAR_NATIVE.get(venue, ("", ""))
+    coin, _, rest = sym.upper().partition("/")
+    if quote and rest == f"{quote}:{quote}" and coin.isalnum():
+        return spelling.format(c=coin)
+    return sym
 
 
 def check_venue(venue: str) -> str:
@@ -533,7 +553,7 @@ def get_tier_table(venue: str, symbol: str | None = None, version: str | None = 
     """
     check_venue(venue)
     sym = symbol if symbol is not None else _DEFAULT_SYMBOL[venue]
-    sym = _CCXT_ALIASES.get((venue, sym), _CCXT_ALIASES.get((venue, sym.upper()), sym))
+    sym = _venue_symbol(venue, sym)
     extra = [t for t in stored if t.venue == venue and t.symbol in (sym, sym.upper())]
     tables = [t for t in list_tier_tables() if t.venue == venue and t.symbol in (sym, sym.upper())]
     tables = sorted(tables + extra, key=lambda t: t.version)  # stable: stored after shipped

@@ -25,10 +25,12 @@ defaults), the one nearest the price (``price_usd, notional_usd, distance_pct``)
 above / long below stands within reach); ``rules`` and ``tiers``.
 
 **Tier tables.** The model applies the symbol's own tier table on the venue when one is
-shipped (``liqmap.model_setup.symbol_tier_table``; ``tier_version`` picks its version): the
+shipped or, for store series, fetched into the store on or before the last bar's day
+(``liqmap.model_setup.symbol_tier_table``; ``tier_version`` picks its version): the
 row says ``rules: "own tiers"``. A symbol without one is priced with the venue's BTC table,
 is *not* skipped, and says ``rules: "fallback BTC tiers"``. ``tiers`` names the table
-applied (symbol, version, verified); ``own_tiers`` is then null.
+applied (symbol, version, verified, ``stored``: fetched into the store); ``own_tiers`` is
+then null.
 
 >>> from liqmap.scaleout.market import generated_market
 >>> res = scan(generated_market(2, n_bars=300), sort_by="ceiling")
@@ -149,30 +151,35 @@ def store_sources(store: Any, *, venues: Sequence[str] | None = None,
 
 
 # ------------------------------------------------------------------------------- rows
-def _applied_table(model: LiquidationModel, symbol: str) -> TierTable:
-    """The table ``model`` applies to ``symbol`` (``liqmap.model_setup.symbol_tier_table``)."""
+def _applied_table(model: LiquidationModel, symbol: str, bars: Bars) -> TierTable:
+    """The table ``model`` applies to ``symbol`` over ``bars`` (the run's bars: their stored
+    tables as of their last bar; ``liqmap.model_setup.symbol_tier_table``)."""
     from liqmap.model_setup import symbol_tier_table
 
-    return symbol_tier_table(model, symbol)[0]
+    return symbol_tier_table(model, symbol, stored=bars.tier_tables,
+                             as_of_ms=int(bars.ts_ms[-1]))[0]
 
 
-def _own_table(venue: str, symbol: str) -> TierTable | None:
+def _own_table(venue: str, symbol: str, stored: tuple[TierTable, ...] = ()) -> TierTable | None:
     try:
-        return get_tier_table(venue, symbol)
+        return get_tier_table(venue, symbol, stored=stored)
     except ConfigError:
         return None
 
 
-def _table_ref(t: TierTable | None) -> dict | None:
+def _table_ref(t: TierTable | None, stored: tuple[TierTable, ...] = ()) -> dict | None:
     return None if t is None else {"venue": t.venue, "symbol": t.symbol, "version": t.version,
-                                   "verified": t.verified}
+                                   "verified": t.verified,
+                                   "stored": any(t is s for s in stored)}
 
 
-def _rules(model: LiquidationModel, symbol: str) -> dict:
-    applied, own = _applied_table(model, symbol), _own_table(model.venue, symbol)
+def _rules(model: LiquidationModel, symbol: str, bars: Bars) -> dict:
+    stored = bars.tier_tables
+    applied, own = _applied_table(model, symbol, bars), _own_table(model.venue, symbol, stored)
     is_own = own is not None and own.symbol == applied.symbol
     return {"rules": "own tiers" if is_own else "fallback BTC tiers",
-            "tiers": _table_ref(applied), "own_tiers": None if is_own else _table_ref(own)}
+            "tiers": _table_ref(applied, stored),
+            "own_tiers": None if is_own else _table_ref(own, stored)}
 
 
 def _nearest(found: list) -> dict | None:
@@ -214,7 +221,7 @@ def scan_row(item: ScanItem, model: LiquidationModel, lookback: str | int | None
     ceil, floor = mapstats.squeeze_ceiling(m), mapstats.flush_floor(m)
     row["squeeze_ceiling"] = _level(ceil.price_usd, ceil.distance_pct)
     row["flush_floor"] = _level(floor.price_usd, floor.distance_pct)
-    row.update(_rules(mdl, item.symbol))
+    row.update(_rules(mdl, item.symbol, est.bars))
     out: dict = mapstats.jsonable(row)
     return out
 

@@ -358,6 +358,9 @@ class BriefOut(BaseModel):
     convention: dict = Field(description="the counting convention, what it means and, when "
                              "the level test exists, how far it stood from realized")
     model: dict = Field(description="the model's parameters")
+    tiers: str = Field("", description="the margin-tier table the map applied (a table "
+                       "fetched into the store says 'fetched <day> (store)'; a symbol without "
+                       "one: the venue's BTC table, said so)")
     lookback: str | None = Field(description="positions counted: opened within it (null: all)")
     text: str = Field(description="the paragraph (ratios written N:1)")
     data_version: str = ""
@@ -399,6 +402,8 @@ class ScanTiers(BaseModel):
     symbol: str
     version: str
     verified: bool
+    stored: bool = Field(False, description="fetched into the store (liqmap tiers --refresh; "
+                         "version = the fetch day), not shipped")
 
 
 class ScanRowOut(BaseModel):
@@ -423,7 +428,7 @@ class ScanRowOut(BaseModel):
     squeeze_ceiling: ScanLevel | None = None
     flush_floor: ScanLevel | None = None
     rules: str = Field(description="'own tiers', or 'fallback BTC tiers' (the venue's BTC "
-                       "table: no table of the symbol is shipped)")
+                       "table: no table of the symbol is shipped or fetched into the store)")
     tiers: ScanTiers | None = None
     own_tiers: ScanTiers | None = None
 

@@ -220,11 +220,12 @@ def compute_brief(source, key: ViewKey, lookback: str | None, at_ms: int | None,
         return catalog.version, brief_for(all_bars[v], model=_brief_model(v, key), at_ms=at_ms,
                                           **run)
     at = common_at_ms(list(all_bars.values()), at_ms)  # one instant for every venue
-    maps = [_brief_model(v, key).run(all_bars[v], lookback=lookback, at_ms=at,
-                                     warmup=None if lookback is None else "0").final_map
+    ests = [_brief_model(v, key).run(all_bars[v], lookback=lookback, at_ms=at,
+                                     warmup=None if lookback is None else "0")
             for v in venues]
-    combined = mapstats.aggregate([replace(m, ts_ms=at) for m in maps])
-    return catalog.version, brief_of_map(combined, model=_brief_model(venues[0], key), **run)
+    combined = mapstats.aggregate([replace(e.final_map, ts_ms=at) for e in ests])
+    return catalog.version, brief_of_map(combined, model=_brief_model(venues[0], key),
+                                         tiers="; ".join(e.tier_table for e in ests), **run)
 
 
 def _brief_model(venue: str, key: ViewKey) -> LiquidationModel:

@@ -99,7 +99,8 @@ class Store(Protocol):
 
     def read_bars(self, venue: str, symbol: str, start_ms: int | None = None,
                   end_ms: int | None = None) -> Bars:
-        """Bars with ``start_ms <= ts_ms < end_ms``; InputError when none are stored."""
+        """Bars with ``start_ms <= ts_ms < end_ms`` (with the venue's stored tier tables,
+        ``Bars.tier_tables``); InputError when none are stored."""
 
     def write_realized(self, liq: RealizedLiquidations) -> int:
         """Insert realized liquidations, de-duplicated; return rows newly stored."""

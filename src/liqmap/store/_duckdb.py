@@ -311,7 +311,9 @@ class DuckDBStore:
 
     def read_bars(self, venue: str, symbol: str, start_ms: int | None = None,
                   end_ms: int | None = None) -> Bars:
-        """Bars with ``start_ms <= ts_ms < end_ms``, sorted by time.
+        """Bars with ``start_ms <= ts_ms < end_ms``, sorted by time, carrying the venue's
+        stored tier tables (``Bars.tier_tables``: a map made from them applies a table
+        fetched by ``liqmap tiers --refresh`` on or before its time).
 
         Raises :class:`~liqmap.InputError` when no bars of ``venue``/``symbol`` are stored
         at all (an empty window of a stored series gives empty ``Bars``).
@@ -321,7 +323,8 @@ class DuckDBStore:
             stored = [f"{s.venue} {s.symbol}" for s in self.series() if s.table == "bars"]
             raise InputError(f"no bars stored for {venue} {symbol} in {self._path}; stored: "
                              f"{stored or 'none'}; ingest them first (liqmap ingest-bars)")
-        return rec.bars_from_columns(cols, venue, symbol, self._source("bars", venue, symbol))
+        return rec.bars_from_columns(cols, venue, symbol, self._source("bars", venue, symbol),
+                                     tuple(self.read_tier_tables(venue)))
 
     def _has(self, table: str, venue: str, symbol: str) -> bool:
         with self._reading() as con:

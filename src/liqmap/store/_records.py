@@ -205,14 +205,15 @@ def _optional(values: np.ndarray) -> np.ndarray | None:
 
 
 def bars_from_columns(cols: dict[str, np.ndarray], venue: str, symbol: str,
-                      source: str) -> Bars:
-    """``Bars`` from fetched columns (``ts_ms`` + required + optional)."""
+                      source: str, tier_tables: tuple = ()) -> Bars:
+    """``Bars`` from fetched columns (``ts_ms`` + required + optional), carrying the
+    store's ``tier_tables`` of the venue."""
     # required columns as arrays, optional ones as arrays or None (Bars checks them)
     kw: dict[str, Any] = {name: np.asarray(cols[name], dtype=np.float64) for name in BAR_REQUIRED}
     for name in BAR_OPTIONAL:
         kw[name] = _optional(cols[name]) if len(cols["ts_ms"]) else None
     return Bars(ts_ms=np.asarray(cols["ts_ms"], dtype=np.int64), **kw, venue=venue,
-                symbol=symbol, source=source)
+                symbol=symbol, source=source, tier_tables=tuple(tier_tables))
 
 
 def realized_batch(liq: RealizedLiquidations) -> pa.Table:

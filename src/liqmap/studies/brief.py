@@ -305,6 +305,8 @@ def brief_for(bars, *, model=None, lookback: str | None = None, at_ms: int | Non
     The CLI (``liqmap brief``) and the API (``/api/v1/brief``) both call this. The
     ``convention`` key says how the map counts positions (``model.convention``) and, when
     the level test's file exists, how far each convention stood from realized liquidations.
+    The ``tiers`` key names the margin-tier table the map applied (``Estimate.tier_table``:
+    for bars read from a store, a table fetched into it on or before the map's time).
     """
     from liqmap.model import LiquidationModel
 
@@ -312,13 +314,15 @@ def brief_for(bars, *, model=None, lookback: str | None = None, at_ms: int | Non
     est = model.run(bars, lookback=lookback, at_ms=at_ms,
                     warmup=None if lookback is None else "0")  # positions opened within it
     return brief_of_map(est.final_map, model=model, lookback=lookback,
-                        scorecard_dir=scorecard_dir, store=store)
+                        scorecard_dir=scorecard_dir, store=store, tiers=est.tier_table)
 
 
 def brief_of_map(m: LiqMap, *, model, lookback: str | None = None,
-                 scorecard_dir: str | Path | None = "scorecard", store=None) -> dict[str, Any]:
+                 scorecard_dir: str | Path | None = "scorecard", store=None,
+                 tiers: str = "") -> dict[str, Any]:
     """:func:`brief_for`'s reading of a map already run with ``model`` (the API's brief of
-    an aggregate reads the venues' summed map with it)."""
+    an aggregate reads the venues' summed map with it); ``tiers``: the tier tables the map
+    applied (``Estimate.tier_table``, one per venue joined by ``; ``)."""
     sc = scorecard_dir if scorecard_dir and Path(scorecard_dir).is_dir() else None
     cav = measured_caveat(sc, store, venue=m.venue, symbol=m.symbol)
     out = read_map(m, caveat=cav)
@@ -327,5 +331,6 @@ def brief_of_map(m: LiqMap, *, model, lookback: str | None = None,
     if model.convention == "vendor":
         out["text"] = _convention_text(out["convention"]) + " " + out["text"]
     out["model"] = model.to_dict()
+    out["tiers"] = tiers
     out["lookback"] = lookback
     return ms.jsonable(out)
