@@ -13,10 +13,11 @@ import ccxt
 import pytest
 
 from liqmap.cli import main
-from liqmap.core.tiers import get_tier_table, tiers_from_leverage_tiers
+from liqmap.core.tiers import get_tier_table, tiers_from_leverage_tiers, tiers_from_margin_table
 from liqmap.io.sample import load_sample
 from liqmap.store import DuckDBStore
 from liqmap.venues.bybit import BybitLoopback
+from liqmap.venues.hyperliquid.loopback import HyperliquidLoopback
 from liqmap.venues.okx import OkxLoopback
 
 VFIX = Path(__file__).resolve().parents[1] / "fixtures" / "venues"
@@ -85,7 +86,9 @@ def test_unreachable_venue_exits_3_without_traceback(tmp_path, capsys, monkeypat
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (["--venue", "binance"], "bybit and okx"),
+    (["--venue", "binance"], "signed call"),
+    (["--venue", "binance-inverse"], "signed call"),
+    (["--venue", "hyperliquid", "--symbol", "ETH/USDT:USDT"], "USDC perpetual"),
     (["--venue", "bybit", "--symbol", "BTCUSD"], "linear USDT"),
 ])
 def test_refresh_refusals(tmp_path, capsys, args, words):
@@ -115,6 +118,64 @@ def test_okx_refresh_stores_the_recorded_tier_in_coin(tmp_path, capsys):
     assert stored.notional_unit == "coin"
     assert _run(["tiers", "--venue", "okx", "--db", db, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["source"] == stored.source
+
+
+# ------------------------------------------------------------------- Hyperliquid meta (#17)
+HL_META = VFIX.parents[1] / "core" / "fixtures" / "hyperliquid_meta_eth_sol_2026-09-25.json"
+
+
+@pytest.fixture
+def hyperliquid():
+    """The loopback answering POST /info {"type": "meta"} with the meta recorded 2026-09-25."""
+    meta = json.loads(HL_META.read_text())["response"]
+    with HyperliquidLoopback(load_sample().take(slice(0, 10)), start=0,
+                             recorded={"meta": meta}) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("symbol", ["ETH", "ETH/USDC:USDC", "eth"])
+def test_hyperliquid_refresh_stores_the_recorded_margin_table(hyperliquid, tmp_path, capsys,
+                                                              symbol):
+    db = str(tmp_path / "t.duckdb")
+    assert _run(["tiers", "--refresh", "--venue", "hyperliquid", "--symbol", symbol, "--db", db,
+                 "--rest-url", hyperliquid.rest_url, "--json"]) == 0
+    fetched = json.loads(capsys.readouterr().out)
+    assert hyperliquid.info_requests == [{"type": "meta"}]  # one request, through ccxt
+    with DuckDBStore(db, read_only=True) as st:
+        (stored,) = st.read_tier_tables("hyperliquid", "ETH")
+    shipped = get_tier_table("hyperliquid", "ETH", version="2026-09-25")  # the same recording
+    meta = json.loads(HL_META.read_text())["response"]
+    table_55 = dict((tid, tbl) for tid, tbl in meta["marginTables"])[55]["marginTiers"]
+    assert stored.tiers == shipped.tiers == tiers_from_margin_table(table_55)
+    assert stored.verified and stored.notional_unit == "usd" and stored.contract_size == 1.0
+    assert stored.symbol == fetched["symbol"] == "ETH" and fetched["version"] == stored.version
+    assert stored.version > shipped.version  # dated by the fetch day, not the recording's
+    assert 'POST /info {"type": "meta"}' in stored.source and "margin table 55" in stored.source
+    assert "tiered 25x" in stored.source and hyperliquid.rest_url in stored.source
+    assert f"fetched {stored.version} " in stored.source  # the fetch time, to the second
+    assert math.isinf(stored.tiers[-1].cap_usd)
+
+    assert _run(["tiers", "--venue", "hyperliquid", "--symbol", "ETH/USDC:USDC", "--db", db,
+                 "--json"]) == 0  # the store's table over the shipped one
+    assert json.loads(capsys.readouterr().out) == fetched
+
+
+def test_hyperliquid_unknown_symbol_exits_2_naming_the_known_ones(hyperliquid, tmp_path,
+                                                                 capsys):
+    code = _run(["tiers", "--refresh", "--venue", "hyperliquid", "--symbol", "DOGE", "--db",
+                 str(tmp_path / "t.duckdb"), "--rest-url", hyperliquid.rest_url])
+    err = capsys.readouterr().err
+    assert code == 2 and "'DOGE'" in err and "Traceback" not in err
+    assert "known symbols: BTC, ETH, ATOM, MATIC, DYDX, SOL" in err
+
+
+def test_hyperliquid_unreachable_exits_3_without_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("liqmap.venues.tier_refresh.time.sleep", lambda s: None)
+    code = _run(["tiers", "--refresh", "--venue", "hyperliquid", "--symbol", "ETH", "--db",
+                 str(tmp_path / "t.duckdb"), "--rest-url", "http://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 3 and "retry later" in err and "Traceback" not in err
+    assert not (tmp_path / "t.duckdb").exists()  # nothing stored
 
 
 # ---------------------------------------------- maps made from the store apply the fetch (#17)

@@ -6,14 +6,17 @@ Prints the shipped table in force on ``--version`` (default the latest): its tie
 With ``--db``, tables fetched earlier by ``--refresh`` (stored, versioned by the fetch date)
 are looked up with the shipped ones; maps made from that store's bars look them up the same
 way, as of the map's time (``liqmap.model_setup.symbol_tier_table``). ``--refresh`` fetches
-the venue's current table (Bybit, OKX USDT perpetuals, through ccxt, no key) and stores it;
-an unreachable venue exits 3.
+the venue's current table through ccxt, no key (Bybit, OKX USDT perpetuals: public
+``fetch_market_leverage_tiers``; Hyperliquid: the margin tables of its public ``meta`` answer)
+and stores it; Binance is refused (its brackets need a signed call); an unreachable venue
+exits 3.
 
 Example::
 
     liqmap tiers --venue hyperliquid --symbol ETH --json
     liqmap tiers --venue binance --symbol ETH/USDT:USDT --version 2026-10-01
     liqmap tiers --refresh --venue bybit --symbol BTCUSDT --db liqmap.duckdb
+    liqmap tiers --refresh --venue hyperliquid --symbol ETH --db liqmap.duckdb
     liqmap tiers --venue bybit --db liqmap.duckdb
 """
 
@@ -75,9 +78,11 @@ def _text(rep: dict) -> str:
     return "\n".join([head, *rows, f"source: {rep['source']}"])
 
 
-_REFRESH = typer.Option(False, "--refresh", help="Fetch the venue's current tiers (bybit, "
-                        "okx USDT perpetuals, public ccxt fetch_market_leverage_tiers) and "
-                        "store them in --db, versioned by today's date (UTC).")
+_REFRESH = typer.Option(False, "--refresh", help="Fetch the venue's current tiers through "
+                        "ccxt, no key (bybit, okx USDT perpetuals: fetch_market_leverage_tiers; "
+                        "hyperliquid: the margin tables of POST /info meta) and store them in "
+                        "--db, versioned by today's date (UTC). Not binance: its brackets "
+                        "need a signed call.")
 _DB = o.db("DuckDB store of fetched tier tables: shown over the shipped ones (the newest "
            "version on or before --version); with --refresh, where the fetch is stored.")
 _REST = o.rest_url("With --refresh: REST base URL instead of the venue's (a mirror or a "

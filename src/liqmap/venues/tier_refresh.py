@@ -1,8 +1,13 @@
 """Fetch a venue's current maintenance-margin tiers through ccxt (``liqmap tiers --refresh``).
 
-Bybit and OKX linear (USDT) perpetuals only: their ccxt ``fetch_market_leverage_tiers`` is
-public (no API key). The answer becomes a :class:`~liqmap.core.tiers.TierTable` through
-:func:`~liqmap.core.tiers.tiers_from_leverage_tiers`, versioned by the fetch date (UTC), which
+Bybit and OKX linear (USDT) perpetuals: their ccxt ``fetch_market_leverage_tiers`` is public
+(no API key); the answer becomes a :class:`~liqmap.core.tiers.TierTable` through
+:func:`~liqmap.core.tiers.tiers_from_leverage_tiers`. Hyperliquid perpetuals: its margin
+tables are public in the ``meta`` answer of ``POST /info {"type": "meta"}`` (ccxt
+``publicPostInfo``; ccxt has no leverage tiers for Hyperliquid): the coin's
+``universe[i].marginTableId`` names one of ``marginTables``, read by
+:func:`~liqmap.core.tiers.tiers_from_margin_table`. Binance is refused: its brackets come only
+from a signed (API-key) call. A table is versioned by the fetch date (UTC), which
 ``DuckDBStore.write_tier_table`` keeps and ``get_tier_table(..., stored=...)`` looks up.
 
 Errors: the venue unreachable after retries -> :class:`liqmap.RetryLaterError`; a refused
@@ -12,30 +17,49 @@ request or an unknown symbol -> :class:`liqmap.InputError`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-from liqmap._exceptions import InputError
-from liqmap.core.tiers import TierTable, check_venue, tiers_from_leverage_tiers
+from liqmap._exceptions import DataError, InputError
+from liqmap.core.tiers import (
+    TierTable,
+    check_venue,
+    tiers_from_leverage_tiers,
+    tiers_from_margin_table,
+)
 from liqmap.venues._shared.http import RetryPolicy
 from liqmap.venues.ccxt_history import CcxtHistory, make_exchange
+from liqmap.venues.hyperliquid.spec import ccxt_symbol as hl_ccxt_symbol
 
 __all__ = ["REFRESH_VENUES", "fetch_tier_table", "refresh_symbols"]
 
-REFRESH_VENUES = ("bybit", "okx")
+REFRESH_VENUES = ("bybit", "okx", "hyperliquid")
 _QUOTE = "USDT"
+_HL_QUOTE = "USDC"
+#: The ``POST /info`` body whose answer holds Hyperliquid's margin tables.
+_HL_META_REQUEST = {"type": "meta"}
+_HL_NAMES_SHOWN = 40
 
 
 def refresh_symbols(venue: str, symbol: str | None) -> tuple[str, str]:
-    """``(venue-native, ccxt unified)`` symbols of a linear USDT perpetual on ``venue``.
+    """``(venue-native, ccxt unified)`` symbols of a linear perpetual on ``venue``: USDT on
+    Bybit and OKX, USDC on Hyperliquid (the coin, as the venue names it).
 
     >>> refresh_symbols("okx", "ETH-USDT-SWAP"), refresh_symbols("bybit", "BTC/USDT:USDT")
     (('ETH-USDT-SWAP', 'ETH/USDT:USDT'), ('BTCUSDT', 'BTC/USDT:USDT'))
+    >>> refresh_symbols("hyperliquid", "eth"), refresh_symbols("hyperliquid", "kPEPE/USDC:USDC")
+    (('ETH', 'ETH/USDC:USDC'), ('kPEPE', 'kPEPE/USDC:USDC'))
     """
     check_venue(venue)
     if venue not in REFRESH_VENUES:
-        raise InputError(f"--refresh fetches bybit and okx tiers only (public ccxt "
-                         f"fetch_market_leverage_tiers), not {venue!r}; use --venue bybit or okx")
+        raise InputError(
+            f"--refresh cannot fetch {venue} tiers: Binance gives its leverage brackets only "
+            "through a signed call (/fapi/v1/leverageBracket, /dapi/v2/leverageBracket need "
+            "an API key, which liqmap does not use); use --venue bybit, okx or hyperliquid, "
+            f"or the shipped {venue} tables (liqmap tiers --venue {venue}, without --refresh)")
+    if venue == "hyperliquid":
+        return _hyperliquid_symbols(symbol)
     sym = (symbol or f"BTC/{_QUOTE}:{_QUOTE}").upper()
     if sym.endswith(f"/{_QUOTE}:{_QUOTE}"):
         base = sym.split("/")[0]
@@ -52,6 +76,16 @@ def refresh_symbols(venue: str, symbol: str | None) -> tuple[str, str]:
     return native, f"{base}/{_QUOTE}:{_QUOTE}"
 
 
+def _hyperliquid_symbols(symbol: str | None) -> tuple[str, str]:
+    """Hyperliquid coin and ccxt symbol of ``symbol`` (``ETH`` or ``ETH/USDC:USDC``)."""
+    coin, slash, rest = (symbol or "BTC").partition("/")
+    unified = hl_ccxt_symbol(coin, "hyperliquid")
+    if unified is None or (slash and rest.upper() != f"{_HL_QUOTE}:{_HL_QUOTE}"):
+        raise InputError(f"--refresh needs a hyperliquid USDC perpetual, got {symbol!r}; give "
+                         "the coin (ETH) or the ccxt symbol (ETH/USDC:USDC)")
+    return unified.split("/")[0], unified
+
+
 def fetch_tier_table(venue: str, symbol: str | None = None, *, rest_url: str | None = None,
                      now_ms: int | None = None, retry: RetryPolicy = RetryPolicy(attempts=3),
                      sleep: Callable[[float], None] | None = None) -> TierTable:
@@ -59,9 +93,10 @@ def fetch_tier_table(venue: str, symbol: str | None = None, *, rest_url: str | N
 
     Parameters
     ----------
-    venue : {"bybit", "okx"}
+    venue : {"bybit", "okx", "hyperliquid"}
     symbol : str, optional
-        Venue-native or ccxt symbol of a USDT perpetual; default BTC.
+        Venue-native or ccxt symbol of a USDT (Bybit, OKX) or USDC (Hyperliquid: the coin,
+        ``ETH``) perpetual; default BTC.
     rest_url : str, optional
         Send the requests to this scheme+host instead of the venue's (a mirror, a loopback).
     now_ms : int, optional
@@ -70,19 +105,82 @@ def fetch_tier_table(venue: str, symbol: str | None = None, *, rest_url: str | N
     native, unified = refresh_symbols(venue, symbol)
     hist = CcxtHistory(make_exchange(venue, api_url=rest_url), retry=retry,
                        sleep=sleep if sleep is not None else time.sleep)
+    stamp = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    where = rest_url or "the venue"
+    if venue == "hyperliquid":
+        return _hyperliquid_table(hist, native, stamp, where)
     market = hist.market(unified)
     records = hist.fetch_leverage_tiers(unified)
     okx = venue == "okx"
     ct = float(market.get("contractSize") or 1.0) if okx else 1.0
     tiers = tiers_from_leverage_tiers(records, size_scale=ct)
-    stamp = int(time.time() * 1000) if now_ms is None else int(now_ms)
     day = datetime.fromtimestamp(stamp / 1000, UTC).strftime("%Y-%m-%d")
     last = max(records, key=lambda r: float(r.get("minNotional") or 0))  # parsed: not empty
     cap = last.get("maxNotional")
-    where = rest_url or "the venue"
     source = (f"{venue} {native} tiers fetched {day} from {where} through ccxt "
               f"fetch_market_leverage_tiers ({len(records)} tiers"
               f"{', sizes in contracts x ctVal ' + format(ct, 'g') if okx else ''}); every "
               f"tier from that answer, the last one's cap ({cap}) extended to infinity.")
     return TierTable(venue=venue, symbol=native, version=day, source=source, tiers=tiers,
                      contract_size=ct, notional_unit="coin" if okx else "usd", verified=True)
+
+
+def _hyperliquid_table(hist: CcxtHistory, coin: str, stamp: int, where: str) -> TierTable:
+    """``coin``'s margin table from Hyperliquid's ``meta`` answer (ccxt ``publicPostInfo``)."""
+    what = 'hyperliquid POST /info {"type": "meta"}'
+    meta = hist.call("publicPostInfo", dict(_HL_META_REQUEST))
+    universe = meta.get("universe") if isinstance(meta, Mapping) else None
+    if not isinstance(universe, list):
+        raise DataError(f"the answer has no universe list ({str(meta)[:120]!r}); is --rest-url "
+                        "a Hyperliquid API?", source=what)
+    assets = [a for a in universe if isinstance(a, Mapping) and isinstance(a.get("name"), str)]
+    asset = next((a for a in assets if a["name"] == coin), None)
+    if asset is None:  # Hyperliquid spells some coins mixed-case (kPEPE): match ignoring case
+        same = [a for a in assets if a["name"].upper() == coin.upper()]
+        asset = same[0] if len(same) == 1 else None
+    if asset is None:
+        names = [a["name"] for a in assets]
+        shown = ", ".join(names[:_HL_NAMES_SHOWN])
+        more = f" ... ({len(names)} in all)" if len(names) > _HL_NAMES_SHOWN else ""
+        raise InputError(f"hyperliquid lists no perpetual {coin!r} in its meta universe; "
+                         f"known symbols: {shown or 'none'}{more}")
+    name, table_id = str(asset["name"]), asset.get("marginTableId")
+    tables = _margin_tables(meta.get("marginTables"), what)
+    day = datetime.fromtimestamp(stamp / 1000, UTC).strftime("%Y-%m-%d")
+    at = datetime.fromtimestamp(stamp / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    delisted = " (listed as delisted)" if asset.get("isDelisted") else ""
+    head = f"hyperliquid {name}{delisted} margin table {table_id}"
+    rule = ("MMR = half the initial margin at each tier's max leverage (Hyperliquid docs "
+            "'Margin tiers'), deduction by the recurrence; the last tier open-ended.")
+    req = f"from {what} (ccxt publicPostInfo) to {where}, fetched {at}"
+    if table_id in tables:
+        table = tables[table_id]
+        margin_tiers = table.get("marginTiers") if isinstance(table, Mapping) else None
+        if not isinstance(margin_tiers, list):
+            raise DataError(f"margin table {table_id} has no marginTiers list", source=what)
+        tiers = tiers_from_margin_table(margin_tiers)
+        desc = table.get("description", "")
+        steps = ", ".join(f"{t.floor_usd:,.0f}+ {t.max_leverage:g}x" for t in tiers)
+        source = (f"{head} {desc!r} {req}: {len(tiers)} tiers ({steps} USDC notional); "
+                  f"every tier from that answer. {rule}")
+        verified = True
+    else:  # the answer names a table it does not list: one tier at the coin's max leverage
+        lev = asset.get("maxLeverage")
+        tiers = tiers_from_margin_table([{"lowerBound": "0.0", "maxLeverage": lev}])
+        source = (f"{head} {req}: that table is not listed in marginTables, so one tier at "
+                  f"the universe entry's maxLeverage ({lev}x) is applied to every size, NOT "
+                  f"verified as the venue's table. {rule}")
+        verified = False
+    return TierTable(venue="hyperliquid", symbol=name, version=day, source=source,
+                     tiers=tiers, notional_unit="usd", verified=verified)
+
+
+def _margin_tables(raw: Any, what: str) -> dict[Any, Any]:
+    """``{id: table}`` from meta's ``marginTables`` (``[[id, {...}], ...]``)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list) or not all(isinstance(e, list | tuple) and len(e) == 2
+                                            for e in raw):
+        raise DataError(f"marginTables must be a list of [id, table] pairs, got {str(raw)[:120]!r}",
+                        source=what)
+    return {tid: tbl for tid, tbl in raw}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,10 @@ __all__ = ["HyperliquidLoopback"]
 class HyperliquidLoopback(LoopbackServer):
     """Hyperliquid: ``/ws`` with ``candle`` and ``activeAssetCtx`` subscriptions and the
     ``{"method": "ping"}`` / ``{"channel": "pong"}`` keep-alive; ``POST /info`` with
-    ``candleSnapshot`` and ``metaAndAssetCtxs`` on a second port (``rest_url``).
+    ``candleSnapshot`` and ``metaAndAssetCtxs`` on a second port (``rest_url``);
+    ``recorded`` maps other ``/info`` request types to recorded answers served as they are
+    (e.g. ``{"meta": ...}``, the ``tests/core/fixtures/hyperliquid_meta_*.json`` answers that
+    ``liqmap tiers --refresh --venue hyperliquid`` reads the margin tables from).
 
     Like the venue, each bar's candle is pushed several times while it is open (a partial
     push, then the whole candle twice), with an ``activeAssetCtx`` (the bar's open interest
@@ -47,9 +51,11 @@ class HyperliquidLoopback(LoopbackServer):
     def spec_for(self, symbol: str) -> VenueSpec:
         return symbol_spec(symbol)
 
-    def __init__(self, bars: Bars, **kw) -> None:
+    def __init__(self, bars: Bars, *, recorded: Mapping[str, Any] | None = None, **kw) -> None:
         base = bars.symbol.split("/")[0]
         super().__init__(replace(bars, venue="hyperliquid", symbol=f"{base}/USDC:USDC"), **kw)
+        #: Recorded venue answers served verbatim by ``/info`` request type (``meta``).
+        self.recorded = dict(recorded or {})
         self.pings = 0
         self.subscriptions: list[dict] = []
         self.info_requests: list[dict] = []
@@ -140,7 +146,7 @@ class HyperliquidLoopback(LoopbackServer):
                                    "maxLeverage": 25},
                                   {"name": coin, "szDecimals": SZ_DECIMALS.get(coin, 5),
                                    "maxLeverage": 40}]}, [other, self._ctx(i)]]
-        return None
+        return self.recorded.get(str(body.get("type")))
 
     # ------------------------------------------------------------------ websocket
     async def on_open(self, ws) -> None:
