@@ -179,7 +179,9 @@ def _register_parquet(app: typer.Typer) -> None:
         out: Path = EXPORT_OUT,
         db: str | None = DB,
         table: list[str] | None = typer.Option(None, "--table", help="bars, realized, "
-                                                  "snapshots, runs (repeatable; default all)."),
+                                                  "snapshots, runs, predictions, "
+                                                  "level_approaches, tier_tables (repeatable;"
+                                                  " default all)."),
         as_json: bool = o.JSON,
     ) -> None:
         """Export the store as Parquet that DuckDB, pyarrow, Dask or Spark read."""

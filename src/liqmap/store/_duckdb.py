@@ -504,9 +504,13 @@ class DuckDBStore:
                         f"ON CONFLICT DO UPDATE SET {updates}", list(row))
         return 1
 
-    def read_tier_tables(self, venue: str | None = None, symbol: str | None = None) -> list:
+    def read_tier_tables(self, venue: str | None = None, symbol: str | None = None, *,
+                         with_fetched_ms: bool = False) -> list:
         """Stored tier tables (:class:`~liqmap.core.tiers.TierTable`), by venue, symbol and
-        version (may be empty; a store made before them, opened read-only, has none)."""
+        version (may be empty; a store made before them, opened read-only, has none).
+
+        ``with_fetched_ms``: ``(table, fetched_ms)`` pairs instead (Parquet export keeps
+        the fetch time)."""
         sql, params = f"SELECT {_TIER_COLS} FROM tier_tables WHERE true", []
         for col, val in (("venue", venue), ("symbol", symbol)):
             if val is not None:
@@ -516,6 +520,8 @@ class DuckDBStore:
             if not self._table_exists(con, "tier_tables"):
                 return []
             rows = con.execute(sql + " ORDER BY venue, symbol, version", params).fetchall()
+        if with_fetched_ms:
+            return [(tier_table_from_row(r), int(r[-1])) for r in rows]
         return [tier_table_from_row(r) for r in rows]
 
     @staticmethod

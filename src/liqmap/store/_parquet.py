@@ -6,19 +6,26 @@ Layout under the export folder::
     realized/venue=.../symbol=.../date=.../part-0.parquet
     snapshots/venue=.../symbol=.../date=.../part-0.parquet
     runs/date=2025-12-01/part-0.parquet
+    predictions/venue=.../symbol=.../date=.../part-0.parquet
+    level_approaches/venue=.../symbol=.../date=.../part-0.parquet
+    tier_tables/venue=bybit/symbol=BTCUSDT/version=2026-12-01/part-0.parquet
 
-``date`` is the UTC day of ``ts_ms``. The symbol is made path-safe with hive's own escape
-(percent-encoding of ``/``, ``:`` and other reserved characters, as Hive and Spark write
-it); pyarrow, DuckDB (``read_parquet(..., hive_partitioning = true)``), Dask and Spark
-decode it back to ``BTC/USDT:USDT``. Bars keep NULL (column not given) apart from NaN.
-Snapshot arrays are ``list<double>`` columns and params / run summaries JSON strings.
+``date`` is the UTC day of ``ts_ms``; tier tables are partitioned by their key (the
+venue-native symbol and the version, a fetch date), each keeping its ``fetched_ms``. The
+symbol is made path-safe with hive's own escape (percent-encoding of ``/``, ``:`` and other
+reserved characters, as Hive and Spark write it); pyarrow, DuckDB
+(``read_parquet(..., hive_partitioning = true)``), Dask and Spark decode it back to
+``BTC/USDT:USDT``. Bars keep NULL (column not given) apart from NaN.
+Snapshot arrays are ``list<double>`` columns; params, run summaries and tiers JSON strings.
+An approach's ``crossed_ts_ms`` / ``map_ts_ms`` are NULL where the store has none.
 
 Both functions work through the :class:`~liqmap.store.Store` interface, so any store can
 be exported or filled; importing is idempotent because every store write is an upsert.
 An import first reads and checks every file (:func:`read_parquet_export`: Parquet, the
 table's columns and types, no empty values, times in Unix ms, the store's own checks per
-series), so a bad folder raises :class:`~liqmap.DataError` naming the file before any
-store is opened or written.
+series or record), so a bad folder raises :class:`~liqmap.DataError` naming the file
+before any store is opened or written. A table whose folder is absent (an export from a
+store made before predictions, level approaches or tier tables) is simply not imported.
 
 An export is written whole or not at all: every table goes first into a hidden staging
 folder on the export's file system (``.<name>.tmp-XXXXXXXX`` next to it), each file is
@@ -51,16 +58,30 @@ import pyarrow.dataset as ds
 from liqmap._exceptions import DataError, InputError
 from liqmap.core.bars import Bars
 from liqmap.core.realized import RealizedLiquidations
+from liqmap.core.tiers import TierTable
 from liqmap.outputs import ensure_out_dir, output_error
 from liqmap.store import _records as rec
+from liqmap.store._approaches import APPROACH_COLUMNS, LevelApproach, approach_row
 from liqmap.store._base import MapSnapshot, Store
+from liqmap.store._predictions import PREDICTION_COLUMNS, BarPrediction, prediction_row
+from liqmap.store._tier_tables import TIER_TABLE_COLUMNS, tier_table_from_row, tier_table_row
 
 __all__ = ["TABLES", "ParquetExport", "export_parquet", "import_parquet", "read_parquet_export"]
 
-TABLES = ("bars", "realized", "snapshots", "runs")
+TABLES = ("bars", "realized", "snapshots", "runs", "predictions", "level_approaches",
+          "tier_tables")
+#: Tables listed per venue and symbol by ``Store.series()``.
+_SERIES_TABLES = ("bars", "realized", "snapshots", "predictions")
 _SERIES_PART = pa.schema([("venue", pa.string()), ("symbol", pa.string()),
                           ("date", pa.string())])
 _RUNS_PART = pa.schema([("date", pa.string())])
+_TIER_PART = pa.schema([("venue", pa.string()), ("symbol", pa.string()),
+                        ("version", pa.string())])
+
+
+def _part(name: str) -> pa.Schema:
+    """The hive partitioning of table ``name``."""
+    return {"runs": _RUNS_PART, "tier_tables": _TIER_PART}.get(name, _SERIES_PART)
 
 
 def _check_tables(tables) -> tuple[str, ...]:
@@ -113,6 +134,17 @@ def _runs_table(runs: list[dict]) -> pa.Table:
         "summary": pa.array([rec.to_json(r["summary"], "run summary") for r in oldest_first]),
         "date": _utc_dates([r["ts_ms"] for r in oldest_first]),
     })
+
+
+def _rows_table(name: str, columns: tuple[str, ...], rows: list[tuple]) -> pa.Table:
+    """Validated store rows (in ``columns`` order) as the export table ``name``, its
+    partition columns included (``date``: the UTC day of ``ts_ms``)."""
+    part = _part(name)
+    types = {**_SCHEMAS[name], **_OPTIONAL.get(name, {}), **{k.name: k.type for k in part}}
+    cols = {c: pa.array([r[i] for r in rows], types[c]) for i, c in enumerate(columns)}
+    if "date" in part.names:
+        cols["date"] = _utc_dates([r[columns.index("ts_ms")] for r in rows])
+    return pa.table(cols)
 
 
 def _write(table: pa.Table, folder: Path, part: pa.Schema) -> None:
@@ -276,7 +308,10 @@ def export_parquet(store: Store, out_dir: str | PathLike,
         venue/symbol/day are replaced (each then holds exactly the new files), others are
         left alone.
     tables : iterable of str
-        Some of ``"bars", "realized", "snapshots", "runs"`` (default all).
+        Some of :data:`TABLES`: ``"bars", "realized", "snapshots", "runs", "predictions",
+        "level_approaches", "tier_tables"`` (default all). A table with no rows gets no
+        folder; a store without level approaches or tier tables (no such ``read_*``
+        method) has none.
 
     Returns
     -------
@@ -328,29 +363,44 @@ def _export_to(store: Store, chosen: tuple[str, ...], staging: Path, out: Path
                ) -> dict[str, int]:
     """Write the chosen tables of ``store`` under ``staging``; rows per table."""
     counts = dict.fromkeys(chosen, 0)
+
+    def write(name: str, table: pa.Table) -> None:
+        if table.num_rows:
+            try:
+                _write(table, staging / name, _part(name))
+            except OSError as exc:
+                raise output_error(out / name, exc) from None
+        counts[name] += table.num_rows
+
     for info in store.series():
-        if info.table not in chosen:
+        if info.table not in chosen or info.table not in _SERIES_TABLES:
             continue
         if info.table == "bars":
             table = _bars_table(store.read_bars(info.venue, info.symbol))
         elif info.table == "realized":
             table = _realized_table(store.read_realized(info.venue, info.symbol))
-        else:
+        elif info.table == "snapshots":
             table = _snapshots_table(store.read_snapshots(info.venue, info.symbol),
                                      info.venue, info.symbol)
-        try:
-            _write(table, staging / info.table, _SERIES_PART)
-        except OSError as exc:
-            raise output_error(out / info.table, exc) from None
-        counts[info.table] += table.num_rows
+        else:
+            preds = store.read_predictions(info.venue, info.symbol)
+            table = _rows_table("predictions", PREDICTION_COLUMNS,
+                                [prediction_row(p) for p in preds])
+        write(info.table, table)
     if "runs" in chosen:
         runs = store.list_runs()
         if runs:
-            try:
-                _write(_runs_table(runs), staging / "runs", _RUNS_PART)
-            except OSError as exc:
-                raise output_error(out / "runs", exc) from None
-        counts["runs"] = len(runs)
+            write("runs", _runs_table(runs))
+    if "level_approaches" in chosen:
+        read = getattr(store, "read_level_approaches", None)
+        approaches = read() if read is not None else []
+        write("level_approaches", _rows_table("level_approaches", APPROACH_COLUMNS,
+                                              [approach_row(a) for a in approaches]))
+    if "tier_tables" in chosen:
+        read = getattr(store, "read_tier_tables", None)
+        fetched = read(with_fetched_ms=True) if read is not None else []
+        write("tier_tables", _rows_table("tier_tables", TIER_TABLE_COLUMNS,
+                                         [tier_table_row(t, ms) for t, ms in fetched]))
     return counts
 
 
@@ -364,9 +414,23 @@ _SCHEMAS = {
                   "long_usd": _LIST, "short_usd": _LIST, "params": pa.string()},
     "runs": {"run_id": pa.string(), "kind": pa.string(), "ts_ms": pa.int64(),
              "seq": pa.int64(), "params": pa.string(), "summary": pa.string()},
+    "predictions": {"ts_ms": pa.int64(), "bar_ms": pa.int64(), "predicted_long_usd": _F64,
+                    "predicted_short_usd": _F64, "params": pa.string()},
+    "level_approaches": {
+        "ts_ms": pa.int64(), "side": pa.string(), "cluster_price_usd": _F64,
+        "notional_usd": _F64, "price_usd": _F64, "distance_pct": _F64,
+        "horizon_start_ms": pa.int64(), "horizon_ms": pa.int64(), "outcome": pa.string(),
+        "max_beyond_pct": _F64, "move_pct": _F64, "realized_long_usd": _F64,
+        "realized_short_usd": _F64},
+    "tier_tables": {"source": pa.string(), "verified": pa.bool_(), "contract_size": _F64,
+                    "inverse": pa.bool_(), "notional_unit": pa.string(), "tiers": pa.string(),
+                    "fetched_ms": pa.int64()},
 }
-_OPTIONAL = {"bars": {c: _F64 for c in rec.BAR_OPTIONAL}}
-_JSON_COLUMNS = {"snapshots": ("params",), "runs": ("params", "summary")}
+#: Columns a file may lack or leave empty (NULL: not given / not known).
+_OPTIONAL = {"bars": {c: _F64 for c in rec.BAR_OPTIONAL},
+             "level_approaches": {"crossed_ts_ms": pa.int64(), "map_ts_ms": pa.int64()}}
+_JSON_COLUMNS = {"snapshots": ("params",), "runs": ("params", "summary"),
+                 "predictions": ("params",), "tier_tables": ("tiers",)}
 _FIX = "give a folder written by liqmap export-parquet, or remove the file"
 
 
@@ -384,6 +448,9 @@ class ParquetExport:
     realized: tuple[RealizedLiquidations, ...] = ()
     snapshots: tuple[MapSnapshot, ...] = ()
     runs: tuple[dict, ...] = ()
+    predictions: tuple[BarPrediction, ...] = ()
+    level_approaches: tuple[LevelApproach, ...] = ()
+    tier_tables: tuple[tuple[TierTable, int], ...] = ()  # (table, fetched_ms)
 
 
 def _files(folder: Path) -> list[Path]:
@@ -411,6 +478,8 @@ def _read_file(path: Path, folder: Path, name: str, part: pa.Schema) -> pa.Table
     if missing:
         raise DataError(f"missing column(s) {missing} of a liqmap {name} export; {_FIX}",
                         source=str(path))
+    keys = [k.name for k in part if k.name != "date"]  # partition columns a row must have
+    layout = "/".join([name, *(f"{k.name}=..." for k in part)])
     cols = {}
     for col, typ in {**want, **{k.name: k.type for k in part}}.items():
         try:
@@ -418,14 +487,15 @@ def _read_file(path: Path, folder: Path, name: str, part: pa.Schema) -> pa.Table
         except (pa.ArrowException, ValueError) as exc:
             raise DataError(f"column {col!r} cannot be read as {typ} ({exc}); {_FIX}",
                             source=str(path)) from None
-        needed = col in _SCHEMAS[name] or col in ("venue", "symbol")
+        needed = col in _SCHEMAS[name] or col in keys
         row = _first_null(cols[col]) if needed else None
         if row is not None:
             where = "the value is empty" if col in _SCHEMAS[name] else \
-                "its folder is not <table>/venue=.../symbol=.../date=..."
+                f"its folder is not {layout}"
             raise DataError(f"column {col!r}: {where}; {_FIX}", source=str(path), row=row)
     rows = np.arange(data.num_rows)
-    rec.check_ts_ms(cols["ts_ms"].to_numpy(), str(path), full_range=True, rows=rows)
+    if "ts_ms" in cols:
+        rec.check_ts_ms(cols["ts_ms"].to_numpy(), str(path), full_range=True, rows=rows)
     for col in _JSON_COLUMNS.get(name, ()):
         for i, text in enumerate(cols[col].to_pylist()):
             try:
@@ -505,13 +575,65 @@ def _runs_of(table: pa.Table, source: str) -> list[dict]:
     return out
 
 
+def _prediction_of(row: dict) -> BarPrediction:
+    pred = BarPrediction(**{c: row[c] for c in PREDICTION_COLUMNS if c != "params"},
+                         params=json.loads(row["params"]))
+    prediction_row(pred)  # the store's own checks
+    return pred
+
+
+def _approach_of(row: dict) -> LevelApproach:
+    fields: dict[str, Any] = {c: row.get(c) for c in APPROACH_COLUMNS}  # optional: None
+    approach = LevelApproach(**fields)
+    approach_row(approach)
+    return approach
+
+
+def _tier_table_of(row: dict) -> tuple[TierTable, int]:
+    table = tier_table_from_row(tuple(row[c] for c in TIER_TABLE_COLUMNS))
+    tier_table_row(table, row["fetched_ms"])
+    return table, row["fetched_ms"]
+
+
+#: Record tables read file by file: each row becomes a record the store's write takes.
+_RECORDS = {"predictions": _prediction_of, "level_approaches": _approach_of,
+            "tier_tables": _tier_table_of}
+
+
+def _records(folder: Path, name: str) -> tuple[list, int]:
+    """The records of table ``name`` under ``folder``, each put through the store's checks
+    (a failure names the file and row); and the rows read."""
+    make, out, n = _RECORDS[name], [], 0
+    for path in _files(folder):
+        table = _read_file(path, folder, name, _part(name))
+        n += table.num_rows
+        for i, row in enumerate(table.to_pylist()):
+            try:
+                out.append(make(row))
+            except (InputError, ValueError, TypeError) as exc:  # InputError: the store's check
+                raise DataError(f"not a valid {name} row: {exc}; {_FIX}", source=str(path),
+                                row=i) from None
+    return out, n
+
+
+def _by_series(records) -> list[list]:
+    """``records`` grouped by (venue, symbol), in order: one store write each."""
+    groups: dict[tuple[str, str], list] = {}
+    for r in records:
+        groups.setdefault((r.venue, r.symbol), []).append(r)
+    return list(groups.values())
+
+
 def read_parquet_export(in_dir: str | PathLike, tables=TABLES) -> ParquetExport:
     """Read and check a folder written by :func:`export_parquet`; write nothing.
 
     Every file is opened and checked (a Parquet file, the table's columns and types, no
     empty values, times in Unix ms between 2000 and 2100, JSON columns that parse), then
     every series goes through the store's own checks (known venue, symbol, increasing
-    times, plausible liquidations). :func:`import_parquet` then only writes.
+    times, plausible liquidations), and so does every prediction, level approach and tier
+    table (the checks of ``write_predictions``, ``write_level_approaches`` and
+    ``write_tier_table``). A table whose folder is absent is skipped (an older export).
+    :func:`import_parquet` then only writes.
 
     Raises
     ------
@@ -533,9 +655,12 @@ def read_parquet_export(in_dir: str | PathLike, tables=TABLES) -> ParquetExport:
         raise InputError(f"no liqmap Parquet export in {folder} (expected folders "
                          f"{list(chosen)}); give the folder export-parquet wrote")
     counts: dict[str, int] = {}
-    out: dict[str, list] = {"bars": [], "realized": [], "snapshots": [], "runs": []}
+    out: dict[str, list] = {t: [] for t in TABLES}
     for name in found:
-        table = _read(folder / name, name, _RUNS_PART if name == "runs" else _SERIES_PART)
+        if name in _RECORDS:
+            out[name], counts[name] = _records(folder / name, name)
+            continue
+        table = _read(folder / name, name, _part(name))
         counts[name] = table.num_rows
         source = f"parquet {folder / name}"
         if name == "runs":
@@ -558,10 +683,13 @@ def import_parquet(store: Store, in_dir: str | PathLike | ParquetExport,
 
     The whole folder is read and checked first (:func:`read_parquet_export`; pass its
     result as ``in_dir`` to check before the store is even opened), so a bad file raises
-    before anything is written. Each series is then written in one transaction;
-    importing the same folder again stores nothing twice (bars and snapshots are upserts,
-    liquidations de-duplicated, runs keyed by their id). Runs need a store whose
-    ``record_run`` accepts ``run_id`` and ``ts_ms`` (``DuckDBStore`` does).
+    before anything is written. Each series is then written in one transaction (its
+    predictions and its level approaches too; each tier table on its own, the latest fetch
+    last); importing the same folder again stores nothing twice (bars, snapshots,
+    predictions, level approaches and tier tables are upserts, liquidations de-duplicated,
+    runs keyed by their id). Runs need a store whose ``record_run`` accepts ``run_id`` and
+    ``ts_ms``, level approaches and tier tables one with ``write_level_approaches`` and
+    ``write_tier_table`` (``DuckDBStore`` has them).
 
     Returns
     -------
@@ -574,9 +702,17 @@ def import_parquet(store: Store, in_dir: str | PathLike | ParquetExport,
         When a file is not Parquet, lacks the table's columns or holds implausible rows
         (the message names the file and row).
     InputError
-        When ``in_dir`` holds none of the requested tables.
+        When ``in_dir`` holds none of the requested tables, or ``store`` cannot hold one
+        the export has rows of (before anything is written).
     """
     export = in_dir if isinstance(in_dir, ParquetExport) else read_parquet_export(in_dir, tables)
+    writers: dict[str, Any] = {}
+    for name, method in (("level_approaches", "write_level_approaches"),
+                         ("tier_tables", "write_tier_table")):
+        writers[name] = getattr(store, method, None)
+        if getattr(export, name) and writers[name] is None:
+            raise InputError(f"{type(store).__name__} has no {method}, so it cannot hold the "
+                             f"export's {name}; import into a DuckDBStore")
     for bars in export.bars:
         store.write_bars(bars)
     for liq in export.realized:
@@ -586,4 +722,10 @@ def import_parquet(store: Store, in_dir: str | PathLike | ParquetExport,
     for run in export.runs:
         store.record_run(run["kind"], run["params"], run["summary"], run_id=run["run_id"],
                          ts_ms=run["ts_ms"])
+    for preds in _by_series(export.predictions):
+        store.write_predictions(preds)
+    for approaches in _by_series(export.level_approaches):
+        writers["level_approaches"](approaches)
+    for table, fetched_ms in sorted(export.tier_tables, key=lambda pair: pair[1]):
+        writers["tier_tables"](table, fetched_ms)
     return dict(export.counts)
