@@ -11,13 +11,19 @@ runs through numba's just-in-time kernel as before, with the same results
 (``tests/core/test_aot.py`` checks both against each other and the plain twin).
 
 A stamp file beside the module, ``_book_aot.stamp``, holds the SHA-256 of the kernel source
-and the NumPy version it was built against; a mismatch means "not present".
+(``_book_nb.py`` and ``choices.py``, whose constants are compiled in), the NumPy version, the
+interpreter's cache tag and the machine it was built for; any mismatch, an unreadable stamp or
+a module that will not load means "not present". The code is built for a generic CPU of the
+machine's architecture (numba's ``pycc`` default), so a copied package folder runs anywhere
+that architecture does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
+import platform
 import sys
 import warnings
 from collections.abc import Callable
@@ -45,27 +51,46 @@ _HERE = Path(__file__).resolve().parent
 
 
 def expected_stamp() -> str:
-    """What the stamp of a current build says: kernel source hash and NumPy version."""
-    source = (_HERE / "_book_nb.py").read_bytes()
-    return f"{hashlib.sha256(source).hexdigest()} numpy={np.__version__}\n"
+    """What the stamp of a current build says: kernel source hash, NumPy version, interpreter
+    and machine."""
+    h = hashlib.sha256()
+    for name in ("_book_nb.py", "choices.py"):
+        h.update((_HERE / name).read_bytes())
+    return (f"{h.hexdigest()} numpy={np.__version__} python={sys.implementation.cache_tag} "
+            f"machine={platform.machine()}\n")
+
+
+def _module_file(where: Path) -> Path | None:
+    """The module built for this interpreter (its own extension suffix), if any."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = where / f"{MODULE}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def _stamp_ok(where: Path) -> bool:
+    try:
+        return (where / f"{MODULE}.stamp").read_text() == expected_stamp()
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 @cache
 def _loaded(folder: str) -> Callable[..., Any] | None:
     where = Path(folder)
-    stamp = where / f"{MODULE}.stamp"
-    found = sorted(where.glob(f"{MODULE}.*.so")) + sorted(where.glob(f"{MODULE}.*.pyd"))
-    if not found or not stamp.is_file() or stamp.read_text() != expected_stamp():
+    path = _module_file(where)
+    if path is None or not _stamp_ok(where):
         return None
-    spec = importlib.util.spec_from_file_location(MODULE, found[0])
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
     try:
+        spec = importlib.util.spec_from_file_location(MODULE, path)
+        if spec is None or spec.loader is None:
+            return None
+        module = importlib.util.module_from_spec(spec)  # loads the shared object
         spec.loader.exec_module(module)
-    except ImportError:  # built against another interpreter or NumPy ABI
+        fn: Callable[..., Any] = module.run_book
+    except (ImportError, OSError, AttributeError):  # damaged, or built for another ABI
         return None
-    fn: Callable[..., Any] = module.run_book
     return fn
 
 
@@ -99,14 +124,15 @@ def build_book_aot(folder: Path | None = None) -> Path:
         (where / f"{MODULE}.stamp").unlink(missing_ok=True)  # no stamp while half-built
         cc = CC(MODULE)  # type: ignore[no-untyped-call]
         cc.output_dir = str(where)
-        cc.target_cpu = "host"
         cc.verbose = False
         cc.export("run_book", SIGNATURE)(_book_nb.run_book_nb.py_func)  # type: ignore[no-untyped-call]
         cc.compile()
     (where / f"{MODULE}.stamp").write_text(expected_stamp())
     _loaded.cache_clear()
-    built = sorted(where.glob(f"{MODULE}.*.so")) + sorted(where.glob(f"{MODULE}.*.pyd"))
-    return built[0]
+    built = _module_file(where)
+    if built is None:
+        raise OSError(f"numba.pycc wrote no {MODULE} module into {where}")
+    return built
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m liqmap.core.aot
