@@ -90,10 +90,10 @@ def test_full_disk_leaves_no_partial_file_and_the_old_one_intact(cli, refused, t
     name = f"liqmap_map.{writer}"
     (out / name).write_bytes(b"old complete file")
     if writer == "html":
-        import plotly.basedatatypes
+        from liqmap.plots import _html
 
-        monkeypatch.setattr(plotly.basedatatypes.BaseFigure, "write_html",
-                            _half_then_enospc(lambda p: p.write_text("<html><body>trunc")))
+        half = _half_then_enospc(lambda p: p.write_text("<html><body>trunc"))
+        monkeypatch.setattr(_html, "_write_text", lambda path, text: half(None, path))
     else:
         import matplotlib.figure
 

@@ -1,8 +1,10 @@
 """Charts of liqmap results: the liquidation heatmap and the cumulative liquidation map.
 
 Each chart comes as a static PNG (matplotlib, drawn on an Agg canvas without pyplot, so
-no display and no global backend switch) and as a self-contained interactive HTML (Plotly,
-plotly.js inlined, opens offline). Both share one dark theme (``liqmap.plots._style``).
+no display and no global backend switch; drawn once) and as an interactive HTML that opens
+offline (plotly.js inlined or one shared copy beside it; the page is written from a plain
+figure dict, so plotly.py is not imported). Both share one dark theme
+(``liqmap.plots._style``).
 
 ::
 
@@ -12,7 +14,7 @@ plotly.js inlined, opens offline). Both share one dark theme (``liqmap.plots._st
     plot_map_html(m, "out/map.html", imbalance=imb, clusters=cl)
 
 ``heatmap_figure`` and ``map_figure`` return the matplotlib ``Figure`` for further
-drawing; ``write_html`` writes any Plotly figure the same way (self-contained, atomic);
+drawing; ``write_html`` writes any Plotly figure, or figure dict, the same way (atomic);
 ``fmt_usd`` / ``fmt_price`` (from ``liqmap.fmt``) are the number formats used on every label.
 
 The charts of other results live beside them, each imported where it is drawn (so importing

@@ -1,7 +1,8 @@
 """The liquidation heatmap: time on x, price on y, colour = notional that would be liquidated.
 
 Static PNG through matplotlib's object API (``Figure`` + Agg canvas: no pyplot, no global
-backend switch, no display) and an interactive, self-contained Plotly HTML.
+backend switch, no display; fixed margins, so no layout pass) and an interactive Plotly
+HTML written from a plain figure dict (``liqmap.plots._html``: plotly.py is not imported).
 
 Colour scaling (both versions): the top of the scale is the ``HEAT_CLIP_PCT`` (99.5th)
 percentile of the non-empty visible cells, so a single hot pixel cannot flatten the rest;
@@ -23,7 +24,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from liqmap.core.records import Heatmap
-from liqmap.outputs import atomic_path
 from liqmap.plots import _style as st
 from liqmap.plots._prep import (
     downsample_heat,
@@ -106,6 +106,31 @@ def _evenly_spaced(d: np.ndarray) -> bool:
     return bool(np.max(np.abs(d - even)) <= 0.5 * (d[-1] - d[0]) / (d.size - 1))
 
 
+#: Fixed margins of the heatmap figure in points (text is sized in points, so they hold at
+#: any figure size): left for 7-character price ticks and the y label, below for the date
+#: ticks and the x label, above for the title; right of the panel the last-price tag, then
+#: the colour bar's slot (``_BAR_FRAC`` of the figure width; the bar, 1/20 of its height
+#: wide, at its left) and the bar's labels. They are what constrained layout found on the
+#: 30-day sample, 5 pt of the gap moved to the right margin (room for the bar's labels at a
+#: low dpi); fixed, a figure skips that layout pass.
+_MARGIN_PT = {"left": 59.0, "bottom": 32.0, "top": 21.3, "gap": 62.6, "right": 51.91}
+_BAR_FRAC = 0.02411
+_BAR_ASPECT = 20
+_TITLE_PAD_PT = 3.0  # the title's distance from the top edge
+
+
+def _axes(fig: Figure):
+    """The heat panel and the colour bar's axes, placed at ``_MARGIN_PT``."""
+    w, h = fig.get_size_inches() * 72
+    m = _MARGIN_PT
+    panel = max(w - m["left"] - m["gap"] - _BAR_FRAC * w - m["right"], 0.1 * w)
+    bottom, height = m["bottom"] / h, max(1 - (m["bottom"] + m["top"]) / h, 0.1)
+    ax = fig.add_axes((m["left"] / w, bottom, panel / w, height))
+    bar = height * h / _BAR_ASPECT
+    cax = fig.add_axes(((m["left"] + panel + m["gap"]) / w, bottom, bar / w, height))
+    return ax, cax
+
+
 def _style_axes(ax, fig) -> None:
     """Dark theme on one axes: panel colour, dim ticks, faint grid."""
     ax.set_facecolor(st.PANEL)
@@ -168,9 +193,9 @@ def _draw_realized(ax, hm: Heatmap, realized, window) -> None:
                        linewidths=0.5, label=label, zorder=5)
 
 
-def _colorbar(fig, ax, mappable, bin_usd: float) -> None:
-    """Colour bar labelled in USD (K/M/B) per price bin."""
-    cb = fig.colorbar(mappable, ax=ax, pad=0.045, fraction=0.03, extend="max")
+def _colorbar(fig, cax, mappable, bin_usd: float) -> None:
+    """Colour bar labelled in USD (K/M/B) per price bin, drawn in ``cax``."""
+    cb = fig.colorbar(mappable, cax=cax, extend="max")
     if isinstance(mappable.norm, LogNorm):
         cb.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         cb.ax.yaxis.set_minor_locator(NullLocator())
@@ -188,7 +213,8 @@ def heatmap_figure(
 ) -> Figure:
     """Draw the liquidation heatmap on a new matplotlib ``Figure`` (Agg canvas attached).
 
-    Parameters are those of :func:`plot_heatmap_png`; returns the figure, whose first
+    Parameters are those of :func:`plot_heatmap_png`; returns the figure (at fixed
+    margins, without a layout engine: saving it draws it once), whose first
     axes is the heat panel (for adding marks or reading its transforms). The book is drawn
     at most one frame and one bin per pixel (``downsample_heat``; the colour bar names the
     drawn bin width), the price line at the points the pixel columns show.
@@ -196,9 +222,9 @@ def heatmap_figure(
     px_w, px_h = int(figsize_in[0] * dpi), int(figsize_in[1] * dpi)
     ts, bins, z, _, _, window, limits = _prepare(hm, side, y_range_usd, log_scale,
                                                  max_frames=px_w, max_bins=px_h)
-    fig = Figure(figsize=figsize_in, dpi=dpi, facecolor=st.BG, layout="constrained")
+    fig = Figure(figsize=figsize_in, dpi=dpi, facecolor=st.BG)
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    ax, cax = _axes(fig)
     _style_axes(ax, fig)
     mappable = _draw_heat(ax, hm, ts, bins, z, limits, log_scale)
     _draw_price(ax, hm, 4 * px_w)
@@ -213,15 +239,20 @@ def heatmap_figure(
     ax.set_xlabel("time (UTC)", fontsize=9)
     ax.set_ylabel("price (USD)", fontsize=9)
     ax.grid(color="white", alpha=0.06, lw=0.6)
-    _colorbar(fig, ax, mappable, _bin_width(bins, hm))
+    _colorbar(fig, cax, mappable, _bin_width(bins, hm))
     leg = ax.legend(loc="upper left", fontsize=8, facecolor=st.BG, edgecolor=st.GRID,
                     labelcolor=st.FG, framealpha=0.8)
     for handle in leg.legend_handles:
         if handle is not None and hasattr(handle, "set_sizes"):
             handle.set_sizes([40.0])
-    fig.suptitle(st.mpl_text(title or _default_title(hm, side)), color=st.FG, fontsize=12,
-                 x=0.01, ha="left")
+    _title(fig, title or _default_title(hm, side))
     return fig
+
+
+def _title(fig: Figure, text: str) -> None:
+    """The title, top left, ``_TITLE_PAD_PT`` below the top edge."""
+    y = 1 - _TITLE_PAD_PT / 72 / fig.get_figheight()
+    fig.suptitle(st.mpl_text(text), color=st.FG, fontsize=12, x=0.01, y=y, ha="left")
 
 
 def plot_heatmap_png(
@@ -266,10 +297,7 @@ def plot_heatmap_png(
     """
     fig = heatmap_figure(hm, side=side, title=title, realized=realized, log_scale=log_scale,
                          y_range_usd=y_range_usd, figsize_in=figsize_in, dpi=dpi)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, facecolor=st.BG)
-    return path
+    return st.save_png(fig, path)
 
 
 def _plotly_colorscale() -> list[list]:
@@ -289,9 +317,9 @@ def _colour_levels(zc: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.where(np.isfinite(zc), q, 0).astype(np.uint8)
 
 
-def _heat_trace(go, ts, bins, z, long_, short_, limits, log_scale: bool, side: str):
-    """The Plotly heat trace: colour on a log10 (or linear) scale as one byte a cell (see
-    ``_colour_levels``), USD ticks, per-side hover (float32 USD)."""
+def _heat_trace(ts, bins, z, long_, short_, limits, log_scale: bool, side: str) -> dict:
+    """The Plotly heat trace (a plain dict): colour on a log10 (or linear) scale as one byte
+    a cell (see ``_colour_levels``), USD ticks, per-side hover (float32 USD)."""
     vmin, vmax = limits
     if log_scale:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -309,8 +337,8 @@ def _heat_trace(go, ts, bins, z, long_, short_, limits, log_scale: bool, side: s
     bar.update(title=dict(text=f"per ${np.diff(bins[:2]).sum():,.0f} bin", side="right"),
                tickfont=dict(color=st.FG_DIM), outlinecolor=st.GRID)
     custom = np.stack([long_.T, short_.T], axis=-1).astype(np.float32)
-    return go.Heatmap(
-        x=np.asarray(ts, dtype=np.int64).astype("datetime64[ms]"), y=bins,
+    return dict(
+        type="heatmap", x=np.asarray(ts, dtype=np.int64).astype("datetime64[ms]"), y=bins,
         z=_colour_levels(zc.T, lo, hi), zmin=0, zmax=_LEVELS, colorscale=_plotly_colorscale(),
         colorbar=bar, customdata=custom, name=_SIDE_LABEL[side],
         hovertemplate=("%{x|%Y-%m-%d %H:%M} UTC<br>price %{y:,.0f}<br>"
@@ -319,17 +347,17 @@ def _heat_trace(go, ts, bins, z, long_, short_, limits, log_scale: bool, side: s
     )
 
 
-def _price_trace(go, hm: Heatmap, max_points: int):
+def _price_trace(hm: Heatmap, max_points: int) -> dict:
     """The close-price line in the frame span, at most ``max_points`` (:func:`price_envelope`)."""
     t = np.asarray(hm.price_ts_ms)
     m = (t >= np.min(hm.ts_ms)) & (t <= np.max(hm.ts_ms))
     t, close = price_envelope(t[m], np.asarray(hm.price_close_usd, dtype=float)[m], max_points)
-    return go.Scatter(x=t.astype("datetime64[ms]"), y=close,
-                      mode="lines", line=dict(color=st.PRICE, width=1.3), name="price (close)",
-                      hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>close %{y:,.1f}<extra></extra>")
+    return dict(type="scatter", x=t.astype("datetime64[ms]"), y=close, mode="lines",
+                line=dict(color=st.PRICE, width=1.3), name="price (close)",
+                hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>close %{y:,.1f}<extra></extra>")
 
 
-def _realized_traces(go, hm: Heatmap, realized) -> list:
+def _realized_traces(hm: Heatmap, realized) -> list[dict]:
     """Realized liquidations as Plotly bubbles, one trace per side."""
     ts, px, notional, is_long = realized_arrays(realized)
     inside = (ts >= np.min(hm.ts_ms)) & (ts <= np.max(hm.ts_ms))
@@ -340,9 +368,9 @@ def _realized_traces(go, hm: Heatmap, realized) -> list:
         k = inside & mask
         if k.any():
             size = 4 + 26 * np.sqrt(np.clip(notional[k], 0, None) / (top or 1.0))
-            out.append(go.Scatter(
-                x=ts[k].astype("datetime64[ms]"), y=px[k], mode="markers", name=label,
-                marker=dict(size=size, color=colour, opacity=0.7,
+            out.append(dict(
+                type="scatter", x=ts[k].astype("datetime64[ms]"), y=px[k], mode="markers",
+                name=label, marker=dict(size=size, color=colour, opacity=0.7,
                             line=dict(color="white", width=0.5)),
                 customdata=notional[k],
                 hovertemplate=(f"{label}<br>%{{x|%Y-%m-%d %H:%M:%S}} UTC<br>price %{{y:,.1f}}"
@@ -369,15 +397,20 @@ def plot_heatmap_html(
     Path
         The written file (opens offline: no CDN).
     """
-    import plotly.graph_objects as go
+    fig = _html_figure(hm, side, title, realized, log_scale, y_range_usd, max_frames, max_bins)
+    return st.write_html(fig, path, self_contained=self_contained)
 
+
+def _html_figure(hm: Heatmap, side: str, title, realized, log_scale: bool, y_range_usd,
+                 max_frames: int, max_bins: int) -> dict:
+    """The interactive heatmap as the plain figure dict plotly.js reads."""
     ts, bins, zd, long_, short_, window, limits = _prepare(
         hm, side, y_range_usd, log_scale, max_frames=max_frames, max_bins=max_bins, sides=True)
-    fig = go.Figure([_heat_trace(go, ts, bins, zd, long_, short_, limits, log_scale, side),
-                     _price_trace(go, hm, 4 * max_frames)])
+    data = [_heat_trace(ts, bins, zd, long_, short_, limits, log_scale, side),
+            _price_trace(hm, 4 * max_frames)]
     if realized is not None:
-        fig.add_traces(_realized_traces(go, hm, realized))
-    fig.update_layout(**st.dark_layout(title or _default_title(hm, side)))
-    fig.update_yaxes(range=list(window), tickformat=",.0f", title="price (USD)")
-    fig.update_xaxes(title="time (UTC)")
-    return st.write_html(fig, path, self_contained=self_contained)
+        data += _realized_traces(hm, realized)
+    layout = st.dark_layout(title or _default_title(hm, side))
+    layout["yaxis"].update(range=list(window), tickformat=",.0f", title=dict(text="price (USD)"))
+    layout["xaxis"].update(title=dict(text="time (UTC)"))
+    return {"data": data, "layout": layout}

@@ -31,7 +31,6 @@ from liqmap.core.records import (
     LiqMap,
     Zone,
 )
-from liqmap.outputs import atomic_path
 from liqmap.plots import _style as st
 from liqmap.plots._prep import cumulative_from_price, map_x_range
 
@@ -332,23 +331,37 @@ def _draw_zone_and_pain(ax, m: LiqMap, zone: Zone | None, max_pain: HarvestLevel
               f"({dist}): {_pain_usd(max_pain)}", st.MAXPAIN)
 
 
+def _box(t, renderer):
+    """Window extent of a boxed text or annotation, laid out without drawing it."""
+    if hasattr(t, "update_positions"):
+        t.update_positions(renderer)
+    t.update_bbox_position_size(renderer)
+    return t.get_bbox_patch().get_window_extent(renderer)
+
+
 def _text_boxes(fig, renderer) -> list:
     """Window extents of every text already on the figure's axes (boxes where boxed)."""
     return [(t.get_bbox_patch() or t).get_window_extent(renderer)
             for a in fig.axes for t in a.texts if t.get_text()]
 
 
+def _level_lines(ax, levels) -> None:
+    """Squeeze ceiling and flush floor as dash-dot lines (named in the legend)."""
+    for lv in levels:
+        colour = st.SHORT if isinstance(lv, Ceiling) else st.LONG
+        name = "squeeze ceiling" if isinstance(lv, Ceiling) else "flush floor"
+        ax.axvline(lv.price_usd, color=colour, lw=1.3, ls="-.", zorder=5, label=name)
+
+
 def _draw_levels(ax, levels, window) -> None:
-    """Squeeze ceiling and flush floor as dash-dot lines, each labelled in the top row on
-    its outer side, else along its line at the first height and side where the label covers
-    no other label (at the window's edge, with an arrow, when it lies outside the window)."""
+    """The level lines' labels: each in the top row on its outer side, else along its line
+    at the first height and side where the label covers no other label (at the window's
+    edge, with an arrow, when the level lies outside the window)."""
     span = window[1] - window[0]
     renderer = ax.figure.canvas.get_renderer()
     for lv in levels:
         colour = st.SHORT if isinstance(lv, Ceiling) else st.LONG
         text = level_label(lv)
-        name = "squeeze ceiling" if isinstance(lv, Ceiling) else "flush floor"
-        ax.axvline(lv.price_usd, color=colour, lw=1.3, ls="-.", zorder=5, label=name)
         xf = (lv.price_usd - window[0]) / span
         style = dict(fontsize=8, color=colour, bbox=_text_box(colour), zorder=8)
         if 0.0 <= xf <= 1.0:
@@ -367,8 +380,7 @@ def _draw_levels(ax, levels, window) -> None:
         for k, (x, y, ha, va, tr, words, rot) in enumerate(tries):
             t = ax.text(x, y, st.mpl_text(words), transform=tr, rotation=rot, ha=ha, va=va,
                         **style)
-            t.draw(renderer)  # lays the box out
-            box = t.get_bbox_patch().get_window_extent(renderer)
+            box = _box(t, renderer)
             if k == len(tries) - 1 or not any(box.overlaps(o) for o in others):
                 break
             t.remove()
@@ -382,19 +394,25 @@ def _peak(d: dict, c: Cluster) -> float:
     return float(np.max(d[c.side][inside]))
 
 
+def _layer_legend(ax, layers) -> None:
+    """One legend entry per side with layers (marked when it is a staircase)."""
+    from matplotlib.lines import Line2D
+
+    for lay in layers:
+        if lay.layers:
+            colour = st.SHORT if lay.side == "short" else st.LONG
+            ax.add_line(Line2D([], [], ls="none", marker="s", ms=7, color=colour,
+                               label=_layers_legend(lay)))  # legend only: no data
+
+
 def _draw_layers(ax, layers, window, d: dict) -> None:
     """Small numbered tags on each side's layers (S1, S2, .. outward above the price; L1,
     .. below), just above the layer's peak, or just under it where the space above is
-    taken by another label; one legend entry per side (marked when it is a staircase)."""
-    from matplotlib.lines import Line2D
-
+    taken by another label."""
     renderer = ax.figure.canvas.get_renderer()
     others = _text_boxes(ax.figure, renderer)
     for lay in layers:
         colour = st.SHORT if lay.side == "short" else st.LONG
-        if lay.layers:
-            ax.add_line(Line2D([], [], ls="none", marker="s", ms=7, color=colour,
-                               label=_layers_legend(lay)))  # legend only: no data
         for tag, c in layer_tags([lay]):
             if not window[0] <= c.price_usd <= window[1]:
                 continue
@@ -404,8 +422,7 @@ def _draw_layers(ax, layers, window, d: dict) -> None:
                                 textcoords="offset points", ha="center", va=va, fontsize=7.5,
                                 fontweight="bold", color=st.BG, zorder=9,
                                 bbox=dict(boxstyle="round,pad=0.2", fc=colour, ec="none"))
-                t.draw(renderer)  # lays the box out
-                box = t.get_bbox_patch().get_window_extent(renderer)
+                box = _box(t, renderer)
                 if va == "top" or not any(box.overlaps(o) for o in others):
                     others.append(box)
                     break
@@ -440,7 +457,9 @@ def map_figure(
     """Draw the liquidation map on a new matplotlib ``Figure`` (Agg canvas attached).
 
     Parameters are those of :func:`plot_map_png`. The figure's first axes holds the
-    per-bin bars, the second (twin) the cumulative curves.
+    per-bin bars, the second (twin) the cumulative curves. It is laid out once (constrained
+    layout, with its legend and titles) and the labels are placed on that layout; it keeps
+    its layout engine, so what is drawn on it later is laid out when it is saved.
     """
     levels = _levels(ceiling, floor)
     window, keep = _window(m, imbalance, clusters, zone, max_pain, x_range_usd,
@@ -456,25 +475,32 @@ def map_figure(
     _draw_cumulative(ax2, d)
     _draw_zone_and_pain(ax, m, zone, max_pain, window)
     _axes_format(ax, ax2, m, window)
+    _draw_price(ax, m)
+    _layer_legend(ax, layers)
+    _level_lines(ax, levels)
+    _legend_and_titles(fig, ax, ax2, title or _default_title(m),
+                       None if imbalance is None else imbalance_text(imbalance, m.price_usd))
     engine = fig.get_layout_engine()
     if engine is None:  # pragma: no cover - the figure is made constrained above
         raise RuntimeError("the map figure lost its layout engine")
-    engine.execute(fig)  # lays the axes out (no raster) so label widths can be estimated
-    _draw_price(ax, m)
+    engine.execute(fig)  # the final layout (no raster): the labels below are placed on it
     _draw_clusters(ax, ax2, m, clusters, window, d, max_clusters)
     _draw_layers(ax, layers, window, d)
     _draw_levels(ax, levels, window)
+    return fig
+
+
+def _legend_and_titles(fig: Figure, ax, ax2, title: str, subtitle: str | None) -> None:
+    """The legend below the axes (at most 8 entries a row, the rows evenly filled), the
+    title, and the imbalance line over the axes."""
     handles = [h for a in (ax, ax2) for h in a.get_legend_handles_labels()[0]]
-    rows = math.ceil(len(handles) / 8)  # at most 8 a row, the rows evenly filled
+    rows = math.ceil(len(handles) / 8)
     fig.legend(handles=handles, loc="outside lower center",
                ncols=max(1, math.ceil(len(handles) / max(rows, 1))), fontsize=8,
                facecolor=st.BG, edgecolor=st.GRID, labelcolor=st.FG)
-    fig.suptitle(st.mpl_text(title or _default_title(m)), color=st.FG, fontsize=12, x=0.01,
-                 ha="left")
-    if imbalance is not None:
-        ax.set_title(st.mpl_text(imbalance_text(imbalance, m.price_usd)), loc="left", fontsize=10,
-                     color=st.ZONE)
-    return fig
+    fig.suptitle(st.mpl_text(title), color=st.FG, fontsize=12, x=0.01, ha="left")
+    if subtitle is not None:
+        ax.set_title(st.mpl_text(subtitle), loc="left", fontsize=10, color=st.ZONE)
 
 
 def plot_map_png(
@@ -531,27 +557,33 @@ def plot_map_png(
                      title=title, x_range_usd=x_range_usd, max_clusters=max_clusters,
                      figsize_in=figsize_in, dpi=dpi, ceiling=ceiling, floor=floor,
                      layers=layers)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, facecolor=st.BG)
-    return path
+    _freeze_layout(fig)
+    return st.save_png(fig, path)
 
 
-def _html_traces(go, d: dict) -> list:
-    """Bars (per bin), leverage bands and cumulative curves (second y axis) for Plotly."""
+def _freeze_layout(fig: Figure) -> None:
+    """Keep the layout ``map_figure`` made (its last one: the labels placed after it lie
+    inside the axes, so laying the figure out again finds the same) and drop the layout
+    engine, so writing the figure draws it once (``savefig`` would lay it out again in a
+    dry draw first)."""
+    fig.set_layout_engine(None)
+
+
+def _html_traces(d: dict) -> list[dict]:
+    """Bars (per bin), leverage bands and cumulative curves (second y axis): Plotly trace dicts."""
     traces, hover = [], "%{x:,.0f}: %{y:$,.0f}"
     for side, colour, dim in (("long", st.LONG, st.LONG_DIM), ("short", st.SHORT, st.SHORT_DIM)):
-        traces.append(go.Bar(x=d["bins"], y=d[side], marker=dict(color=dim, line=dict(width=0)),
-                             name=f"{side}s per bin", hovertemplate=hover))
+        traces.append(dict(type="bar", x=d["bins"], y=d[side], name=f"{side}s per bin",
+                           marker=dict(color=dim, line=dict(width=0)), hovertemplate=hover))
         if d[f"{side}_cum_band"] is not None:
             lo, hi = d[f"{side}_cum_band"]
-            for y, fill in ((lo, None), (hi, "tonexty")):
-                traces.append(go.Scatter(x=d["bins"], y=y, yaxis="y2", mode="lines", fill=fill,
-                                         line=dict(width=0, color=colour), opacity=0.2,
-                                         showlegend=False, hoverinfo="skip"))
-        traces.append(go.Scatter(x=d["bins"], y=d[f"{side}_cum"], yaxis="y2", mode="lines",
-                                 line=dict(color=colour, width=2.5), name=f"cumulative {side}s",
-                                 hovertemplate=hover))
+            for y, fill in ((lo, {}), (hi, {"fill": "tonexty"})):
+                traces.append(dict(type="scatter", x=d["bins"], y=y, yaxis="y2", mode="lines",
+                                   **fill, line=dict(width=0, color=colour), opacity=0.2,
+                                   showlegend=False, hoverinfo="skip"))
+        traces.append(dict(type="scatter", x=d["bins"], y=d[f"{side}_cum"], yaxis="y2",
+                           mode="lines", line=dict(color=colour, width=2.5),
+                           name=f"cumulative {side}s", hovertemplate=hover))
     return traces
 
 
@@ -585,7 +617,7 @@ def _html_marks(m: LiqMap, clusters, zone, max_pain, window, d: dict, max_cluste
     return shapes, notes
 
 
-def _html_levels_and_layers(go, levels, layers, window, d: dict):
+def _html_levels_and_layers(levels, layers, window, d: dict):
     """Plotly shapes, annotations and legend-only traces for the squeeze ceiling, the flush
     floor and the layer tags (as on the PNG)."""
     shapes, notes, legend = [], [], []
@@ -605,13 +637,14 @@ def _html_levels_and_layers(go, levels, layers, window, d: dict):
                               xanchor="right" if right else "left", showarrow=False,
                               text=f"{text} →" if right else f"← {text}", bgcolor=st.BG,
                               bordercolor=colour, font=dict(color=colour, size=11)))
-        legend.append(go.Scatter(x=[None], y=[None], mode="lines", name=text,
-                                 line=dict(color=colour, dash="dashdot")))
+        legend.append(dict(type="scatter", x=[None], y=[None], mode="lines", name=text,
+                           line=dict(color=colour, dash="dashdot")))
     for lay in layers:
         colour = st.SHORT if lay.side == "short" else st.LONG
         if lay.layers:
-            legend.append(go.Scatter(x=[None], y=[None], mode="markers", name=_layers_legend(lay),
-                                     marker=dict(color=colour, symbol="square", size=9)))
+            legend.append(dict(type="scatter", x=[None], y=[None], mode="markers",
+                               name=_layers_legend(lay),
+                               marker=dict(color=colour, symbol="square", size=9)))
         for tag, c in layer_tags([lay]):
             if window[0] <= c.price_usd <= window[1]:
                 notes.append(dict(x=c.price_usd, y=_peak(d, c), text=f"<b>{tag}</b>",
@@ -646,14 +679,20 @@ def plot_map_html(
     Path
         The written file.
     """
-    import plotly.graph_objects as go
+    fig = _html_figure(m, imbalance, clusters, zone, max_pain, title, x_range_usd, max_clusters,
+                       ceiling, floor, layers)
+    return st.write_html(fig, path, self_contained=self_contained)
 
+
+def _html_figure(m: LiqMap, imbalance, clusters, zone, max_pain, title, x_range_usd,
+                 max_clusters: int, ceiling, floor, layers) -> dict:
+    """The interactive map as the plain figure dict plotly.js reads."""
     levels = _levels(ceiling, floor)
     window, keep = _window(m, imbalance, clusters, zone, max_pain, x_range_usd,
                            [lv.price_usd for lv in levels])
     d = _side_arrays(m, keep)
     shapes, notes = _html_marks(m, clusters, zone, max_pain, window, d, max_clusters)
-    more_shapes, more_notes, legend = _html_levels_and_layers(go, levels, layers, window, d)
+    more_shapes, more_notes, legend = _html_levels_and_layers(levels, layers, window, d)
     shapes, notes = shapes + more_shapes, notes + more_notes
     text = title or _default_title(m)
     if imbalance is not None:
@@ -664,11 +703,11 @@ def plot_map_html(
                   shapes=shapes, annotations=notes, margin=dict(l=80, r=80, t=90, b=50))
     bar_top = max(np.max(d["long"], initial=0), np.max(d["short"], initial=0))
     cum_top = max(np.nanmax(d["long_cum"], initial=0), np.nanmax(d["short_cum"], initial=0))
-    layout["yaxis"] = dict(layout["yaxis"], title=f"per ${m.bin_usd:,.0f} bin",
+    layout["yaxis"] = dict(layout["yaxis"], title=dict(text=f"per ${m.bin_usd:,.0f} bin"),
                            **_usd_ticks(bar_top))
-    layout["yaxis2"] = dict(layout["yaxis"], title="cumulative from price", overlaying="y",
-                            side="right", showgrid=False, rangemode="tozero", **_usd_ticks(cum_top))
-    layout["xaxis"] = dict(layout["xaxis"], title="price (USD)", range=list(window),
-                           tickformat=",.0f")
-    fig = go.Figure(_html_traces(go, d) + legend, layout=layout)
-    return st.write_html(fig, path, self_contained=self_contained)
+    layout["yaxis2"] = dict(layout["yaxis"], title=dict(text="cumulative from price"),
+                            overlaying="y", side="right", showgrid=False, rangemode="tozero",
+                            **_usd_ticks(cum_top))
+    layout["xaxis"] = dict(layout["xaxis"], title=dict(text="price (USD)"),
+                           range=list(window), tickformat=",.0f")
+    return {"data": _html_traces(d) + legend, "layout": layout}
