@@ -169,6 +169,25 @@ def test_hyperliquid_unknown_symbol_exits_2_naming_the_known_ones(hyperliquid, t
     assert "known symbols: BTC, ETH, ATOM, MATIC, DYDX, SOL" in err
 
 
+@pytest.mark.parametrize(("table_id", "words"), [([5], "marginTableId must be an integer"),
+                                                 ({"id": 5}, "marginTableId must be an integer")])
+def test_hyperliquid_malformed_table_id_exits_2_without_traceback(tmp_path, capsys, table_id,
+                                                                  words):
+    meta = json.loads(HL_META.read_text())["response"]
+    meta["universe"] = [{**a, "marginTableId": table_id} if a["name"] == "ATOM" else a
+                        for a in meta["universe"]]
+    db = tmp_path / "t.duckdb"
+    with HyperliquidLoopback(load_sample().take(slice(0, 10)), start=0,
+                             recorded={"meta": meta}) as srv:
+        code = _run(["tiers", "--refresh", "--venue", "hyperliquid", "--symbol", "ATOM", "--db",
+                     str(db), "--rest-url", srv.rest_url])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err, err
+    if db.exists():
+        with DuckDBStore(db, read_only=True) as st:
+            assert st.read_tier_tables() == []
+
+
 def test_hyperliquid_unreachable_exits_3_without_traceback(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("liqmap.venues.tier_refresh.time.sleep", lambda s: None)
     code = _run(["tiers", "--refresh", "--venue", "hyperliquid", "--symbol", "ETH", "--db",

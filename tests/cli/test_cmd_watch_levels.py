@@ -108,3 +108,31 @@ def test_report_table_and_errors(db, capsys):
         main(["watch", "--report"])
     assert exc.value.code not in (0, None)
     assert "--db" in capsys.readouterr().err
+
+
+def test_report_without_venue_or_symbol_lists_every_stored_series(tmp_path, capsys):
+    """``--report`` with no --venue / --symbol reports every stored series, not only the
+    defaults (binance BTC): the option source is read whatever click typer bundles."""
+    from liqmap.store import LevelApproach
+
+    t0 = 1_767_225_600_000
+
+    def approach(venue: str, symbol: str) -> LevelApproach:
+        return LevelApproach(venue=venue, symbol=symbol, ts_ms=t0, side="long",
+                             cluster_price_usd=85_000.0, notional_usd=5e7, price_usd=85_500.0,
+                             distance_pct=-0.58, horizon_start_ms=t0 + 300_000,
+                             horizon_ms=3_600_000, outcome="pending", crossed_ts_ms=None,
+                             max_beyond_pct=0.0, move_pct=-0.2, realized_long_usd=0.0,
+                             realized_short_usd=0.0, map_ts_ms=t0 - 300_000)
+
+    path = str(tmp_path / "two.duckdb")
+    with DuckDBStore(path) as st:
+        st.write_level_approaches([approach("binance", BTC), approach("okx", BTC),
+                                   approach("bybit", "ETH/USDT:USDT")])
+    run(["watch", "--db", path, "--report", "--json"])
+    got = json.loads(capsys.readouterr().out)["approaches"]
+    assert sorted((a["venue"], a["symbol"]) for a in got) == [
+        ("binance", BTC), ("bybit", "ETH/USDT:USDT"), ("okx", BTC)]
+    run(["watch", "--db", path, "--report", "--json", "--venue", "okx"])
+    got = json.loads(capsys.readouterr().out)["approaches"]
+    assert [(a["venue"], a["symbol"]) for a in got] == [("okx", BTC)]

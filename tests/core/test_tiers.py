@@ -130,3 +130,9 @@ def test_records_are_frozen():
     tier = get_tier_table("binance").tiers[0]
     with pytest.raises(AttributeError):
         tier.mmr = 0.5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("version", ["2024-02-30", "2024-13-01", "2024-1-01", "２０２４-01-01"])
+def test_a_version_must_be_a_calendar_date(version):
+    with pytest.raises(ConfigError, match="YYYY-MM-DD"):
+        get_tier_table("binance", version=version)

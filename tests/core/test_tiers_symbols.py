@@ -80,6 +80,23 @@ def test_ccxt_and_lower_case_symbols_are_aliases(venue, given, native):
     assert get_tier_table(venue, given).symbol == native
 
 
+@pytest.mark.parametrize("given", ["kPEPE/USDC:USDC", "kPEPE", "KPEPE/USDC:USDC", "kpepe"])
+def test_a_stored_mixed_case_hyperliquid_coin_is_found_from_its_symbols(given):
+    """Hyperliquid spells some coins mixed-case: ``liqmap tiers --refresh`` stores ``kPEPE``,
+    and its ccxt symbol (or the coin in another case) finds that table."""
+    from dataclasses import replace
+
+    from liqmap.core.tiers import build_tiers
+
+    kpepe = replace(get_tier_table("hyperliquid"), symbol="kPEPE", version="2026-10-01",
+                    source="fetched", tiers=build_tiers(((0, math.inf, 10, 0.05),)))
+    other = replace(kpepe, symbol="PEPE", tiers=build_tiers(((0, math.inf, 5, 0.1),)))
+    assert get_tier_table("hyperliquid", given, stored=[other, kpepe]) == kpepe
+    assert get_tier_table("hyperliquid", "PEPE/USDC:USDC", stored=[kpepe, other]) == other
+    with pytest.raises(ConfigError, match="no tier table for hyperliquid"):
+        get_tier_table("hyperliquid", given, stored=[other])
+
+
 def test_unknown_symbol_lists_the_shipped_ones():
     with pytest.raises(ConfigError, match="shipped symbols: BTCUSDT, ETHUSDT, SOLUSDT"):
         get_tier_table("binance", "DOGEUSDT")

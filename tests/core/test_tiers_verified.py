@@ -193,6 +193,10 @@ def test_parsers_reject_malformed_records_with_a_clear_message():
                                  {"lowerBound": "0", "maxLeverage": 20}])
     with pytest.raises(ConfigError, match="start at 0"):
         tiers_from_margin_table([{"lowerBound": "5", "maxLeverage": 10}])
+    with pytest.raises(ConfigError, match="no repeats"):  # a repeated bound: an empty tier
+        tiers_from_margin_table([{"lowerBound": "0", "maxLeverage": 40},
+                                 {"lowerBound": "1e6", "maxLeverage": 20},
+                                 {"lowerBound": "1e6", "maxLeverage": 10}])
 
 
 @st.composite

@@ -41,6 +41,26 @@ def test_round_trip_and_upsert_pending_to_resolved():
     assert st.write_level_approaches([]) == 0
 
 
+def test_a_resolved_approach_is_never_replaced_by_a_pending_one():
+    st = DuckDBStore()
+    pending = _approach()
+    st.write_level_approaches([pending])
+    newer = replace(pending, move_pct=-0.4)
+    st.write_level_approaches([newer])  # pending over pending: the last write wins
+    assert st.read_level_approaches() == [newer]
+    through = replace(pending, outcome="through", crossed_ts_ms=T0 + 600_000,
+                      max_beyond_pct=1.2, realized_long_usd=2e6, move_pct=-1.5)
+    st.write_level_approaches([through])
+    st.write_level_approaches([pending])  # an older run / export: the outcome stays
+    assert st.read_level_approaches() == [through]
+    rejected = replace(through, outcome="rejected", crossed_ts_ms=None, max_beyond_pct=0.0)
+    st.write_level_approaches([rejected])  # resolved over resolved: the last write wins
+    assert st.read_level_approaches() == [rejected]
+    other = _approach(level=84_000.0)  # a new key in the same batch is still stored
+    st.write_level_approaches([pending, other])
+    assert st.read_level_approaches() == [other, rejected]
+
+
 def test_names_are_stored_canonically():
     st = DuckDBStore()
     st.write_level_approaches([_approach(venue="BinanceUSDM", symbol="btcusdt")])

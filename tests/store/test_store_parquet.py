@@ -285,6 +285,25 @@ def test_reexport_of_a_resolved_approach_and_a_new_fetch_replaces_them(filled, t
     assert _rows(fresh) == _rows(filled)
 
 
+def test_importing_an_older_export_keeps_resolved_approaches_and_later_fetches(
+        filled, tmp_path):
+    out = tmp_path / "old"
+    export_parquet(filled, out)  # the first approach pending, FETCHED fetched at t0 + 123
+    first = filled.read_level_approaches()[0]
+    assert first.outcome == "pending"
+    resolved = replace(first, outcome="through", crossed_ts_ms=first.ts_ms + 600_000,
+                       max_beyond_pct=0.8, realized_long_usd=1e6)
+    filled.write_level_approaches([resolved])
+    (_, fetched_ms), _okx = filled.read_tier_tables(with_fetched_ms=True)
+    later = replace(FETCHED, source="fetched later the same day")
+    filled.write_tier_table(later, fetched_ms + 3_600_000)
+    before, rows = _new_tables(filled), _rows(filled)
+    import_parquet(filled, out)
+    assert _new_tables(filled) == before and _rows(filled) == rows
+    assert resolved in filled.read_level_approaches()
+    assert filled.read_tier_tables("bybit") == [later]
+
+
 def test_a_store_that_cannot_hold_a_table_is_refused_before_any_write(filled, tmp_path):
     export_parquet(filled, tmp_path / "exp")
     export = read_parquet_export(tmp_path / "exp")
@@ -378,3 +397,42 @@ def test_the_cli_round_trip_carries_every_table(exported, tmp_path):
         assert _rows(target) == _rows(db)
     with DuckDBStore(db, read_only=True) as a, DuckDBStore(target, read_only=True) as b:
         assert _new_tables(a) == _new_tables(b)
+
+
+UNUSABLE_TIERS = [  # (column of the export file, value, the field the refusal names)
+    ("version", "garbage", "version"),  # the partition folder's value
+    ("notional_unit", "eur", "notional_unit"),
+    ("contract_size", 0.0, "contract_size"),
+    ("fetched_ms", 10**18, "fetched_ms"),
+    ("tiers", "[[0, null, 100, NaN, 0]]", "mmr"),
+    ("tiers", "[[0, 1e6, 100, 0.005, 0], [1e6, null, 50, 1.5, 4950]]", "mmr"),
+    ("tiers", "[[0, null, 0, 0.005, 0]]", "max_leverage"),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "field"), UNUSABLE_TIERS,
+                         ids=[f"{c[0]}={c[1]}" for c in UNUSABLE_TIERS])
+def test_an_unusable_tier_table_in_an_export_is_refused_and_nothing_changes(
+        tmp_path, column, value, field):
+    t0 = 1_766_232_000_000
+    src = DuckDBStore()
+    src.write_tier_table(FETCHED, t0)
+    out = tmp_path / "exp"
+    export_parquet(src, out, tables=("tier_tables",))
+    (path,) = sorted((out / "tier_tables").rglob("*.parquet"))
+    if column == "version":
+        folder = path.parent.rename(path.parent.with_name(f"version={value}"))
+        path = folder / path.name
+    else:
+        data = pq.ParquetFile(path).read()
+        i = data.column_names.index(column)
+        pq.write_table(data.set_column(i, column, pa.array([value], data.schema.field(i).type)),
+                       path)
+    target = DuckDBStore()
+    target.write_tier_table(get_tier_table("okx"), t0)
+    before = _new_tables(target)
+    with pytest.raises(DataError) as exc:
+        import_parquet(target, out)
+    msg = str(exc.value)
+    assert exc.value.source == str(path) and field in msg and "bybit" in msg, msg
+    assert _new_tables(target) == before and _rows(target)["tier_tables"] == 1

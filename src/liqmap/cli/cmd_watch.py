@@ -81,10 +81,12 @@ def _line(a) -> str:
 
 
 def _explicit(ctx: typer.Context, name: str) -> bool:
-    from click.core import ParameterSource
+    """True when option ``name`` was given (command line or environment), not defaulted.
 
-    return ctx.get_parameter_source(name) not in (
-        ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)
+    Compared by the source's name: typer may bundle its own click (``typer._click``), whose
+    ``ParameterSource`` members never equal ``click.core.ParameterSource``'s."""
+    src = ctx.get_parameter_source(name)
+    return src is not None and getattr(src, "name", str(src)) not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def record_approaches(db: str, venue: str, symbol: str, rule, step_ms: int, horizon_ms: int,

@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from liqmap._exceptions import ConfigError
@@ -242,8 +243,10 @@ def tiers_from_margin_table(margin_tiers: list[dict[str, Any]]) -> tuple[MarginT
         raise ConfigError("empty margin table; pass meta's marginTiers list")
     floors = [_field(m, "lowerBound", i) for i, m in enumerate(margin_tiers)]
     levs = [_field(m, "maxLeverage", i) for i, m in enumerate(margin_tiers)]
-    if floors != sorted(floors) or any(lev <= 0 for lev in levs):
-        raise ConfigError("marginTiers must have ascending lowerBound and maxLeverage > 0")
+    if any(b <= a for a, b in zip(floors, floors[1:])) or any(lev <= 0 for lev in levs):
+        raise ConfigError("marginTiers must have ascending lowerBound (strictly increasing, no "
+                          f"repeats) and maxLeverage > 0, got lowerBound {floors} and "
+                          f"maxLeverage {levs}")
     caps = floors[1:] + [INF]
     rows = tuple((f, c, lev, 0.5 / lev) for f, c, lev in zip(floors, caps, levs))
     tiers = build_tiers(rows)
@@ -465,17 +468,29 @@ _LINEAR_NATIVE = {"binance": ("USDT", "{c}USDT"), "bybit": ("USDT", "{c}USDT"),
 def _venue_symbol(venue: str, sym: str) -> str:
     """``sym`` in the venue's own spelling (a ccxt linear symbol converted; else as given).
 
+    Hyperliquid spells some coins mixed-case (``kPEPE``): its coin keeps the case given.
+
     >>> _venue_symbol("okx", "DOGE/USDT:USDT"), _venue_symbol("bybit", "ETHUSDT")
     ('DOGE-USDT-SWAP', 'ETHUSDT')
+    >>> _venue_symbol("hyperliquid", "kPEPE/USDC:USDC")
+    'kPEPE'
     """
     known = _CCXT_ALIASES.get((venue, sym), _CCXT_ALIASES.get((venue, sym.upper())))
     if known is not None:
         return known
     quote, spelling = _LINEAR_NATIVE.get(venue, ("", ""))
-    coin, _, rest = sym.upper().partition("/")
-    if quote and rest == f"{quote}:{quote}" and coin.isalnum():
-        return spelling.format(c=coin)
+    coin, _, rest = sym.partition("/")
+    if quote and rest.upper() == f"{quote}:{quote}" and coin.isalnum():
+        return spelling.format(c=coin if venue == "hyperliquid" else coin.upper())
     return sym
+
+
+def _of_symbol(tables: Iterable[TierTable], venue: str, sym: str) -> list[TierTable]:
+    """``venue``'s tables of ``sym``: its exact spelling, else the same ignoring case (a
+    Hyperliquid coin such as ``kPEPE`` asked for as ``KPEPE``)."""
+    same = [t for t in tables if t.venue == venue and t.symbol.upper() == sym.upper()]
+    exact = [t for t in same if t.symbol == sym]
+    return exact or same
 
 
 def check_venue(venue: str) -> str:
@@ -554,9 +569,8 @@ def get_tier_table(venue: str, symbol: str | None = None, version: str | None = 
     check_venue(venue)
     sym = symbol if symbol is not None else _DEFAULT_SYMBOL[venue]
     sym = _venue_symbol(venue, sym)
-    extra = [t for t in stored if t.venue == venue and t.symbol in (sym, sym.upper())]
-    tables = [t for t in list_tier_tables() if t.venue == venue and t.symbol in (sym, sym.upper())]
-    tables = sorted(tables + extra, key=lambda t: t.version)  # stable: stored after shipped
+    tables = _of_symbol([*list_tier_tables(), *stored], venue, sym)
+    tables = sorted(tables, key=lambda t: t.version)  # stable: stored after shipped
     if not tables:
         known = ", ".join(tier_symbols(venue))
         why = MISSING.get((venue, sym.upper()))
@@ -564,7 +578,7 @@ def get_tier_table(venue: str, symbol: str | None = None, version: str | None = 
         raise ConfigError(f"no tier table for {venue} {sym!r}{hint}; shipped symbols: {known}")
     if version is None:
         return tables[-1]
-    _check_date(version)
+    check_version(version)
     in_force = [t for t in tables if t.version <= version]
     if not in_force:
         have = ", ".join(t.version for t in tables)
@@ -574,8 +588,15 @@ def get_tier_table(venue: str, symbol: str | None = None, version: str | None = 
     return in_force[-1]
 
 
-def _check_date(version: str) -> None:
+def check_version(version: str) -> None:
+    """ConfigError unless ``version`` is a calendar date ``YYYY-MM-DD``."""
     parts = version.split("-") if isinstance(version, str) else []
-    ok = len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4
+    ok = (len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts)
+          and [len(p) for p in parts] == [4, 2, 2])
+    if ok:
+        try:
+            date.fromisoformat(version)
+        except ValueError:
+            ok = False
     if not ok:
         raise ConfigError(f"table version must be an ISO date YYYY-MM-DD, got {version!r}")

@@ -2,8 +2,9 @@
 
 :class:`LevelApproach` is the record ``liqmap.watch.approaches`` computes and the store's
 ``level_approaches`` table keeps (key ``venue, symbol, ts_ms, side, cluster_price_usd``;
-a pending record is replaced by its resolved one). :func:`approach_row` validates one
-before any write, naming the field and the fix; :func:`approach_from_row` reads it back.
+a pending record is replaced by its resolved one, never a resolved one by a pending one).
+:func:`approach_row` validates one before any write, naming the field and the fix;
+:func:`approach_from_row` reads it back.
 """
 
 from __future__ import annotations

@@ -11,12 +11,15 @@ any error) and an idempotent upsert on the natural key:
 - ``snapshots``: ``(venue, symbol, ts_ms)``; the last write wins.
 - ``runs``: ``run_id``.
 - ``level_approaches``: ``(venue, symbol, ts_ms, side, cluster_price_usd)``; the last write
-  wins (a pending approach becomes resolved). Created on older store files when they are
-  opened writable; read-only, such a file simply has none.
+  wins (a pending approach becomes resolved), except that a resolved approach (``through``,
+  ``rejected``) is never replaced by a ``pending`` one (an older export re-imported).
+  Created on older store files when they are opened writable; read-only, such a file
+  simply has none.
 - ``predictions``: ``(venue, symbol, ts_ms)``; the last write wins. The map's predicted
   liquidations per closed bar (``liqmap live --db``), read by the running scorecard; created
   on older store files like ``level_approaches``.
-- ``tier_tables``: ``(venue, symbol, version)``; the last write wins. Tier tables fetched by
+- ``tier_tables``: ``(venue, symbol, version)``; the latest fetch wins: a row is replaced
+  only by one whose ``fetched_ms`` is not older. Tier tables fetched by
   ``liqmap tiers --refresh`` (venue-native symbol, version = fetch date, tiers as JSON);
   created on older store files like ``level_approaches``.
 
@@ -96,6 +99,9 @@ _APPROACH_DDL = (
 _APPROACH_COLS = ", ".join(APPROACH_COLUMNS)
 _APPROACH_SET = ", ".join(f"{c} = excluded.{c}" for c in APPROACH_COLUMNS
                           if c not in ("venue", "symbol", "ts_ms", "side", "cluster_price_usd"))
+#: A resolved approach is final: a pending one (an older export, a stale re-run) keeps off it.
+_APPROACH_KEEP_RESOLVED = ("WHERE excluded.outcome <> 'pending' "
+                           "OR level_approaches.outcome = 'pending'")
 #: The running scorecard's per-bar predictions: created on older store files like the above.
 _PREDICTION_DDL = (
     f"CREATE TABLE IF NOT EXISTS predictions ({_KEY}, bar_ms BIGINT NOT NULL, "
@@ -392,7 +398,9 @@ class DuckDBStore:
         transaction; return rows written.
 
         The key is ``(venue, symbol, ts_ms, side, cluster_price_usd)``; the last write wins,
-        so a ``pending`` record is replaced by its resolved one. Every record is checked
+        so a ``pending`` record is replaced by its resolved one, but a resolved record
+        (``through`` / ``rejected``) is never replaced by a ``pending`` one (importing an
+        older export keeps the outcome). Returns the records given. Every record is checked
         (canonical names, finite numbers, a known outcome) before the transaction begins.
         """
         self._writable()
@@ -402,7 +410,8 @@ class DuckDBStore:
         marks = ", ".join("?" * len(APPROACH_COLUMNS))
         with self._transaction() as con:
             con.executemany(f"INSERT INTO level_approaches ({_APPROACH_COLS}) VALUES ({marks}) "
-                            f"ON CONFLICT DO UPDATE SET {_APPROACH_SET}", rows)
+                            f"ON CONFLICT DO UPDATE SET {_APPROACH_SET} "
+                            f"{_APPROACH_KEEP_RESOLVED}", rows)
         return len(rows)
 
     def read_level_approaches(self, venue: str | None = None, symbol: str | None = None,
@@ -490,19 +499,23 @@ class DuckDBStore:
     # -- tier tables (liqmap tiers --refresh) -----------------------------------------
 
     def write_tier_table(self, table, fetched_ms: int) -> int:
-        """Store a fetched :class:`~liqmap.core.tiers.TierTable`; return rows written (1).
+        """Store a fetched :class:`~liqmap.core.tiers.TierTable`; return rows written (1,
+        or 0 when a later fetch of the same table is already stored).
 
         The key is ``(venue, symbol, version)``; a second fetch on the same day replaces
-        the first.
+        the first, but only when its ``fetched_ms`` is not older than the stored one's (so
+        importing an older export keeps the later fetch).
         """
         self._writable()
         row = tier_table_row(table, fetched_ms)
         marks = ", ".join("?" for _ in TIER_TABLE_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in TIER_TABLE_COLUMNS[3:])
         with self._transaction() as con:
-            con.execute(f"INSERT INTO tier_tables ({_TIER_COLS}) VALUES ({marks}) "
-                        f"ON CONFLICT DO UPDATE SET {updates}", list(row))
-        return 1
+            done = con.execute(f"INSERT INTO tier_tables ({_TIER_COLS}) VALUES ({marks}) "
+                               f"ON CONFLICT DO UPDATE SET {updates} "
+                               "WHERE excluded.fetched_ms >= tier_tables.fetched_ms",
+                               list(row)).fetchall()
+        return int(done[0][0]) if done else 1
 
     def read_tier_tables(self, venue: str | None = None, symbol: str | None = None, *,
                          with_fetched_ms: bool = False) -> list:

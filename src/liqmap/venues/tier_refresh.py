@@ -6,22 +6,26 @@ Bybit and OKX linear (USDT) perpetuals: their ccxt ``fetch_market_leverage_tiers
 tables are public in the ``meta`` answer of ``POST /info {"type": "meta"}`` (ccxt
 ``publicPostInfo``; ccxt has no leverage tiers for Hyperliquid): the coin's
 ``universe[i].marginTableId`` names one of ``marginTables``, read by
-:func:`~liqmap.core.tiers.tiers_from_margin_table`. Binance is refused: its brackets come only
-from a signed (API-key) call. A table is versioned by the fetch date (UTC), which
-``DuckDBStore.write_tier_table`` keeps and ``get_tier_table(..., stored=...)`` looks up.
+:func:`~liqmap.core.tiers.tiers_from_margin_table`; an id below :data:`FLAT_TABLES_BELOW` is
+an implicit single-tier table at that leverage (not listed in ``marginTables``). Binance is
+refused: its brackets come only from a signed (API-key) call. A table is versioned by the
+fetch date (UTC), which ``DuckDBStore.write_tier_table`` keeps and
+``get_tier_table(..., stored=...)`` looks up.
 
 Errors: the venue unreachable after retries -> :class:`liqmap.RetryLaterError`; a refused
-request or an unknown symbol -> :class:`liqmap.InputError`.
+request or an unknown symbol -> :class:`liqmap.InputError`; a malformed answer (a table id
+that is not an integer, lower bounds not increasing) -> :class:`liqmap.DataError`.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from liqmap._exceptions import DataError, InputError
+from liqmap._exceptions import ConfigError, DataError, InputError
 from liqmap.core.tiers import (
     TierTable,
     check_venue,
@@ -32,7 +36,7 @@ from liqmap.venues._shared.http import RetryPolicy
 from liqmap.venues.ccxt_history import CcxtHistory, make_exchange
 from liqmap.venues.hyperliquid.spec import ccxt_symbol as hl_ccxt_symbol
 
-__all__ = ["REFRESH_VENUES", "fetch_tier_table", "refresh_symbols"]
+__all__ = ["FLAT_TABLES_BELOW", "REFRESH_VENUES", "fetch_tier_table", "refresh_symbols"]
 
 REFRESH_VENUES = ("bybit", "okx", "hyperliquid")
 _QUOTE = "USDT"
@@ -40,6 +44,10 @@ _HL_QUOTE = "USDC"
 #: The ``POST /info`` body whose answer holds Hyperliquid's margin tables.
 _HL_META_REQUEST = {"type": "meta"}
 _HL_NAMES_SHOWN = 40
+#: Hyperliquid margin table ids below this are implicit single-tier tables whose id is the
+#: max leverage (``marginTableId`` 20: 20x at every size); meta does not list them (public
+#: SDKs: ``FLAT_TABLES_BELOW = 50``).
+FLAT_TABLES_BELOW = 50
 
 
 def refresh_symbols(venue: str, symbol: str | None) -> tuple[str, str]:
@@ -145,6 +153,10 @@ def _hyperliquid_table(hist: CcxtHistory, coin: str, stamp: int, where: str) -> 
         raise InputError(f"hyperliquid lists no perpetual {coin!r} in its meta universe; "
                          f"known symbols: {shown or 'none'}{more}")
     name, table_id = str(asset["name"]), asset.get("marginTableId")
+    if table_id is not None and not _is_id(table_id):
+        raise DataError(f"universe entry {name!r}: marginTableId must be an integer table id, "
+                        f"got {str(table_id)[:60]!r}; is --rest-url a Hyperliquid API?",
+                        source=what)
     tables = _margin_tables(meta.get("marginTables"), what)
     day = datetime.fromtimestamp(stamp / 1000, UTC).strftime("%Y-%m-%d")
     at = datetime.fromtimestamp(stamp / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -158,29 +170,65 @@ def _hyperliquid_table(hist: CcxtHistory, coin: str, stamp: int, where: str) -> 
         margin_tiers = table.get("marginTiers") if isinstance(table, Mapping) else None
         if not isinstance(margin_tiers, list):
             raise DataError(f"margin table {table_id} has no marginTiers list", source=what)
-        tiers = tiers_from_margin_table(margin_tiers)
+        try:
+            tiers = tiers_from_margin_table(margin_tiers)
+        except ConfigError as exc:
+            raise DataError(f"margin table {table_id} is malformed: {exc}", source=what) from None
         desc = table.get("description", "")
         steps = ", ".join(f"{t.floor_usd:,.0f}+ {t.max_leverage:g}x" for t in tiers)
         source = (f"{head} {desc!r} {req}: {len(tiers)} tiers ({steps} USDC notional); "
                   f"every tier from that answer. {rule}")
         verified = True
+    elif (table_id is not None and 0 < table_id < FLAT_TABLES_BELOW
+          and _lev(asset, name, what) == table_id):  # implicit: one tier at id x
+        tiers = tiers_from_margin_table([{"lowerBound": "0.0", "maxLeverage": table_id}])
+        source = (f"{head} {req}: implicit single-tier table {table_id} (ids below "
+                  f"{FLAT_TABLES_BELOW} are not listed in meta): {table_id}x at every size, "
+                  f"as the universe entry's maxLeverage ({table_id}x) says. {rule}")
+        verified = True
     else:  # the answer names a table it does not list: one tier at the coin's max leverage
-        lev = asset.get("maxLeverage")
+        lev = _lev(asset, name, what)
         tiers = tiers_from_margin_table([{"lowerBound": "0.0", "maxLeverage": lev}])
-        source = (f"{head} {req}: that table is not listed in marginTables, so one tier at "
-                  f"the universe entry's maxLeverage ({lev}x) is applied to every size, NOT "
+        why = ("the answer names no margin table" if table_id is None
+               else "that table is not listed in marginTables")
+        source = (f"{head} {req}: {why}, so one tier at "
+                  f"the universe entry's maxLeverage ({lev:g}x) is applied to every size, NOT "
                   f"verified as the venue's table. {rule}")
         verified = False
     return TierTable(venue="hyperliquid", symbol=name, version=day, source=source,
                      tiers=tiers, notional_unit="usd", verified=verified)
 
 
-def _margin_tables(raw: Any, what: str) -> dict[Any, Any]:
-    """``{id: table}`` from meta's ``marginTables`` (``[[id, {...}], ...]``)."""
+def _is_id(value: Any) -> bool:
+    """An integer table id (not a bool, not a float or a string)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _lev(asset: Mapping, name: str, what: str) -> float:
+    """The universe entry's ``maxLeverage`` (a number > 0), or a DataError naming it."""
+    lev = asset.get("maxLeverage")
+    if (isinstance(lev, int | float) and not isinstance(lev, bool) and math.isfinite(lev)
+            and lev > 0):
+        return float(lev)
+    raise DataError(f"universe entry {name!r}: maxLeverage must be a number > 0, got "
+                    f"{str(lev)[:60]!r}", source=what)
+
+
+def _margin_tables(raw: Any, what: str) -> dict[int, Any]:
+    """``{id: table}`` from meta's ``marginTables`` (``[[id, {...}], ...]``); an id that is
+    not an integer, or one listed twice, is a DataError."""
     if raw is None:
         return {}
     if not isinstance(raw, list) or not all(isinstance(e, list | tuple) and len(e) == 2
                                             for e in raw):
         raise DataError(f"marginTables must be a list of [id, table] pairs, got {str(raw)[:120]!r}",
                         source=what)
-    return {tid: tbl for tid, tbl in raw}
+    out: dict[int, Any] = {}
+    for tid, tbl in raw:
+        if not _is_id(tid):
+            raise DataError(f"marginTables: a table id must be an integer, got "
+                            f"{str(tid)[:60]!r}", source=what)
+        if tid in out:
+            raise DataError(f"marginTables lists table id {tid} twice", source=what)
+        out[tid] = tbl
+    return out
