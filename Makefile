@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # numba's kernel cache and the ahead-of-time level book, rebuilt when the kernel source changes
-$(WARM): $(STAMP) src/liqmap/core/_book_nb.py src/liqmap/core/choices.py
+$(WARM): $(STAMP) src/liqmap/core/_book_nb.py src/liqmap/core/choices.py src/liqmap/core/aot.py
 	$(PY) -m liqmap.cli.warm
 	touch $(WARM)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +143,43 @@ def test_a_map_from_the_installed_build_does_not_import_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def _spin_rate(seconds: float = 0.05) -> float:
+    """Loop turns per second of the counting loop below, alone."""
+    t0, spins = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        spins += 1
+    return spins / (time.perf_counter() - t0)
+
+
+@pytest.mark.parametrize("kind", ["aot", "jit"])
+def test_the_kernel_releases_the_gil(aot_folder, kind):
+    """While one thread runs the book, another keeps running Python: a server computing a
+    map keeps answering from its cache. Holding the GIL, the kernel would stop the counting
+    thread for the whole call (it could count for one switch interval, 5 ms, at most); it
+    must count for a good part of the call instead."""
+    args = bk._kernel_args(make_inputs(seed=2, n_bars=300_000, n_bins=2_000))
+    fn = aot.book_kernel(args, aot_folder) if kind == "aot" else bk.run_book_nb
+    assert fn is not None
+    fn(*args)  # loaded (and compiled) before it is watched
+    t0 = time.perf_counter()
+    fn(*args)
+    alone = time.perf_counter() - t0
+    rate = _spin_rate()
+    started, done = threading.Event(), threading.Event()
+
+    def work() -> None:
+        started.set()
+        fn(*args)
+        done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    started.wait()
+    t0, spins = time.perf_counter(), 0
+    while not done.is_set() and time.perf_counter() - t0 < 0.8 * alone:
+        spins += 1
+    worker.join()
+    counted_s = spins / rate  # seconds of counting the loop managed while the kernel ran
+    assert counted_s > 0.2 * 0.8 * alone > 0.005, (counted_s, alone)

@@ -210,7 +210,7 @@ def _snapshot_nb(book: Float64Array2D, scale: Float64Array1D, side: Int64Array1D
                 out_short[f, b] += book[c, b] * s * centers[b]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)  # releases the GIL: a server answers from its cache meanwhile
 def run_book_nb(low: Float64Array1D, high: Float64Array1D, dt_ms: Float64Array1D,
                 oi: Float64Array1D, entry_px: Float64Array2D, entry_w: Float64Array2D,
                 opened: Float64Array1D, share: Float64Array1D, w_aggr: Float64Array1D,

@@ -11,7 +11,8 @@ runs through numba's just-in-time kernel as before, with the same results
 (``tests/core/test_aot.py`` checks both against each other and the plain twin).
 
 A stamp file beside the module, ``_book_aot.stamp``, holds the SHA-256 of the kernel source
-(``_book_nb.py`` and ``choices.py``, whose constants are compiled in), the NumPy version, the
+(``_book_nb.py``; ``choices.py``, whose constants are compiled in; this file, the build
+recipe), the NumPy version, the
 interpreter's cache tag and the machine it was built for; any mismatch, an unreadable stamp or
 a module that will not load means "not present". The code is built for a generic CPU of the
 machine's architecture (numba's ``pycc`` default), so a copied package folder runs anywhere
@@ -54,7 +55,7 @@ def expected_stamp() -> str:
     """What the stamp of a current build says: kernel source hash, NumPy version, interpreter
     and machine."""
     h = hashlib.sha256()
-    for name in ("_book_nb.py", "choices.py"):
+    for name in ("_book_nb.py", "choices.py", "aot.py"):
         h.update((_HERE / name).read_bytes())
     return (f"{h.hexdigest()} numpy={np.__version__} python={sys.implementation.cache_tag} "
             f"machine={platform.machine()}\n")
@@ -110,6 +111,20 @@ def book_kernel(args: tuple[Any, ...], folder: Path | None = None) -> Callable[.
     return fn if fn is not None and _fits(args) else None
 
 
+def _nogil_flags(flags_type: type) -> type:
+    """numba's compile flags with ``release_gil`` on, as ``@njit(nogil=True)`` sets them:
+    ``pycc`` takes no such option, and the kernel touches no Python object, so its wrapper
+    may release the GIL around the call. A server computing a map in one thread then keeps
+    answering from its cache in the others (``benchmarks/bench_service_load.py``)."""
+
+    class NoGilFlags(flags_type):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.release_gil = True
+
+    return NoGilFlags
+
+
 def build_book_aot(folder: Path | None = None) -> Path:
     """Compile ``run_book_nb`` ahead of time into ``folder`` (default: this package folder)
     and write its stamp; returns the module's path. Takes about 15 s. Raises ``ImportError``
@@ -119,6 +134,7 @@ def build_book_aot(folder: Path | None = None) -> Path:
     with warnings.catch_warnings():  # numba.pycc is marked "pending deprecation" since 0.57
         warnings.simplefilter("ignore")
         from numba.pycc import CC
+        from numba.pycc import compiler as pycc_compiler
 
         where = Path(folder or _HERE)
         (where / f"{MODULE}.stamp").unlink(missing_ok=True)  # no stamp while half-built
@@ -126,7 +142,12 @@ def build_book_aot(folder: Path | None = None) -> Path:
         cc.output_dir = str(where)
         cc.verbose = False
         cc.export("run_book", SIGNATURE)(_book_nb.run_book_nb.py_func)  # type: ignore[no-untyped-call]
-        cc.compile()
+        plain = pycc_compiler.Flags
+        setattr(pycc_compiler, "Flags", _nogil_flags(plain))  # noqa: B010 - for this build only
+        try:
+            cc.compile()
+        finally:
+            setattr(pycc_compiler, "Flags", plain)  # noqa: B010
     (where / f"{MODULE}.stamp").write_text(expected_stamp())
     _loaded.cache_clear()
     built = _module_file(where)
