@@ -74,3 +74,28 @@ def test_the_cli_labels_the_vendor_view(tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["params"]["convention"] == "vendor" and d["band_members"] == [VENDOR_STYLE]
+
+
+def test_vendor_prices_with_the_symbols_own_tiers():
+    """The vendor view uses the tier table the map names (the symbol's), not BTC's."""
+    from dataclasses import replace
+
+    from liqmap.core.liqprice import isolated_liq_factors
+    from liqmap.model_setup import symbol_tier_table
+
+    bars = replace(_toy(), symbol="ETH/USDT:USDT")
+    # at $100k a position sits in a bracket where Binance's ETH and BTC tables differ
+    model = LiquidationModel(convention="vendor", bin_usd=1.0, position_notional_usd=1e5)
+    est = model.run(bars)
+    eth, note = symbol_tier_table(model, bars.symbol)
+    assert est.tier_table == note and "ETHUSDT" in note
+    lev = np.array([25.0, 50.0, 100.0])
+    f_eth = isolated_liq_factors("binance", lev, model.position_notional_usd, table=eth)[0]
+    f_btc = isolated_liq_factors("binance", lev, model.position_notional_usd)[0]
+    assert not np.allclose(f_eth, f_btc)  # the two tables price these leverages apart
+    as_btc = model.run(_toy())  # the same bars as BTC: the BTC table
+    top = [float(e.final_map.price_bins_usd[e.final_map.long_usd > 0].max())
+           for e in (est, as_btc)]
+    # the highest long level is the top entry x the 100x factor, of each table (1-USD bins)
+    assert top[0] / top[1] == pytest.approx(f_eth[2] / f_btc[2], abs=2e-5)
+    assert top[0] != top[1]

@@ -211,7 +211,7 @@ class LiquidationModel:
             oi_coin=bars.open_interest, p0_usd=setup.p0_usd, bin_usd=setup.bin_usd,
             n_bins=setup.n_bins, frame_idx=frame_idx, venue=self.venue,
             position_notional_usd=self.position_notional_usd,
-            entry_points=self.entry_points)
+            entry_points=self.entry_points, table=setup.table)
         load = _load_kernel(inp, engine)
         t0 = time.perf_counter()
         out = bk.run_book(inp, engine=engine)

@@ -99,6 +99,10 @@ class ModelSetup:
     p0_usd, bin_usd : float
         Lower edge of bin 0 and the bin width; ``n_bins`` bins.
     n_bins : int
+    tier_table : str
+        The note naming the margin tiers used (:func:`symbol_tier_table`).
+    table : TierTable
+        Those tiers (both conventions price with them).
     """
 
     members: tuple[LeveragePreset, ...]
@@ -109,6 +113,7 @@ class ModelSetup:
     bin_usd: float
     n_bins: int
     tier_table: str = ""
+    table: TierTable | None = None
 
     @property
     def member_names(self) -> tuple[str, ...]:
@@ -161,7 +166,7 @@ def model_setup(model: ModelParams, bars: Bars, *, ref_price_usd: float | None =
     if n_bins > MAX_BINS:
         _too_many_bins(bars, n_bins, bin_usd)
     return ModelSetup(members=members, ref_price_usd=ref, leverages=tuple(lv for lv, _ in built),
-                      tier_table=note,
+                      tier_table=note, table=table,
                       channels=channels, p0_usd=float(p0), bin_usd=float(bin_usd),
                       n_bins=n_bins)
 

@@ -30,6 +30,7 @@ from liqmap.core._typing import ArrayLike, Float64Array1D, Int64Array1D
 from liqmap.core.leverage import get_preset
 from liqmap.core.liqprice import isolated_liq_factors
 from liqmap.core.sides import entry_prices
+from liqmap.core.tiers import TierTable
 
 __all__ = ["VENDOR_LEVERAGE", "VENDOR_STYLE", "candle_side_share", "vendor_book_inputs"]
 
@@ -49,12 +50,13 @@ def candle_side_share(open_usd: ArrayLike, close_usd: ArrayLike) -> Float64Array
 
 
 def _channels(venue: str, leverage: str, position_notional_usd: float,
+              table: TierTable | None = None,
               ) -> tuple[Int64Array1D, Float64Array1D, Float64Array1D]:
     preset = get_preset(leverage)
     lev = np.asarray(preset.leverages, float)
     w = np.asarray(preset.weights, float)
     f_long, f_short = (np.asarray(f, float) for f in
-                       isolated_liq_factors(venue, lev, position_notional_usd))
+                       isolated_liq_factors(venue, lev, position_notional_usd, table=table))
     ok_l = np.isfinite(f_long) & (f_long > 0)
     ok_s = np.isfinite(f_short) & (f_short > 0)
     side = np.r_[np.ones(ok_l.sum(), np.int64), -np.ones(ok_s.sum(), np.int64)]
@@ -67,7 +69,8 @@ def vendor_book_inputs(*, open_usd: ArrayLike, high_usd: ArrayLike, low_usd: Arr
                        venue: str = "binance",
                        leverage: str = VENDOR_LEVERAGE,
                        position_notional_usd: float = 10_000.0,
-                       entry_points: int = 4) -> bk.BookInputs:
+                       entry_points: int = 4,
+                       table: TierTable | None = None) -> bk.BookInputs:
     """Level-book inputs of the ``vendor-style`` convention (module docstring).
 
     Parameters
@@ -83,6 +86,9 @@ def vendor_book_inputs(*, open_usd: ArrayLike, high_usd: ArrayLike, low_usd: Arr
     venue, leverage, position_notional_usd, entry_points
         Liquidation rules, leverage preset, representative size (margin tier), entry
         prices per bar (spread over the bar as liqmap's model spreads them).
+    table : TierTable, optional
+        The margin tiers (the symbol's, as the model chooses them); default the venue's
+        BTC table.
 
     Returns
     -------
@@ -102,7 +108,7 @@ def vendor_book_inputs(*, open_usd: ArrayLike, high_usd: ArrayLike, low_usd: Arr
         raise ConfigError("the grid needs bin_usd > 0 and n_bins >= 1")
     oi = np.asarray(oi_coin, float)
     n = oi.size
-    side, w, factor = _channels(venue, leverage, position_notional_usd)
+    side, w, factor = _channels(venue, leverage, position_notional_usd, table)
     px, pw = entry_prices(high_usd, low_usd, close_usd, entry_points)
     return bk.BookInputs(
         low_usd=np.asarray(low_usd, float), high_usd=np.asarray(high_usd, float),
