@@ -197,3 +197,46 @@ def test_ceiling_floor_and_layers_are_marked(tmp_path):
     for text in (level_label(ceiling), "short layers S1–S3 (staircase)"):
         assert text in html or json.dumps(text)[1:-1] in html, text
     assert "<b>S1</b>" in html or "\\u003cb\\u003eS1\\u003c" in html  # the tag, JSON-escaped
+
+
+def test_tags_and_level_labels_avoid_the_labels_placed_before_them():
+    """A low short layer right under the harvest-level label, and a squeeze ceiling just
+    above the price: the S1 tag over its peak would cover the harvest-level label and the
+    ceiling's top-row label the price label. Those labels are placed before the tags and
+    level labels but their boxes are only sized when drawn, so they must be measured on the
+    layout, not read as they stand (a unit square at the origin)."""
+    from liqmap.core.records import Ceiling, Floor, HarvestLevel, Layers, LiqMap, Zone
+
+    b = np.arange(80_000.0, 120_001.0, 50.0)
+    bump = lambda c, usd: usd * np.exp(-0.5 * ((b - c) / 150.0) ** 2)  # noqa: E731
+    shorts = np.where(b > 100_000, 2e5, 0.0) + bump(103_000, 1.2e7) + bump(112_000, 1e8)
+    longs = np.where(b < 100_000, 2e5, 0.0) + bump(94_000, 6e7) + bump(88_000, 3e7)
+    m = LiqMap(1_767_225_600_000, 100_000.0, b, longs, shorts, venue="binance",
+               symbol="BTC/USDT:USDT")
+
+    def cluster(side, price, usd):
+        return Cluster(side, price, usd, price - 300, price + 300, (price / 1e5 - 1) * 100)
+
+    s1, s2 = cluster("short", 103_000, 3e7), cluster("short", 112_000, 2.5e8)
+    l1, l2 = cluster("long", 94_000, 1.5e8), cluster("long", 88_000, 7e7)
+    nan = float("nan")
+    marks = dict(clusters=(s2, l1, l2, s1), zone=Zone("long", 93_500, 94_500, 1.4e8, -6.0),
+                 max_pain=HarvestLevel(103_000, 4e7, 3.0, "short"),
+                 ceiling=Ceiling(101_000, 1.0, 4e8, 3.6e8, 0.9, 50.0),
+                 floor=Floor(87_000, -13.0, 3e8, 2.7e8, 0.9, 50.0),
+                 layers=(Layers("short", (s1, s2), False, nan),
+                         Layers("long", (l1, l2), False, nan)))
+    fig = map_figure(m, **marks, **SIZE)
+    fig.canvas.draw()
+    texts = [t for a in fig.axes for t in a.texts if t.get_text()]
+    words = [t.get_text().replace("\\$", "$") for t in texts]
+    for w in ("S1", "S2", "L1", "L2", "price 100,000", "squeeze ceiling 101,000 (+1.0 %)",
+              "flush floor 87,000 (−13.0 %)", "densest long zone 93,500–94,500: $140M"):
+        assert w in words, w
+    assert any(w.startswith("harvest level 103,000 (+3.0%)") for w in words)
+    boxes = [(t.get_bbox_patch() or t).get_window_extent() for t in texts]  # text, no arrow
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (words[i], words[j])
+    s1_tag = texts[words.index("S1")]
+    assert s1_tag.get_va() == "top"  # moved under its peak, off the harvest-level label

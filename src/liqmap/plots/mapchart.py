@@ -340,8 +340,11 @@ def _box(t, renderer):
 
 
 def _text_boxes(fig, renderer) -> list:
-    """Window extents of every text already on the figure's axes (boxes where boxed)."""
-    return [(t.get_bbox_patch() or t).get_window_extent(renderer)
+    """Window extents of every text already on the figure's axes (boxes where boxed), each
+    measured on the current layout: a box is only sized when its text is drawn, so before
+    the one draw the box of a label placed earlier (zone, harvest level, price, clusters)
+    still reads as a unit square at the window's origin; ``_box`` sizes it without drawing."""
+    return [_box(t, renderer) if t.get_bbox_patch() else t.get_window_extent(renderer)
             for a in fig.axes for t in a.texts if t.get_text()]
 
 
@@ -353,10 +356,11 @@ def _level_lines(ax, levels) -> None:
         ax.axvline(lv.price_usd, color=colour, lw=1.3, ls="-.", zorder=5, label=name)
 
 
-def _draw_levels(ax, levels, window) -> None:
+def _draw_levels(ax, levels, window, taken: list) -> None:
     """The level lines' labels: each in the top row on its outer side, else along its line
     at the first height and side where the label covers no other label (at the window's
-    edge, with an arrow, when the level lies outside the window)."""
+    edge, with an arrow, when the level lies outside the window). ``taken``: the window
+    extents of the labels already placed (``_text_boxes``); each label's is added to it."""
     span = window[1] - window[0]
     renderer = ax.figure.canvas.get_renderer()
     for lv in levels:
@@ -376,12 +380,12 @@ def _draw_levels(ax, levels, window) -> None:
             tries = [(0.995 if right else 0.005, y, "right" if right else "left", "bottom",
                       ax.transAxes, f"{text} →" if right else f"← {text}", 0)
                      for y in (0.17, 0.24, 0.31)]
-        others = _text_boxes(ax.figure, renderer)
         for k, (x, y, ha, va, tr, words, rot) in enumerate(tries):
             t = ax.text(x, y, st.mpl_text(words), transform=tr, rotation=rot, ha=ha, va=va,
                         **style)
             box = _box(t, renderer)
-            if k == len(tries) - 1 or not any(box.overlaps(o) for o in others):
+            if k == len(tries) - 1 or not any(box.overlaps(o) for o in taken):
+                taken.append(box)
                 break
             t.remove()
 
@@ -405,12 +409,12 @@ def _layer_legend(ax, layers) -> None:
                                label=_layers_legend(lay)))  # legend only: no data
 
 
-def _draw_layers(ax, layers, window, d: dict) -> None:
+def _draw_layers(ax, layers, window, d: dict, taken: list) -> None:
     """Small numbered tags on each side's layers (S1, S2, .. outward above the price; L1,
     .. below), just above the layer's peak, or just under it where the space above is
-    taken by another label."""
+    taken by another label. ``taken``: the window extents of the labels already placed
+    (``_text_boxes``); each tag's is added to it."""
     renderer = ax.figure.canvas.get_renderer()
-    others = _text_boxes(ax.figure, renderer)
     for lay in layers:
         colour = st.SHORT if lay.side == "short" else st.LONG
         for tag, c in layer_tags([lay]):
@@ -423,8 +427,8 @@ def _draw_layers(ax, layers, window, d: dict) -> None:
                                 fontweight="bold", color=st.BG, zorder=9,
                                 bbox=dict(boxstyle="round,pad=0.2", fc=colour, ec="none"))
                 box = _box(t, renderer)
-                if va == "top" or not any(box.overlaps(o) for o in others):
-                    others.append(box)
+                if va == "top" or not any(box.overlaps(o) for o in taken):
+                    taken.append(box)
                     break
                 t.remove()
 
@@ -466,7 +470,7 @@ def map_figure(
                            [lv.price_usd for lv in levels])
     d = _side_arrays(m, keep)
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor=st.BG, layout="constrained")
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     ax2 = ax.twinx()
     for a in (ax, ax2):
@@ -485,8 +489,11 @@ def map_figure(
         raise RuntimeError("the map figure lost its layout engine")
     engine.execute(fig)  # the final layout (no raster): the labels below are placed on it
     _draw_clusters(ax, ax2, m, clusters, window, d, max_clusters)
-    _draw_layers(ax, layers, window, d)
-    _draw_levels(ax, levels, window)
+    # the fixed labels (zone, harvest level, price, clusters) measured once on that layout,
+    # then the movable ones (layer tags, level labels) placed clear of them and of each other
+    taken = _text_boxes(fig, canvas.get_renderer())
+    _draw_layers(ax, layers, window, d, taken)
+    _draw_levels(ax, levels, window, taken)
     return fig
 
 
