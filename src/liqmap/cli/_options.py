@@ -50,6 +50,11 @@ def rest_url(help: str) -> Any:
     return typer.Option(None, "--rest-url", help=help)
 
 
+def live(help: str) -> Any:
+    """``--live``: from the venues, now (``serve`` streams, ``scan`` fetches recent bars)."""
+    return typer.Option(False, "--live", help=help)
+
+
 def venue(default: Any, help: str) -> Any:
     """``--venue`` outside the model flags: a venue (or several), spelled as in ``PARAMS``."""
     return typer.Option(default, PARAMS["venue"].flag, help=help)

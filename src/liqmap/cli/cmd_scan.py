@@ -2,7 +2,10 @@
 
 Sources: a store (``--db``, default ``$LIQMAP_DB`` or ``./liqmap.duckdb``), bar files
 (``--input FILE@VENUE:SYMBOL``, repeat) or a generated market (``--generated N``: N symbols x
-the four venues, random-walk bars, labelled as generated; not market data). Runs in-process,
+the four venues, random-walk bars, labelled as generated; not market data) or the venues now
+(``--live --venue V --top-oi N``: each venue's N linear perpetuals with the largest open
+interest, ranked through ccxt, scanned from freshly fetched bars; ``liqmap.venues.oi_rank``
+says how each venue is ranked). Runs in-process,
 on a local Dask cluster (``--scheduler local``) or on a scheduler address; the rows are the
 same on each.
 
@@ -10,6 +13,7 @@ Example::
 
     liqmap scan --generated 30 --sort nearest-cluster --top 10
     liqmap scan --db liqmap.duckdb --venue okx --venue bybit --scheduler local --json
+    liqmap scan --live --venue bybit --venue okx --top-oi 10 --lookback 3d
 """
 
 from __future__ import annotations
@@ -39,6 +43,12 @@ _SORT = typer.Option("imbalance", "--sort", help="Order: imbalance (largest |ln(
                      "within 20%), nearest-cluster, ceiling (nearest squeeze ceiling), floor "
                      "(nearest flush floor), symbol.")
 _TOP = typer.Option(None, "--top", min=1, help="Show the first K rows only.", metavar="K")
+_LIVE = o.live("Scan the venues now: each --venue's --top-oi linear perpetuals (USDT; USDC "
+                "on Hyperliquid) with the largest open interest, ranked through ccxt, from "
+                "bars fetched over REST for --lookback (default 7d); symbols whose bars "
+                "cannot be fetched are listed as skipped.")
+_TOP_OI = typer.Option(None, "--top-oi", help="With --live: how many symbols per venue (1 to "
+                       "50), by open interest in USD.", metavar="N")
 _SCHEDULER = o.scheduler("none", "none (in-process), local (a LocalCluster of 2 worker "
                          "processes) or a Dask scheduler address tcp://HOST:PORT.")
 
@@ -79,6 +89,48 @@ def _sources(db: str | None, inputs: list[str], generated: int | None, venues: l
         with open_store(path, read_only=True) as store:
             out += store_sources(store, venues=venues, symbols=symbols)
     return out
+
+
+def _live_sources(venues: list[str], top_oi: int | None, lookback: str | None,
+                  rest_urls: list[str] | None, now: str | None) -> tuple[list, dict]:
+    """Bars of each venue's ``top_oi`` largest perpetuals by open interest, and what was
+    chosen, how, and what was skipped (``res["live"]``)."""
+    from liqmap.params import LOOKBACKS_MS
+    from liqmap.timeutil import parse_time_ms
+    from liqmap.venues import LIVE_VENUES
+    from liqmap.venues.oi_rank import (
+        MAX_TOP,
+        OI_RANKING,
+        fetch_recent_bars,
+        rank_by_open_interest,
+    )
+
+    if not venues:
+        raise ConfigError(f"--live needs --venue (repeat): {', '.join(LIVE_VENUES)}")
+    bad = [v for v in venues if v not in LIVE_VENUES]
+    if bad:
+        raise ConfigError(f"unknown --venue {bad} for --live; use: {', '.join(LIVE_VENUES)}")
+    if len(set(venues)) != len(venues):
+        raise ConfigError("give each --venue once")
+    if top_oi is None or not 1 <= top_oi <= MAX_TOP:
+        raise ConfigError(f"--live needs --top-oi N, a whole number from 1 to {MAX_TOP}; got "
+                          f"{top_oi}")
+    if rest_urls and len(rest_urls) != len(venues):
+        raise ConfigError(f"give one --rest-url per --venue ({len(venues)}), in the same order")
+    span = lookback or "7d"
+    if span not in LOOKBACKS_MS:
+        raise ConfigError(f"unknown --lookback {span!r}; use one of: {', '.join(LOOKBACKS_MS)}")
+    urls = dict(zip(venues, rest_urls or []))
+    ranked = [m for v in venues for m in rank_by_open_interest(v, top_oi, api_url=urls.get(v))]
+    bars, skipped = fetch_recent_bars(ranked, lookback_ms=LOOKBACKS_MS[span],
+                                      now_ms=parse_time_ms(now), rest_urls=urls)
+    info = {"lookback": span, "top_oi": top_oi,
+            "ranking": {v: OI_RANKING[v] for v in venues},
+            "chosen": [m.to_dict() for m in ranked], "skipped": skipped}
+    if not bars:
+        why = "; ".join(f"{s['symbol']}@{s['venue']}: {s['reason']}" for s in skipped)
+        raise InputError(f"--live: no bars could be fetched for the chosen symbols ({why})")
+    return bars, info
 
 
 def _default_db() -> str:
@@ -129,6 +181,9 @@ def _table(res: dict) -> None:
     console.print(t)
     for note in res["notes"]:
         console.print(f"note: {note}")
+    for s in res.get("live", {}).get("skipped", []):
+        console.print(f"skipped {s['symbol']}@{s['venue']} (open interest "
+                      f"{fmt_usd(s['oi_usd'])}): {s['reason']}")
     console.print(f"{res['n_tasks']} task(s) of up to {res['batch_size']} series on "
                   f"{res['scheduler']}: {res['seconds']:.2f} s")
 
@@ -161,7 +216,9 @@ def register(app: typer.Typer) -> None:
                                              "(12h, 24h, 3d, 7d, 30d, ...); default all bars."),
         oi_unit: str = o.OI_UNIT, as_json: bool = o.JSON, config: str | None = o.CONFIG,
         leverage: str | None = o.LEVERAGE, half_life: str | None = o.HALF_LIFE,
-        tier_version: str | None = o.TIER_VERSION,
+        tier_version: str | None = o.TIER_VERSION, live: bool = _LIVE,
+        top_oi: int | None = _TOP_OI, rest_url: list[str] | None = o.REST_URL,
+        now: str | None = o.NOW,
     ) -> None:
         """The market at once: one liquidation map per symbol and venue, in one table."""
         from liqmap.cli.config import build_model
@@ -172,9 +229,21 @@ def register(app: typer.Typer) -> None:
         flags = o.model_flags(None, leverage, None, None, None, half_life, None, None, None,
                               tier_version)
         model = build_model(flags, config_path=config)
-        sources = _sources(db, inputs, generated, venue, symbol, oi_unit)
+        live_info = None
+        if live:
+            if db or inputs or generated is not None or symbol:
+                raise ConfigError("--live scans the venues' largest perpetuals by open "
+                                  "interest: drop --db / --input / --generated / --symbol")
+            sources, live_info = _live_sources(venue, top_oi, lookback, rest_url, now)
+            lookback = None  # the bars fetched are the lookback
+        elif top_oi is not None or rest_url or now:
+            raise ConfigError("--top-oi, --rest-url and --now go with --live")
+        else:
+            sources = _sources(db, inputs, generated, venue, symbol, oi_unit)
         sched = None if scheduler.strip().lower() in ("none", "serial") else scheduler
         res = _run(sources, sched, sort, top, lookback, model, as_json)
+        if live_info is not None:
+            res["live"] = live_info
         if as_json:
             print(json.dumps(res, allow_nan=False))
         else:

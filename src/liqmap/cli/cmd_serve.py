@@ -19,8 +19,8 @@ from liqmap.timeutil import parse_time_ms
 
 __all__ = ["register", "build_live", "build_source", "check_port", "is_loopback"]
 
-LIVE = typer.Option(False, "--live", help="Stream --venue/--symbol bars into memory and "
-                    "push each closed bar over /api/v1/stream (with --db: also write there).")
+LIVE = o.live("Stream --venue/--symbol bars into memory and "
+              "push each closed bar over /api/v1/stream (with --db: also write there).")
 DB = o.db("DuckDB store to serve (read-only). Default: $LIQMAP_DB or ./liqmap.duckdb if "
           "present, else the bundled sample. With --live: the file the streamed bars are also "
           "written to.")

@@ -14,6 +14,10 @@ on purpose, like a real venue:
 * ``stall``: instead of dropping, the first connection goes silent (stays open);
 * ``refuse_status``: 503 by default, 429 to act as a rate limit (``Retry-After: 0``).
 
+``series`` adds more symbols' bars to the REST side (all closed, for ``liqmap scan
+--live``): a request naming one of them (the venue's ``symbol_param``) is answered by
+:meth:`LoopbackServer.for_symbol`, a copy of the server over that series.
+
 A venue's subclass sets ``venue``, builds its contract rules in ``spec_for`` and answers
 in its wire format: ``bar_frames(i)`` (the websocket frames of bar ``i``), ``rest(path,
 params)`` (a REST answer, None for an unknown path), optionally ``on_open`` (a subscribe
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import threading
 from collections.abc import Sequence
@@ -48,14 +53,18 @@ class LoopbackServer:
     """Threaded server; subclasses give the venue's frames and REST answers."""
 
     venue = ""
+    #: The REST query parameter naming the symbol (``symbol``, ``instId``); "" for none.
+    symbol_param = ""
 
     def __init__(self, bars: Bars, *, start: int, drop_after: int | None = None,
                  refuse: int = 0, skip: int = 0, liquidations: Sequence[dict] = (),
                  bar_delay_s: float = 0.0, stall: bool = False,
-                 refuse_status: int = 503) -> None:
+                 refuse_status: int = 503, series: Sequence[Bars] = ()) -> None:
         self.bars = bars
         self.bar_ms = bars.bar_ms
         self.spec = self.spec_for(bars.symbol)
+        #: More symbols served over REST only, by venue symbol (``ETHUSDT``).
+        self.series = {self.spec_for(b.symbol).venue_symbol: b for b in series}
         self.start, self.drop_after, self.refuse, self.skip = start, drop_after, refuse, skip
         self.liquidations = list(liquidations)
         self.bar_delay_s = bar_delay_s
@@ -119,12 +128,22 @@ class LoopbackServer:
                 return resp
             return None
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        body = self.rest(parts.path, params)
+        body = self.for_symbol(params.get(self.symbol_param, "")).rest(parts.path, params)
         if body is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown path\n")
         resp = connection.respond(HTTPStatus.OK, json.dumps(body))
         resp.headers["Content-Type"] = "application/json"
         return resp
+
+    def for_symbol(self, venue_symbol: str) -> LoopbackServer:
+        """The server answering for ``venue_symbol``: itself, or a shallow copy over that
+        one of ``series`` (every bar closed, nothing streamed)."""
+        bars = self.series.get(venue_symbol)
+        if bars is None or venue_symbol == self.spec.venue_symbol:
+            return self
+        view = copy.copy(self)
+        view.bars, view.spec, view._next = bars, self.spec_for(bars.symbol), len(bars)
+        return view
 
     def _rows(self, lo_ms: int, hi_ms: int, limit: int) -> np.ndarray:
         ts = self.bars.ts_ms

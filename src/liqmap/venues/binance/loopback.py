@@ -30,6 +30,7 @@ class BinanceLoopback(LoopbackServer):
     """
 
     venue = "binance"
+    symbol_param = "symbol"
 
     def spec_for(self, symbol: str) -> VenueSpec:
         return symbol_spec(symbol)

@@ -34,6 +34,7 @@ class BybitLoopback(LoopbackServer):
     """
 
     venue = "bybit"
+    symbol_param = "symbol"
 
     def spec_for(self, symbol: str) -> VenueSpec:
         return symbol_spec(symbol)

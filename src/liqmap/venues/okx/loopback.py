@@ -50,6 +50,7 @@ class OkxLoopback(LoopbackServer):
     """
 
     venue = "okx"
+    symbol_param = "instId"
 
     def spec_for(self, symbol: str) -> VenueSpec:
         return symbol_spec(symbol)
@@ -198,8 +199,9 @@ class OkxLoopback(LoopbackServer):
         ok = lambda data: {"code": "0", "msg": "", "data": data}  # noqa: E731
         if path == "/api/v5/public/liquidation-orders":
             return self._liquidation_orders(params)
-        if path in self.recorded:
-            return self.recorded[path]
+        if path in self.recorded and not (path == "/api/v5/public/open-interest"
+                                          and "instId" in params):
+            return self.recorded[path]  # a recorded open-interest answer: all instruments
         if params.get("instId") != self.spec.venue_symbol:
             return {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
         lo, hi = int(params.get("before", params.get("begin", -1))), \
