@@ -35,7 +35,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs Debian's chromium and chromedriver (apt-get install chromium chromium-driver)",
 )
 
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 DRAWN = """
@@ -49,14 +48,9 @@ return {types: gd._fullData.map(t => t.type), names: gd._fullData.map(t => t.nam
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        opts.add_argument(arg)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    drv.set_page_load_timeout(WAIT_S)
+    from tests.service.test_service_dashboard_chromium import chromium_driver
+
+    drv = chromium_driver(tmp_path_factory.mktemp("chromium-profile"), CHROME_ARGS, WAIT_S)
     try:
         yield drv
     finally:

@@ -142,18 +142,24 @@ def base_url(scorecard):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        opts.add_argument(arg)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    drv.set_page_load_timeout(WAIT_S)
+    drv = chromium_driver(tmp_path_factory.mktemp("chromium-profile"), CHROME_ARGS)
     try:
         yield drv
     finally:
         drv.quit()
+
+
+def chromium_driver(profile: Path, args, wait_s: float = WAIT_S):
+    """Headless Debian chromium with ``args``, a fresh profile and the console log kept."""
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in args:
+        opts.add_argument(arg)
+    opts.add_argument(f"--user-data-dir={profile}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(wait_s)
+    return drv
 
 
 def _wait(drv, cond, what: str):
